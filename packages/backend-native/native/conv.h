@@ -1,0 +1,18 @@
+#pragma once
+namespace sl {
+// NHWC input [N,H,W,Ci], HWIO filter [KH,KW,Ci,Co], output [N,OH,OW,Co]; explicit padding (top, left).
+struct ConvParams {
+  long n, h, w, ci, kh, kw, co, oh, ow, sh, sw, dh, dw, pt, pl;
+};
+void Conv2D(const ConvParams& p, const float* x, const float* f, float* y);
+void Conv2DBackpropInput(const ConvParams& p, const float* dy, const float* f, float* dx);
+void Conv2DBackpropFilter(const ConvParams& p, const float* x, const float* dy, float* df);
+
+// Max pooling, NHWC, window [kh,kw] (no dilation), explicit padding (top, left).
+struct PoolParams {
+  long n, h, w, c, kh, kw, oh, ow, sh, sw, pt, pl;
+};
+void MaxPool(const PoolParams& p, const float* x, float* y);
+// Gradient: routes dy to the first maximum of each window in row-major window order (as tfjs-backend-cpu).
+void MaxPoolGrad(const PoolParams& p, const float* x, const float* dy, float* dx);
+}  // namespace sl

@@ -1,0 +1,28 @@
+import type { Tensor, Variable } from '@tensorflow/tfjs-core';
+import type { Rng } from '../rng.js';
+
+/** What a gradient transform may read. */
+export interface GradientContext {
+  readonly step: number;
+  readonly epoch: number;
+  /** Trainable variables by name. */
+  readonly variables: Readonly<Record<string, Variable>>;
+  /** Current 0/1 masks (float32 tensors) of the prunable variables, by name. */
+  readonly masks: Readonly<Record<string, Tensor>>;
+  /** Learning rate of this step. */
+  readonly learningRate: number;
+  /** A seeded stream for noise (forked per purpose by the runner). */
+  readonly rng: Rng;
+}
+
+/**
+ * Rewrites the dense gradients between back-propagation and the optimizer step (e.g. DeepR's Gaussian noise
+ * and L1 term, spec §6.2). Sparse Momentum uses none: its gradients are never masked (spec §1.5).
+ *
+ * Contract: runs inside the engine's `tf.tidy`; returns a gradient for every input name with the same shape;
+ * never disposes its inputs.
+ */
+export interface GradientTransform {
+  readonly id: string;
+  transform(gradients: Readonly<Record<string, Tensor>>, ctx: GradientContext): Record<string, Tensor>;
+}

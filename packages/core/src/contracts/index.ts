@@ -1,0 +1,10 @@
+export type { LayerView, LayerRequirement, StrategyContext, StatefulStrategy } from './layer-view.js';
+export type { PruneStrategy, PruneRequest } from './prune-strategy.js';
+export type { RedistributionStrategy } from './redistribution-strategy.js';
+export type { GrowthStrategy, GrowthRequest } from './growth-strategy.js';
+export type { PruneRateSchedule, LearningRateSchedule } from './schedules.js';
+export type { DensityDistribution, LayerShape, InitialMasks } from './density-distribution.js';
+export type { MaskUpdateTrigger, TrainingPosition } from './mask-update-trigger.js';
+export type { GradientTransform, GradientContext } from './gradient-transform.js';
+export type { SparseOptimizer, OptimizerState } from './optimizer.js';
+export type { TrainableModel, NamedVariable, Batch } from './model.js';

@@ -1,0 +1,15 @@
+import type { LayerRequirement, LayerView, StrategyContext } from './layer-view.js';
+
+/**
+ * Decides how the freed budget is shared across layers (spec §1.8 a, §1.9): returns the raw statistic `s_i`
+ * of one layer, measured *before* pruning. The engine normalises `v_i = s_i / Σ s_j` (skipping NaN), applies
+ * the >80 %-dense adjustment, and runs the 0.99-capped, evenly-overflowing redistribution loop.
+ *
+ * Contract: a finite number ≥ 0, or NaN for a layer with no active weight (excluded from the sum, as in the
+ * official code). Must not depend on anything but the view, the context and its own options.
+ */
+export interface RedistributionStrategy {
+  readonly id: string;
+  readonly requires?: readonly LayerRequirement[];
+  statistic(layer: LayerView, ctx: StrategyContext): number;
+}

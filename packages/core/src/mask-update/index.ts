@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './mask-updater.js';
+export * from './redistribute.js';
+export * from './controller.js';

@@ -1,0 +1,329 @@
+import { inject, injectable, optional } from 'inversify';
+import type { GrowthStrategy } from '../contracts/growth-strategy.js';
+import type { LayerRequirement, LayerView, StrategyContext } from '../contracts/layer-view.js';
+import type { PruneStrategy } from '../contracts/prune-strategy.js';
+import type { RedistributionStrategy } from '../contracts/redistribution-strategy.js';
+import { SparseLearningError, pluginContractError, pluginThrewError, type PluginSite } from '../errors.js';
+import type { LayerUpdateReport } from '../events.js';
+import { silentLogger } from '../logger.js';
+import { TOKENS } from '../tokens.js';
+import { countActive } from '../util/selection.js';
+import { updateController } from './controller.js';
+import { adjustPruneRates, planRegrowth } from './redistribute.js';
+import {
+  DEFAULT_MASK_UPDATER_OPTIONS,
+  type MaskUpdateInput,
+  type MaskUpdateLayerResult,
+  type MaskUpdateResult,
+  type MaskUpdaterOptions,
+} from './types.js';
+
+/** Calls a plugin hook; anything it throws is wrapped with the plugin id, hook, layer and step. */
+function callHook<T>(site: PluginSite, hook: () => T): T {
+  try {
+    return hook();
+  } catch (error) {
+    if (error instanceof SparseLearningError) throw error;
+    throw pluginThrewError(site, error);
+  }
+}
+
+/** Checks that a hook returned a 0/1 mask of the right length. */
+function checkMask(site: PluginSite, result: unknown, size: number): Uint8Array {
+  if (!(result instanceof Uint8Array)) {
+    throw pluginContractError(site, `must return a Uint8Array mask, got ${Object.prototype.toString.call(result)}`);
+  }
+  if (result.length !== size) {
+    throw pluginContractError(site, `returned a mask of length ${result.length}, expected ${size} (the layer's size)`);
+  }
+  for (let i = 0; i < result.length; i++) {
+    if (result[i] > 1) throw pluginContractError(site, `mask value ${result[i]} at index ${i} is not 0 or 1`);
+  }
+  return result;
+}
+
+/**
+ * The prune → redistribute → regrow cycle of Sparse Momentum (paper §3, Algorithm 1; spec §1.8 a–h), with
+ * pluggable prune, redistribution and growth strategies. It works on flat typed arrays and is a pure function
+ * of its input (plus the seeded RNG): the trainer reads weights, masks and momentum out of TensorFlow.js,
+ * calls {@link MaskUpdater.update}, and writes the new masks and weights back.
+ *
+ * Order, to the letter of the official `truncate_weights()`:
+ * (a) statistics `s_i` and counts before pruning, shares `v_i = s_i / Σ s` (NaN skipped);
+ * (b) `p_i` = `min(z_i/n_i, p)` for layers > 80 % dense whose share exceeds `1/L`;
+ * (c) prune `r_i = ceil(p_i · nz_i)` per layer (only the mask changes);
+ * (d) budget `G = removed + adjustedGrowth`, targets `ceil(v_i · G)`, 0.99 cap with even overflow, `floor`;
+ * (e) grow among the zero positions of the pruned mask;
+ * (f–g) the new mask is applied once, after growth: a weight pruned and regrown keeps its value,
+ *       a newly enabled position starts at 0; momentum buffers are untouched;
+ * (h) the growth-deficit controller.
+ *
+ * Guarded quirks (see the golden README): a negative budget `G` is clamped to zero targets (option
+ * `negativeBudget`), where the official slice `idx[:-k]` would switch on almost a whole layer; a layer with no
+ * active weight (NaN statistic) gets share 0 instead of crashing.
+ */
+@injectable()
+export class MaskUpdater {
+  readonly options: MaskUpdaterOptions;
+
+  constructor(
+    @inject(TOKENS.PruneStrategy) readonly prune: PruneStrategy,
+    @inject(TOKENS.RedistributionStrategy) readonly redistribution: RedistributionStrategy,
+    @inject(TOKENS.GrowthStrategy) readonly growth: GrowthStrategy,
+    @inject(TOKENS.MaskUpdaterOptions) @optional() options?: Partial<MaskUpdaterOptions>,
+  ) {
+    this.options = { ...DEFAULT_MASK_UPDATER_OPTIONS, ...options };
+  }
+
+  /** The per-layer inputs the strategies asked for (the trainer supplies momentum/gradients accordingly). */
+  get requires(): ReadonlySet<LayerRequirement> {
+    return new Set([
+      ...(this.prune.requires ?? []),
+      ...(this.redistribution.requires ?? []),
+      ...(this.growth.requires ?? []),
+    ]);
+  }
+
+  /** Runs one cycle. Inputs are not mutated. */
+  update(input: MaskUpdateInput): MaskUpdateResult {
+    const { layers, pruneRate, baselineNonzero, step, epoch } = input;
+    const logger = input.logger ?? silentLogger;
+    const warnings: string[] = [];
+    const L = layers.length;
+    if (L === 0) throw new SparseLearningError('E_NO_PRUNABLE_TENSORS', 'mask update called with no prunable tensors');
+    for (const layer of layers) {
+      const size = layer.shape.reduce((a, b) => a * b, 1);
+      if (layer.weight.length !== size || layer.mask.length !== size) {
+        throw new SparseLearningError(
+          'E_SHAPE_MISMATCH',
+          `layer '${layer.name}': weight (${layer.weight.length}) and mask (${layer.mask.length}) must both have ${size} elements (shape [${layer.shape.join(', ')}])`,
+          { layer: layer.name },
+        );
+      }
+    }
+    const ctx: StrategyContext = {
+      step,
+      epoch,
+      pruneRate,
+      baselineNonzero,
+      layerCount: L,
+      rng: input.rng,
+      logger,
+    };
+    const views: LayerView[] = layers.map((layer, index) => ({
+      name: layer.name,
+      index,
+      shape: layer.shape,
+      size: layer.weight.length,
+      weight: layer.weight,
+      mask: layer.mask,
+      momentum: layer.momentum,
+      gradient: layer.gradient,
+      activeCount: countActive(layer.mask),
+    }));
+
+    // (a) statistics before pruning.
+    const stats = views.map((view) =>
+      callHook({ plugin: this.redistribution.id, hook: 'statistic', layer: view.name, step }, () =>
+        this.redistribution.statistic(view, ctx),
+      ),
+    );
+    stats.forEach((s, i) => {
+      if (typeof s !== 'number' || s < 0 || s === Number.POSITIVE_INFINITY) {
+        throw pluginContractError(
+          { plugin: this.redistribution.id, hook: 'statistic', layer: views[i].name, step },
+          `returned ${String(s)}; expected a finite number >= 0 (or NaN for a layer without active weights)`,
+        );
+      }
+      if (Number.isNaN(s) && views[i].activeCount > 0) {
+        throw pluginContractError(
+          { plugin: this.redistribution.id, hook: 'statistic', layer: views[i].name, step },
+          `returned NaN for a layer with ${views[i].activeCount} active weights`,
+        );
+      }
+    });
+    const total = stats.reduce((acc, s) => (Number.isNaN(s) ? acc : acc + s), 0);
+    const shares = stats.map((s) => (Number.isNaN(s) || total === 0 ? 0 : s / total));
+    if (total === 0) warnings.push('redistribution statistics sum to zero: no layer receives regrowth');
+
+    // (b) prune-rate adjustment for nearly dense, growing layers.
+    const zeros = views.map((v) => v.size - v.activeCount);
+    const layerRates = adjustPruneRates(
+      views.map((v, i) => ({ size: v.size, zeros: zeros[i], share: shares[i] })),
+      pruneRate,
+      this.options.denseSparsityThreshold,
+    );
+
+    // (c) prune: only masks change.
+    const requested = views.map((v, i) => Math.ceil(layerRates[i] * v.activeCount));
+    if (this.prune.prepare) {
+      const prepare = this.prune.prepare.bind(this.prune);
+      callHook({ plugin: this.prune.id, hook: 'prepare', step }, () => prepare(views, ctx));
+    }
+    const prunedMasks = views.map((view, i) => {
+      const site = { plugin: this.prune.id, hook: 'prune', layer: view.name, step };
+      const mask = checkMask(
+        site,
+        callHook(site, () => this.prune.prune(view, { count: requested[i], pruneRate: layerRates[i] }, ctx)),
+        view.size,
+      );
+      let removed = 0;
+      for (let j = 0; j < mask.length; j++) {
+        if (mask[j] > view.mask[j]) {
+          throw pluginContractError(site, `switched on position ${j}, which was inactive; pruning may only remove weights`);
+        }
+        removed += view.mask[j] - mask[j];
+      }
+      if (this.prune.countPolicy === 'exact' && requested[i] > 0 && removed !== Math.min(requested[i], view.activeCount)) {
+        throw pluginContractError(site, `removed ${removed} weights; countPolicy 'exact' requires ${requested[i]}`);
+      }
+      return mask;
+    });
+    const removed = views.map((v, i) => v.activeCount - countActive(prunedMasks[i]));
+    const totalRemoved = removed.reduce((a, b) => a + b, 0);
+
+    // (d) regrowth targets.
+    let targets: number[];
+    let passes = 0;
+    if (this.options.regrowth === 'in-place') {
+      targets = removed.slice();
+    } else {
+      let budget = totalRemoved + input.controller.adjustedGrowth;
+      if (budget < 0) {
+        if (this.options.negativeBudget === 'error') {
+          throw new SparseLearningError(
+            'E_NEGATIVE_GROWTH_BUDGET',
+            `regrowth budget G = ${budget} is negative (removed ${totalRemoved}, controller ${input.controller.adjustedGrowth}); the official code would switch on almost a whole layer here`,
+            { budget, totalRemoved, adjustedGrowth: input.controller.adjustedGrowth },
+          );
+        }
+        warnings.push(`negative regrowth budget ${budget} clamped to 0`);
+        logger.warn('negative regrowth budget clamped to 0', { budget, step });
+        budget = 0;
+      }
+      const plan = planRegrowth(
+        views.map((v, i) => ({ share: shares[i], freeSlots: zeros[i] + requested[i] })),
+        budget,
+        this.options.capFraction,
+        this.options.maxRedistributionPasses,
+      );
+      targets = plan.targets;
+      passes = plan.passes;
+      if (!plan.converged) {
+        warnings.push('Error resolving the residual! Layers are too full!');
+        logger.warn('redistribution did not converge: layers are too full', { step, passes });
+      }
+    }
+    const regrow = targets.map((target, i) => {
+      let value = target;
+      if (this.prune.global) {
+        const expectedRemoved = baselineNonzero * layerRates[i];
+        value = expectedRemoved === 0 ? 0 : (totalRemoved / expectedRemoved) * target;
+      }
+      return Math.max(0, Math.floor(value));
+    });
+
+    // (e) growth on the pruned masks.
+    const newMasks = views.map((view, i) => {
+      const site = { plugin: this.growth.id, hook: 'grow', layer: view.name, step };
+      const pruned = prunedMasks[i];
+      const growthView: LayerView = {
+        ...view,
+        mask: pruned,
+        activeCount: view.activeCount - removed[i],
+        maskBeforePrune: view.mask,
+      };
+      const mask = checkMask(site, callHook(site, () => this.growth.grow(growthView, { count: regrow[i] }, ctx)), view.size);
+      let grown = 0;
+      for (let j = 0; j < mask.length; j++) {
+        if (mask[j] < pruned[j]) throw pluginContractError(site, `switched off position ${j}; growth may only add weights`);
+        grown += mask[j] - pruned[j];
+      }
+      const available = view.size - growthView.activeCount;
+      const expected = Math.min(regrow[i], available);
+      if (this.growth.countPolicy === 'exact' && grown !== expected) {
+        throw pluginContractError(site, `enabled ${grown} positions; countPolicy 'exact' requires ${expected}`);
+      }
+      if (this.growth.countPolicy === 'at-most' && grown > expected) {
+        throw pluginContractError(site, `enabled ${grown} positions; countPolicy 'at-most' allows ${expected}`);
+      }
+      return mask;
+    });
+
+    // (f, g) apply the new mask once, after growth.
+    const layerResults: MaskUpdateLayerResult[] = views.map((view, i) => {
+      const mask = newMasks[i];
+      const pruned = prunedMasks[i];
+      const weight = new Float32Array(view.size);
+      const prunedIndices: number[] = [];
+      const grownIndices: number[] = [];
+      let active = 0;
+      for (let j = 0; j < view.size; j++) {
+        if (mask[j]) {
+          weight[j] = view.weight[j];
+          active++;
+        }
+        if (view.mask[j] && !pruned[j]) prunedIndices.push(j);
+        if (mask[j] && !pruned[j]) grownIndices.push(j);
+      }
+      return {
+        name: view.name,
+        mask,
+        weight,
+        activeBefore: view.activeCount,
+        activeAfter: active,
+        pruneRate: layerRates[i],
+        removed: removed[i],
+        regrowTarget: targets[i],
+        regrow: regrow[i],
+        grown: grownIndices.length,
+        stat: stats[i],
+        share: shares[i],
+        prunedIndices,
+        grownIndices,
+      };
+    });
+
+    // (h) controller.
+    const totalNonzero = layerResults.reduce((acc, r) => acc + r.activeAfter, 0);
+    const controller = this.options.controller && this.options.regrowth === 'redistribute'
+      ? updateController(input.controller, baselineNonzero, totalNonzero)
+      : input.controller;
+
+    const reports: LayerUpdateReport[] = layerResults.map((r, i) => ({
+      name: r.name,
+      size: views[i].size,
+      activeBefore: r.activeBefore,
+      activeAfter: r.activeAfter,
+      density: r.activeAfter / views[i].size,
+      stat: r.stat,
+      share: r.share,
+      pruneRate: r.pruneRate,
+      removed: r.removed,
+      regrowTarget: r.regrowTarget,
+      regrown: r.grown,
+    }));
+    return {
+      layers: layerResults,
+      totalRemoved,
+      totalNonzero,
+      controller,
+      passes,
+      warnings,
+      event: {
+        type: 'mask-update',
+        step,
+        epoch,
+        pruneRate,
+        baselineNonzero,
+        totalRemoved,
+        totalRegrown: layerResults.reduce((acc, r) => acc + r.grown, 0),
+        totalNonzero,
+        adjustedGrowth: controller.adjustedGrowth,
+        redistributionPasses: passes,
+        layers: reports,
+        warnings,
+      },
+    };
+  }
+}
