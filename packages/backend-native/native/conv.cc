@@ -171,9 +171,7 @@ void MaxPoolGrad(const PoolParams& p, const float* x, const float* dy, float* dx
               long off = (iy * p.w + ix) * p.c;
               const float* src = xi + off;
               for (long c = 0; c < p.c; ++c)
-                if (src[c] > best[c] || arg[c] < 0) {
-                  if (arg[c] < 0 || src[c] > best[c]) { best[c] = src[c]; arg[c] = off + c; }
-                }
+                if (src[c] > best[c]) { best[c] = src[c]; arg[c] = off + c; }
             }
           const float* g = dy + ((img * p.oh + oy) * p.ow + ox) * p.c;
           for (long c = 0; c < p.c; ++c)

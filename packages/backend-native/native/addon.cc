@@ -1,0 +1,158 @@
+// Node-API bindings. Every kernel takes Float32Array views (which may alias the wasm heap or a tfjs-cpu
+// buffer: zero copy) and writes into a caller-allocated output, so tfjs keeps ownership of all memory.
+#include <napi.h>
+
+#include <cstdlib>
+#include <memory>
+#include <thread>
+
+#include "conv.h"
+#include "gemm.h"
+#include "thread_pool.h"
+
+#ifdef SL_USE_OPENBLAS
+extern "C" void openblas_set_num_threads(int);
+#endif
+
+namespace sl {
+namespace {
+std::unique_ptr<ThreadPool> gPool;
+int DefaultThreads() {
+  const char* env = std::getenv("SPARSE_LEARNING_NATIVE_THREADS");
+  int t = env ? std::atoi(env) : 0;
+  if (t <= 0) t = static_cast<int>(std::thread::hardware_concurrency());
+  return t <= 0 ? 1 : t;
+}
+}  // namespace
+
+ThreadPool& Pool() {
+  if (!gPool) gPool = std::make_unique<ThreadPool>(DefaultThreads());
+  return *gPool;
+}
+
+void SetThreads(int threads) {
+  gPool = std::make_unique<ThreadPool>(threads);
+#ifdef SL_USE_OPENBLAS
+  openblas_set_num_threads(threads);
+#endif
+}
+}  // namespace sl
+
+namespace {
+
+float* F32(const Napi::Value& v, const char* name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+    throw Napi::TypeError::New(v.Env(), std::string(name) + " must be a Float32Array");
+  return v.As<Napi::Float32Array>().Data();
+}
+
+size_t Len(const Napi::Value& v) { return v.As<Napi::Float32Array>().ElementLength(); }
+
+void Need(const Napi::Env& env, bool ok, const char* what) {
+  if (!ok) throw Napi::RangeError::New(env, what);
+}
+
+long Int(const Napi::Value& v) { return static_cast<long>(v.As<Napi::Number>().Int64Value()); }
+
+// gemm(transA, transB, M, N, K, alpha, A, B, beta, C): dense row-major operands (lda = op-free row length).
+Napi::Value Gemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  bool tA = info[0].ToBoolean(), tB = info[1].ToBoolean();
+  long M = Int(info[2]), N = Int(info[3]), K = Int(info[4]);
+  float alpha = info[5].As<Napi::Number>().FloatValue(), beta = info[8].As<Napi::Number>().FloatValue();
+  float *A = F32(info[6], "A"), *B = F32(info[7], "B"), *C = F32(info[9], "C");
+  Need(env, M >= 0 && N >= 0 && K >= 0, "negative dimension");
+  Need(env, Len(info[6]) >= size_t(M * K) && Len(info[7]) >= size_t(K * N) && Len(info[9]) >= size_t(M * N),
+       "gemm: operand too short");
+  sl::Sgemm(tA, tB, M, N, K, alpha, A, tA ? M : K, B, tB ? K : N, beta, C, N);
+  return env.Undefined();
+}
+
+sl::ConvParams ConvP(const Napi::Value& v) {
+  Napi::Int32Array a = v.As<Napi::Int32Array>();
+  Need(v.Env(), a.ElementLength() == 15, "conv params must have 15 entries");
+  const int32_t* d = a.Data();
+  return sl::ConvParams{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11], d[12], d[13], d[14]};
+}
+
+void CheckConv(const Napi::Env& env, const sl::ConvParams& p, size_t x, size_t f, size_t y) {
+  Need(env, x >= size_t(p.n * p.h * p.w * p.ci), "conv: x too short");
+  Need(env, f >= size_t(p.kh * p.kw * p.ci * p.co), "conv: filter too short");
+  Need(env, y >= size_t(p.n * p.oh * p.ow * p.co), "conv: y too short");
+}
+
+// conv2d(x, filter, y, params)
+Napi::Value Conv2D(const Napi::CallbackInfo& info) {
+  auto p = ConvP(info[3]);
+  CheckConv(info.Env(), p, Len(info[0]), Len(info[1]), Len(info[2]));
+  sl::Conv2D(p, F32(info[0], "x"), F32(info[1], "filter"), F32(info[2], "y"));
+  return info.Env().Undefined();
+}
+// conv2dBackpropInput(dy, filter, dx, params)
+Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {
+  auto p = ConvP(info[3]);
+  CheckConv(info.Env(), p, Len(info[2]), Len(info[1]), Len(info[0]));
+  sl::Conv2DBackpropInput(p, F32(info[0], "dy"), F32(info[1], "filter"), F32(info[2], "dx"));
+  return info.Env().Undefined();
+}
+// conv2dBackpropFilter(x, dy, dfilter, params)
+Napi::Value Conv2DBackpropFilter(const Napi::CallbackInfo& info) {
+  auto p = ConvP(info[3]);
+  CheckConv(info.Env(), p, Len(info[0]), Len(info[2]), Len(info[1]));
+  sl::Conv2DBackpropFilter(p, F32(info[0], "x"), F32(info[1], "dy"), F32(info[2], "dfilter"));
+  return info.Env().Undefined();
+}
+
+sl::PoolParams PoolP(const Napi::Value& v) {
+  Napi::Int32Array a = v.As<Napi::Int32Array>();
+  Need(v.Env(), a.ElementLength() == 12, "pool params must have 12 entries");
+  const int32_t* d = a.Data();
+  return sl::PoolParams{d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8], d[9], d[10], d[11]};
+}
+// maxPool(x, y, params)
+Napi::Value MaxPool(const Napi::CallbackInfo& info) {
+  auto p = PoolP(info[2]);
+  Need(info.Env(), Len(info[0]) >= size_t(p.n * p.h * p.w * p.c), "maxPool: x too short");
+  Need(info.Env(), Len(info[1]) >= size_t(p.n * p.oh * p.ow * p.c), "maxPool: y too short");
+  sl::MaxPool(p, F32(info[0], "x"), F32(info[1], "y"));
+  return info.Env().Undefined();
+}
+// maxPoolGrad(x, dy, dx, params)
+Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
+  auto p = PoolP(info[3]);
+  Need(info.Env(), Len(info[0]) >= size_t(p.n * p.h * p.w * p.c), "maxPoolGrad: x too short");
+  Need(info.Env(), Len(info[1]) >= size_t(p.n * p.oh * p.ow * p.c), "maxPoolGrad: dy too short");
+  Need(info.Env(), Len(info[2]) >= size_t(p.n * p.h * p.w * p.c), "maxPoolGrad: dx too short");
+  sl::MaxPoolGrad(p, F32(info[0], "x"), F32(info[1], "dy"), F32(info[2], "dx"));
+  return info.Env().Undefined();
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  long t = Int(info[0]);
+  Need(info.Env(), t >= 1 && t <= 256, "threads must be in 1..256");
+  sl::SetThreads(static_cast<int>(t));
+  return info.Env().Undefined();
+}
+
+Napi::Value Info(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("gemm", sl::GemmImpl());
+  o.Set("threads", sl::Pool().threads());
+  o.Set("version", 1);
+  return o;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("conv2d", Napi::Function::New(env, Conv2D));
+  exports.Set("conv2dBackpropInput", Napi::Function::New(env, Conv2DBackpropInput));
+  exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2DBackpropFilter));
+  exports.Set("maxPool", Napi::Function::New(env, MaxPool));
+  exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("info", Napi::Function::New(env, Info));
+  return exports;
+}
+}  // namespace
+
+NODE_API_MODULE(sparse_native, Init)

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Builds the optional native addon (explicit step, never run by `npm install`). Missing compiler or headers
+// => prints "skipped" and exits 0: the wasm path keeps working without it.
+//
+//   node scripts/build-native.mjs [--blas=auto|openblas|own] [--out=build/Release] [--strict]
+//
+// --blas=auto (default, or env SPARSE_LEARNING_NATIVE_BLAS) uses OpenBLAS when <cblas.h> and -lopenblas
+// link, and the project's own AVX2/FMA GEMM otherwise. --strict exits 1 when the build fails.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pkgRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k, v ?? 'true'];
+  }),
+);
+const strict = args.strict === 'true';
+const blasRequest = args.blas ?? process.env.SPARSE_LEARNING_NATIVE_BLAS ?? 'auto';
+const outDir = resolve(pkgRoot, args.out ?? 'build/Release');
+const cxx = process.env.CXX ?? 'c++';
+
+function skip(why) {
+  console.log(`[backend-native] native addon build skipped: ${why}`);
+  process.exit(strict ? 1 : 0);
+}
+
+function run(cmd, argv, opts = {}) {
+  return spawnSync(cmd, argv, { encoding: 'utf8', ...opts });
+}
+
+if (!['auto', 'openblas', 'own'].includes(blasRequest)) skip(`unknown --blas=${blasRequest} (auto, openblas, own)`);
+
+const version = run(cxx, ['--version']);
+if (version.error || version.status !== 0) skip(`no C++ compiler (${cxx}); install g++ or set CXX`);
+
+const headerCandidates = [
+  resolve(process.execPath, '../../include/node'),
+  join(homedir(), '.cache/node-gyp', process.versions.node, 'include/node'),
+  '/usr/include/node',
+  '/usr/local/include/node',
+];
+const nodeInclude = headerCandidates.find((dir) => existsSync(join(dir, 'node_api.h')));
+if (!nodeInclude) skip(`Node-API headers not found (looked in ${headerCandidates.join(', ')})`);
+
+let addonInclude;
+try {
+  const require = createRequire(join(pkgRoot, 'package.json'));
+  addonInclude = dirname(require.resolve('node-addon-api/package.json'));
+} catch {
+  skip('node-addon-api is not installed');
+}
+
+// Does OpenBLAS compile and link here? (Debian/Ubuntu: apt-get install libopenblas-dev)
+function openblasWorks() {
+  const dir = join(tmpdir(), `sl-blas-probe-${process.pid}`);
+  mkdirSync(dir, { recursive: true });
+  const src = join(dir, 'probe.cc');
+  writeFileSync(src, '#include <cblas.h>\nint main(){float a=1,b=1,c=0;cblas_sgemm(CblasRowMajor,CblasNoTrans,CblasNoTrans,1,1,1,1.f,&a,1,&b,1,0.f,&c,1);return c==1.f?0:1;}\n');
+  const r = run(cxx, [src, '-o', join(dir, 'probe'), '-lopenblas']);
+  rmSync(dir, { recursive: true, force: true });
+  return r.status === 0;
+}
+
+let blas = blasRequest;
+if (blas !== 'own') {
+  const ok = openblasWorks();
+  if (!ok && blas === 'openblas') skip('OpenBLAS requested but <cblas.h>/-lopenblas not usable');
+  blas = ok ? 'openblas' : 'own';
+}
+
+const archFlags = run(cxx, ['-march=native', '-x', 'c++', '-E', '-', '-o', '/dev/null'], { input: '' }).status === 0
+  ? ['-march=native']
+  : [];
+const sources = ['addon.cc', 'gemm.cc', 'conv.cc'].map((f) => join(pkgRoot, 'native', f));
+mkdirSync(outDir, { recursive: true });
+const output = join(outDir, 'sparse_native.node');
+const flags = [
+  '-O3', '-std=c++17', '-fPIC', '-shared', '-pthread', '-fexceptions', ...archFlags,
+  '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+  `-I${nodeInclude}`, `-I${addonInclude}`,
+  ...(blas === 'openblas' ? ['-DSL_USE_OPENBLAS'] : []),
+  ...sources, '-o', output,
+  ...(blas === 'openblas' ? ['-lopenblas'] : []),
+];
+const started = Date.now();
+const build = run(cxx, flags, { stdio: ['ignore', 'inherit', 'inherit'] });
+if (build.status !== 0) skip(`compilation failed (${cxx} exited ${build.status}); see the errors above`);
+
+// Load it once in a child process: a broken binary must fail here, not in a training run.
+const check = run(process.execPath, ['-e', `const a=require(${JSON.stringify(output)});console.log(JSON.stringify(a.info()))`]);
+if (check.status !== 0) {
+  rmSync(output, { force: true });
+  skip(`built addon does not load: ${check.stderr.trim()}`);
+}
+const info = JSON.parse(check.stdout);
+writeFileSync(join(outDir, 'build-info.json'), `${JSON.stringify({ blas, gemm: info.gemm, arch: archFlags, builtWith: version.stdout.split('\n')[0], node: process.versions.node }, null, 2)}\n`);
+console.log(`[backend-native] built ${output} (gemm: ${info.gemm}, ${info.threads} threads) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
