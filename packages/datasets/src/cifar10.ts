@@ -70,17 +70,14 @@ async function resolveCifarDir(dataDir: string): Promise<string> {
   );
 }
 
-/** Decoded records of one file: labels and HWC image bytes. */
+/** Decoded records: labels and HWC image bytes. */
 interface CifarRecords {
   readonly labels: Uint8Array;
   readonly images: Uint8Array;
 }
 
-/**
- * Decodes one binary CIFAR-10 file: checks the size (a positive multiple of 3073 bytes) and every label
- * (0..9), and converts each record's CHW planes (R, G, B) to HWC, the layout tfjs convolutions use.
- */
-export function decodeCifar10Batch(bytes: Uint8Array, source: string): CifarRecords {
+/** Number of records in a binary CIFAR-10 file of `bytes.length` bytes; `E_DATA_CORRUPT` if not whole. */
+function recordCount(bytes: Uint8Array, source: string): number {
   if (bytes.length === 0 || bytes.length % CIFAR10_RECORD_BYTES !== 0) {
     const whole = Math.floor(bytes.length / CIFAR10_RECORD_BYTES);
     throw new SparseLearningError(
@@ -91,9 +88,16 @@ export function decodeCifar10Batch(bytes: Uint8Array, source: string): CifarReco
       { path: source, actualBytes: bytes.length, recordBytes: CIFAR10_RECORD_BYTES },
     );
   }
-  const count = bytes.length / CIFAR10_RECORD_BYTES;
-  const labels = new Uint8Array(count);
-  const images = new Uint8Array(count * CIFAR10_PIXEL_BYTES);
+  return bytes.length / CIFAR10_RECORD_BYTES;
+}
+
+/**
+ * Decodes the records of one file into `out` starting at example `offset`: checks every label (0..9) and
+ * converts each record's CHW planes (R, G, B) to HWC, the layout tfjs convolutions use.
+ */
+function decodeInto(bytes: Uint8Array, source: string, out: CifarRecords, offset: number): number {
+  const count = recordCount(bytes, source);
+  const { labels, images } = out;
   const plane = CIFAR10_SIZE * CIFAR10_SIZE;
   for (let r = 0; r < count; r++) {
     const at = r * CIFAR10_RECORD_BYTES;
@@ -105,17 +109,59 @@ export function decodeCifar10Batch(bytes: Uint8Array, source: string): CifarReco
         { path: source, record: r, label },
       );
     }
-    labels[r] = label;
-    const src = at + 1;
-    const dst = r * CIFAR10_PIXEL_BYTES;
+    labels[offset + r] = label;
+    const r0 = at + 1;
+    const g0 = r0 + plane;
+    const b0 = g0 + plane;
+    let o = (offset + r) * CIFAR10_PIXEL_BYTES;
     for (let p = 0; p < plane; p++) {
-      const o = dst + 3 * p;
-      images[o] = bytes[src + p];
-      images[o + 1] = bytes[src + plane + p];
-      images[o + 2] = bytes[src + 2 * plane + p];
+      images[o++] = bytes[r0 + p];
+      images[o++] = bytes[g0 + p];
+      images[o++] = bytes[b0 + p];
     }
   }
-  return { labels, images };
+  return count;
+}
+
+/**
+ * Decodes one binary CIFAR-10 file: checks the size (a positive multiple of 3073 bytes) and every label
+ * (0..9), and converts each record's CHW planes (R, G, B) to HWC. Errors are `E_DATA_CORRUPT` naming the file.
+ */
+export function decodeCifar10Batch(bytes: Uint8Array, source: string): CifarRecords {
+  const count = recordCount(bytes, source);
+  const out = { labels: new Uint8Array(count), images: new Uint8Array(count * CIFAR10_PIXEL_BYTES) };
+  decodeInto(bytes, source, out, 0);
+  return out;
+}
+
+async function fileSize(path: string): Promise<number> {
+  return (await stat(path)).size;
+}
+
+/**
+ * Reads and decodes files in order into one pair of arrays. Files are read one at a time and decoded straight
+ * into the final arrays when their sizes (from `stat`) are whole records — the usual raw case — so the peak
+ * memory is the decoded set plus one file; otherwise (gzip, or a corrupt size that decoding will report) each
+ * file is decoded on its own and the parts are joined.
+ */
+async function readRecords(paths: readonly string[]): Promise<CifarRecords> {
+  const sizes = await Promise.all(paths.map(fileSize));
+  if (sizes.every((n) => n > 0 && n % CIFAR10_RECORD_BYTES === 0)) {
+    const total = sizes.reduce((a, n) => a + n / CIFAR10_RECORD_BYTES, 0);
+    const out = { labels: new Uint8Array(total), images: new Uint8Array(total * CIFAR10_PIXEL_BYTES) };
+    let offset = 0;
+    let exact = true;
+    for (let f = 0; f < paths.length && exact; f++) {
+      const bytes = await readMaybeGzip(paths[f]);
+      // A gzip file whose compressed size happens to be whole records inflates to a different size.
+      if (bytes.length !== sizes[f]) exact = false;
+      else offset += decodeInto(bytes, paths[f], out, offset);
+    }
+    if (exact) return out;
+  }
+  const parts: CifarRecords[] = [];
+  for (const path of paths) parts.push(decodeCifar10Batch(await readMaybeGzip(path), path));
+  return concat(parts);
 }
 
 function concat(parts: readonly CifarRecords[]): CifarRecords {
@@ -148,14 +194,8 @@ export async function loadCifar10(options: LoadDatasetOptions): Promise<Dataset>
     );
   }
   const dir = await resolveCifarDir(options.dataDir);
-  const read = async (name: string) => {
-    const path = join(dir, name);
-    return decodeCifar10Batch(await readMaybeGzip(path), path);
-  };
-  const [train, test] = await Promise.all([
-    Promise.all(CIFAR10_TRAIN_FILES.map(read)).then(concat),
-    read(CIFAR10_TEST_FILE),
-  ]);
+  const train = await readRecords(CIFAR10_TRAIN_FILES.map((name) => join(dir, name)));
+  const test = await readRecords([join(dir, CIFAR10_TEST_FILE)]);
   return assembleDataset(
     {
       id: CIFAR10_DATASET_ID,

@@ -22,6 +22,8 @@ export interface DataSplit {
   readonly inputShape: readonly [number, number, number];
   /** The labels of the split, one byte per example (a view; do not modify). */
   readonly labels: Uint8Array;
+  /** The raw image bytes, `size · H · W · C`, each example HWC, before normalisation (a view; do not modify). */
+  readonly images: Uint8Array;
   /**
    * The visiting order of one epoch: a permutation of `0 .. size-1` shuffled by `rng` (Fisher–Yates), or the
    * identity when `shuffle` is false (validation and test loaders do not shuffle). Consumes `size - 1` draws
@@ -65,7 +67,7 @@ class ImageSplit implements DataSplit {
   readonly augment: boolean;
   readonly inputShape: readonly [number, number, number];
   readonly labels: Uint8Array;
-  private readonly images: Uint8Array;
+  readonly images: Uint8Array;
   private readonly table: Float32Array;
   private readonly augmentation: CropFlipAugmentation | null;
   private readonly exampleBytes: number;
