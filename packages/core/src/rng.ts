@@ -63,7 +63,7 @@ class Xoshiro128 implements Rng {
   private s3: number;
   private spare: number | null = null;
 
-  constructor(private readonly seed: string) {
+  constructor(private seed: string) {
     const sm = { x: hashString(seed) };
     this.s0 = splitmix32(sm);
     this.s1 = splitmix32(sm);
@@ -125,6 +125,7 @@ class Xoshiro128 implements Rng {
   }
 
   setState(state: RngState): void {
+    this.seed = state.seed;
     [this.s0, this.s1, this.s2, this.s3] = state.s;
     this.spare = state.spare;
   }

@@ -1,1 +1,2 @@
-export {};
+export * from './sgd-optimizer.js';
+export * from './adam-optimizer.js';

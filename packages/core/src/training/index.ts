@@ -1,1 +1,2 @@
-export {};
+export * from './sparse-trainer.js';
+export * from './create-mlp-model.js';

@@ -1,1 +1,2 @@
-export {};
+export * from './epoch-end-trigger.js';
+export * from './every-k-steps-trigger.js';

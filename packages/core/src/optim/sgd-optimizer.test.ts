@@ -1,0 +1,128 @@
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { isSparseLearningError } from '../errors.js';
+import { MOMENTUM_BUFFER_SLOT, SgdOptimizer } from './sgd-optimizer.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const values = (t: tf.Tensor) => Array.from(t.dataSync());
+
+describe('SgdOptimizer', () => {
+  it('follows the hand-worked Nesterov + weight-decay recursion', () => {
+    // w = 1, grad = 0.5, wd = 0.1, μ = 0.9, lr = 0.1.
+    // step 1: g = 0.6, buf = 0.6, upd = 0.6 + 0.54 = 1.14, w = 0.886
+    // step 2 (lr 0.01): g = 0.5886, buf = 0.54 + 0.5886 = 1.1286, upd = 0.5886 + 1.01574 = 1.60434, w = 0.8699566
+    const w = tf.variable(tf.tensor1d([1]));
+    const grad = tf.tensor1d([0.5]);
+    const opt = new SgdOptimizer({ learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.1 });
+    expect(opt.momentumOf('w')).toBeNull();
+    opt.applyGradients({ w: grad }, { w });
+    expect(values(w)[0]).toBeCloseTo(0.886, 6);
+    opt.learningRate = 0.01;
+    opt.applyGradients({ w: grad }, { w });
+    expect(values(w)[0]).toBeCloseTo(0.8699566, 6);
+    const buf = opt.momentumOf('w')!;
+    expect(values(buf)[0]).toBeCloseTo(1.1286, 6);
+    buf.dispose();
+    opt.dispose();
+    tf.dispose([w, grad]);
+  });
+
+  it('plain momentum uses update = buf; momentum 0 keeps no buffer', () => {
+    const w = tf.variable(tf.tensor1d([0]));
+    const grad = tf.tensor1d([1]);
+    const heavy = new SgdOptimizer({ learningRate: 1, momentum: 0.5 });
+    heavy.applyGradients({ w: grad }, { w }); // buf 1, w -1
+    heavy.applyGradients({ w: grad }, { w }); // buf 1.5, w -2.5
+    expect(values(w)[0]).toBeCloseTo(-2.5, 6);
+    const plain = new SgdOptimizer({ learningRate: 1 });
+    plain.applyGradients({ w: grad }, { w });
+    expect(values(w)[0]).toBeCloseTo(-3.5, 6);
+    expect(plain.momentumOf('w')).toBeNull();
+    heavy.dispose();
+    tf.dispose([w, grad]);
+  });
+
+  it('momentumOf returns an independent clone', () => {
+    const w = tf.variable(tf.tensor2d([[1, 2]]));
+    const grad = tf.tensor2d([[1, -1]]);
+    const opt = new SgdOptimizer({ learningRate: 0.1, momentum: 0.9 });
+    opt.applyGradients({ w: grad }, { w });
+    const a = opt.momentumOf('w')!;
+    expect(a.shape).toEqual([1, 2]);
+    a.dispose();
+    const b = opt.momentumOf('w')!;
+    expect(values(b)).toEqual([1, -1]);
+    tf.dispose([b, w, grad]);
+    opt.dispose();
+  });
+
+  it('does not leak tensors from step to step', () => {
+    const w = tf.variable(tf.randomNormal([8, 4]));
+    const grad = tf.randomNormal([8, 4]);
+    const opt = new SgdOptimizer({ learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+    opt.applyGradients({ w: grad }, { w });
+    const after1 = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) opt.applyGradients({ w: grad }, { w });
+    expect(tf.memory().numTensors).toBe(after1);
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(after1 - 1);
+    tf.dispose([w, grad]);
+  });
+
+  it('round-trips its state (slot momentum_buffer) into a fresh optimizer', () => {
+    const w1 = tf.variable(tf.tensor2d([[1, 2], [3, 4]]));
+    const w2 = tf.variable(tf.tensor2d([[1, 2], [3, 4]]));
+    const g = tf.tensor2d([[0.1, -0.2], [0.3, 0.05]]);
+    const options = { learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 };
+    const a = new SgdOptimizer(options);
+    a.applyGradients({ w: g }, { w: w1 });
+    w2.assign(w1);
+    const state = a.getState();
+    expect(state.iterations).toBe(1);
+    expect(Array.from(state.slots.w[MOMENTUM_BUFFER_SLOT])).toHaveLength(4);
+    const b = new SgdOptimizer(options);
+    b.setState(state);
+    expect(Array.from(b.getState().slots.w[MOMENTUM_BUFFER_SLOT])).toEqual(Array.from(state.slots.w[MOMENTUM_BUFFER_SLOT]));
+    a.applyGradients({ w: g }, { w: w1 });
+    b.applyGradients({ w: g }, { w: w2 });
+    expect(values(w2)).toEqual(values(w1));
+    const mb = b.momentumOf('w')!;
+    expect(mb.shape).toEqual([2, 2]);
+    mb.dispose();
+    a.dispose();
+    b.dispose();
+    tf.dispose([w1, w2, g]);
+  });
+
+  it('rejects bad options, a foreign state and a gradient without variable', () => {
+    const codes: string[] = [];
+    const attempt = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        if (isSparseLearningError(e)) codes.push(e.code);
+      }
+    };
+    attempt(() => new SgdOptimizer({ learningRate: -1 }));
+    attempt(() => new SgdOptimizer({ learningRate: 0.1, momentum: 1 }));
+    attempt(() => new SgdOptimizer({ learningRate: 0.1, nesterov: true }));
+    const opt = new SgdOptimizer({ learningRate: 0.1 });
+    attempt(() => (opt.learningRate = Number.NaN));
+    attempt(() => opt.setState({ id: 'adam', iterations: 0, slots: {} }));
+    const g = tf.scalar(1);
+    attempt(() => opt.applyGradients({ missing: g }, {}));
+    g.dispose();
+    expect(codes).toEqual([
+      'E_OUT_OF_RANGE',
+      'E_OUT_OF_RANGE',
+      'E_OUT_OF_RANGE',
+      'E_OUT_OF_RANGE',
+      'E_CHECKPOINT_INCOMPATIBLE',
+      'E_SHAPE_MISMATCH',
+    ]);
+  });
+});
