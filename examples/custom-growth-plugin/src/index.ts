@@ -1,0 +1,2 @@
+export * from './momentum-gradient-growth.js';
+export * from './compose.js';

@@ -1,0 +1,188 @@
+import 'reflect-metadata';
+import { describe, expect, it } from 'vitest';
+import { Container } from 'inversify';
+import { MaskUpdater, TOKENS, createRng, silentLogger } from '@sparse-learning/core';
+import type { LayerView, PruneStrategy, StrategyContext } from '@sparse-learning/core';
+import { GlobalMagnitudePrune, MagnitudePrune, SetPrune, SignFlipPrune, pruneModule, pruneStrategyIds } from './index.js';
+
+function view(weight: number[], mask?: number[], name = 'w'): LayerView {
+  const m = Uint8Array.from(mask ?? weight.map((w) => (w !== 0 ? 1 : 0)));
+  return {
+    name,
+    index: 0,
+    shape: [weight.length],
+    size: weight.length,
+    weight: Float32Array.from(weight),
+    mask: m,
+    momentum: null,
+    gradient: null,
+    activeCount: m.reduce((a, b) => a + b, 0),
+  };
+}
+
+function ctx(overrides: Partial<StrategyContext> = {}): StrategyContext {
+  return { step: 0, epoch: 1, pruneRate: 0.5, baselineNonzero: 10, layerCount: 1, rng: createRng(1), logger: silentLogger, ...overrides };
+}
+
+const bits = (m: Uint8Array) => Array.from(m);
+
+describe('MagnitudePrune (spec §1.8 c)', () => {
+  it('removes the r smallest |w| among active weights', () => {
+    const v = view([0.5, -0.1, 0, 0.3, -0.7, 0.05], [1, 1, 0, 1, 1, 1]);
+    expect(bits(new MagnitudePrune().prune(v, { count: 2, pruneRate: 0.4 }, ctx()))).toEqual([1, 0, 0, 1, 1, 0]);
+  });
+
+  it('r = 0 returns mask ∧ (w ≠ 0), dropping active exact zeros (official edge case)', () => {
+    const v = view([0.5, 0, 0.2], [1, 1, 1]);
+    expect(bits(new MagnitudePrune().prune(v, { count: 0, pruneRate: 0 }, ctx()))).toEqual([1, 0, 1]);
+  });
+});
+
+describe('SetPrune (the rule SET intends, spec §1.10)', () => {
+  const weights = [0.4, 0.1, -0.05, -0.9, 0.2, -0.3, 0.6, -0.02];
+
+  it('removes ceil(r/2) smallest positive and floor(r/2) largest negative weights', () => {
+    // r = 4: positives 0.1, 0.2; negatives -0.02, -0.05.
+    expect(bits(new SetPrune().prune(view(weights), { count: 4, pruneRate: 0.5 }, ctx()))).toEqual([1, 0, 0, 1, 0, 1, 1, 0]);
+    // r = 3: positives 0.1, 0.2 (the odd one); negative -0.02.
+    expect(bits(new SetPrune().prune(view(weights), { count: 3, pruneRate: 0.375 }, ctx()))).toEqual([1, 0, 1, 1, 0, 1, 1, 0]);
+  });
+
+  it('takes the rest from the other sign when one sign has too few', () => {
+    // One negative only: r = 4 → -0.5 and the 3 smallest positives 0.1, 0.2, 0.3.
+    const v = view([0.1, 0.2, 0.3, 0.4, -0.5]);
+    expect(bits(new SetPrune().prune(v, { count: 4, pruneRate: 0.8 }, ctx()))).toEqual([0, 0, 0, 1, 0]);
+  });
+
+  it('is not the official HEAD rule that empties the layer', () => {
+    const v = view(weights);
+    const out = new SetPrune().prune(v, { count: 2, pruneRate: 0.25 }, ctx());
+    expect(out.reduce((a, b) => a + b, 0)).toBe(6);
+  });
+
+  it('differs from magnitude pruning when the small weights are all of one sign', () => {
+    const v = view([0.01, 0.02, 0.03, -0.5, -0.6, 0.9]);
+    expect(bits(new SetPrune().prune(v, { count: 2, pruneRate: 1 / 3 }, ctx()))).toEqual([0, 1, 1, 0, 1, 1]);
+    expect(bits(new MagnitudePrune().prune(v, { count: 2, pruneRate: 1 / 3 }, ctx()))).toEqual([0, 0, 1, 1, 1, 1]);
+  });
+});
+
+describe('GlobalMagnitudePrune (spec §1.10)', () => {
+  // 1000 active weights |w| = 0.0001·k, k = 1..1000: odd k in layer a (alternating signs), even k in layer b.
+  const a = view(Array.from({ length: 500 }, (_, j) => 0.0001 * (2 * j + 1) * (j % 2 ? -1 : 1)), undefined, 'a');
+  const b = view(Array.from({ length: 500 }, (_, j) => 0.0001 * (2 * j + 2)), undefined, 'b');
+  const removedBy = (s: GlobalMagnitudePrune, c: StrategyContext) =>
+    [a, b].map((v) => v.activeCount - s.prune(v, { count: 0, pruneRate: c.pruneRate }, c).reduce((x, y) => x + y, 0));
+
+  it('searches one threshold removing ceil(p·baseline) within 2 % and prunes |w| ≤ τ in every layer', () => {
+    const s = new GlobalMagnitudePrune();
+    const c = ctx({ pruneRate: 0.3, baselineNonzero: 1000, layerCount: 2 });
+    s.prepare([a, b], c);
+    const [ra, rb] = removedBy(s, c);
+    // Target 300 ± 6; one threshold, so both layers lose the same share of this interleaved spectrum.
+    expect(Math.abs(ra + rb - 300)).toBeLessThanOrEqual(6);
+    expect(Math.abs(ra - rb)).toBeLessThanOrEqual(1);
+    expect(s.currentThreshold).toBeGreaterThan(0.0294);
+    expect(s.currentThreshold).toBeLessThan(0.0306);
+  });
+
+  it('exactThreshold removes exactly ceil(p·baseline)', () => {
+    const s = new GlobalMagnitudePrune({ exactThreshold: true });
+    const c = ctx({ pruneRate: 0.3, baselineNonzero: 1000, layerCount: 2 });
+    s.prepare([a, b], c);
+    expect(removedBy(s, c)).toEqual([150, 150]);
+  });
+
+  it('keeps τ and the step across updates and restores them from state', () => {
+    const s = new GlobalMagnitudePrune();
+    s.prepare([a, b], ctx({ pruneRate: 0.3, baselineNonzero: 100 }));
+    const restored = new GlobalMagnitudePrune();
+    restored.setState(JSON.parse(JSON.stringify(s.getState())));
+    expect(restored.currentThreshold).toBe(s.currentThreshold);
+    expect(() => restored.setState({ threshold: -1 })).toThrow(/E_CHECKPOINT_INVALID/);
+  });
+
+  it('reproduces the official early stop: a first threshold removing nothing ends the search', () => {
+    const big = view([0.5, -0.6, 0.7, 0.8]);
+    const c = ctx({ pruneRate: 0.5, baselineNonzero: 4 });
+    const official = new GlobalMagnitudePrune();
+    official.prepare([big], c);
+    expect(official.currentThreshold).toBe(0.001);
+    expect(bits(official.prune(big, { count: 2, pruneRate: 0.5 }, c))).toEqual([1, 1, 1, 1]);
+    const fixed = new GlobalMagnitudePrune({ exactThreshold: true });
+    fixed.prepare([big], c);
+    expect(bits(fixed.prune(big, { count: 2, pruneRate: 0.5 }, c))).toEqual([0, 0, 1, 1]);
+  });
+
+  it('makes the engine scale regrowth by the global rule (global: true)', () => {
+    expect(new GlobalMagnitudePrune().global).toBe(true);
+    expect(new GlobalMagnitudePrune().countPolicy).toBe('free');
+  });
+});
+
+describe('SignFlipPrune (DeepR, spec §6.2)', () => {
+  it('fixes signs at first sight and prunes active weights whose sign flipped; zeros are never pruned', () => {
+    const s = new SignFlipPrune();
+    const first = view([0.5, -0.2, 0, 0.1], [1, 1, 1, 1]);
+    expect(bits(s.prune(first, { count: 0, pruneRate: 0 }, ctx()))).toEqual([1, 1, 1, 1]);
+    const later = view([-0.5, -0.3, 0.4, 0], [1, 1, 1, 1]);
+    const state = s.getState();
+    const fixed2 = state.signs.w[2];
+    const out = s.prune(later, { count: 0, pruneRate: 0 }, ctx());
+    expect(out[0]).toBe(0); // +0.5 became −0.5
+    expect(out[1]).toBe(1); // stayed negative
+    expect(out[2]).toBe(fixed2 > 0 ? 1 : 0); // random fixed sign drawn for the zero weight
+    expect(out[3]).toBe(1); // exactly 0: no sign, not pruned
+  });
+
+  it('round-trips its signs through getState/setState (plain arrays accepted)', () => {
+    const s = new SignFlipPrune();
+    s.prune(view([0.5, -0.2]), { count: 0, pruneRate: 0 }, ctx());
+    const restored = new SignFlipPrune();
+    restored.setState({ version: 1, signs: { w: Array.from(s.getState().signs.w) } });
+    expect(bits(restored.prune(view([-0.5, -0.2]), { count: 0, pruneRate: 0 }, ctx()))).toEqual([0, 1]);
+    expect(() => restored.setState({ version: 1, signs: { w: [2] } })).toThrow(/E_CHECKPOINT_INVALID/);
+  });
+});
+
+describe('pruneModule', () => {
+  it('binds every strategy under TOKENS.PruneStrategy by id, fresh instances per resolution', () => {
+    const container = new Container();
+    container.loadSync(pruneModule);
+    for (const id of pruneStrategyIds) {
+      const strategy = container.get<PruneStrategy>(TOKENS.PruneStrategy, { name: id });
+      expect(strategy.id).toBe(id);
+    }
+    const a = container.get<PruneStrategy>(TOKENS.PruneStrategy, { name: 'sign-flip' });
+    expect(container.get<PruneStrategy>(TOKENS.PruneStrategy, { name: 'sign-flip' })).not.toBe(a);
+  });
+
+  it('injects the options token when bound', () => {
+    const container = new Container();
+    container.loadSync(pruneModule);
+    container.bind(TOKENS.PruneOptions).toConstantValue({ initialThreshold: 0.05 });
+    const s = container.get<GlobalMagnitudePrune>(TOKENS.PruneStrategy, { name: 'global-magnitude' });
+    expect(s.currentThreshold).toBe(0.05);
+  });
+
+  it('SET prune composes with the engine (exact count checked by MaskUpdater)', async () => {
+    const { MomentumRedistribution } = await import('@sparse-learning/redistribution');
+    const { MomentumGrowth } = await import('@sparse-learning/growth');
+    const updater = new MaskUpdater(new SetPrune(), new MomentumRedistribution(), new MomentumGrowth());
+    const rng = createRng(3);
+    const n = 64;
+    const mask = Uint8Array.from({ length: n }, (_, i) => (i % 2 ? 1 : 0));
+    const weight = Float32Array.from(mask, (m) => (m ? rng.normal() : 0));
+    const momentum = Float32Array.from({ length: n }, () => rng.normal());
+    const result = updater.update({
+      layers: [{ name: 'w', shape: [8, 8], weight, mask, momentum, gradient: null }],
+      pruneRate: 0.5,
+      baselineNonzero: 32,
+      controller: { adjustedGrowth: 0, adjustments: [] },
+      step: 1,
+      epoch: 1,
+      rng,
+    });
+    expect(result.layers[0].removed).toBe(16);
+  });
+});
