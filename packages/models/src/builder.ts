@@ -1,0 +1,261 @@
+import * as tfl from '@tensorflow/tfjs-layers';
+import { SparseLearningError } from '@sparse-learning/core';
+import type { NamedVariable } from '@sparse-learning/core';
+import type { Variable } from '@tensorflow/tfjs-core';
+import { SeedSource, biasInitializer, kernelInitializer } from './init.js';
+import type { BiasInit, KernelInit } from './init.js';
+import { planPadding } from './padding.js';
+
+/** A symbolic tensor of the functional tfjs-layers API. */
+export type Sym = tfl.SymbolicTensor;
+/** A layer (or chain of layers) applied to a symbolic tensor. */
+export type Apply = (x: Sym) => Sym;
+
+/** PyTorch `BatchNorm` defaults (spec §1.4): running-stat momentum 0.1 ⇔ tfjs `momentum` 0.9; eps 1e-5. */
+export const BN_MOMENTUM = 0.9;
+export const BN_EPSILON = 1e-5;
+
+/** Options of {@link ModelBuilder.conv2d}; the PyTorch `nn.Conv2d(in, out, k, stride, padding, bias)`. */
+export interface Conv2dSpec {
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly kernelSize: number;
+  readonly stride?: number;
+  /** Symmetric zero padding on every side, as PyTorch's `padding` (spec §3.7). Default 0. */
+  readonly padding?: number;
+  readonly bias?: boolean;
+  readonly kernelInit?: KernelInit;
+  readonly biasInit?: BiasInit;
+}
+
+/** Options of {@link ModelBuilder.linear}; the PyTorch `nn.Linear(in, out, bias)`. */
+export interface LinearSpec {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly bias?: boolean;
+  readonly kernelInit?: KernelInit;
+  readonly biasInit?: BiasInit;
+}
+
+type ModuleKind = 'conv' | 'linear' | 'bn';
+
+interface ParamModule {
+  readonly name: string;
+  readonly kind: ModuleKind;
+  readonly layer: tfl.layers.Layer;
+}
+
+/**
+ * Builds a tfjs-layers functional model the way a PyTorch `nn.Module` is written: parametric modules are
+ * *declared* (layer objects created, in PyTorch registration order, under their official module names such
+ * as `features.0` or `block1.layer.0.conv1`) and then *applied* in the forward pass. The declaration order is
+ * the PyTorch parameter order used for {@link NamedVariable} lists (spec §1.3 iterates tensors in it).
+ */
+export class ModelBuilder {
+  private readonly modules: ParamModule[] = [];
+  private readonly names = new Set<string>();
+  private readonly seeds: SeedSource;
+  private anonymous = 0;
+
+  constructor(seed?: number | string) {
+    this.seeds = new SeedSource(seed);
+  }
+
+  private register(name: string, kind: ModuleKind, layer: tfl.layers.Layer): void {
+    if (this.names.has(name)) {
+      throw new SparseLearningError('E_CONFIG_INVALID', `module name '${name}' is declared twice`, { name });
+    }
+    this.names.add(name);
+    this.modules.push({ name, kind, layer });
+  }
+
+  /** A unique layer name for a parameter-free layer (only needs to be unique inside the model). */
+  private auto(prefix: string): string {
+    this.anonymous += 1;
+    return `${prefix}_${this.anonymous}`;
+  }
+
+  /**
+   * `nn.Conv2d` with PyTorch padding semantics (`ZeroPadding2D` + `'valid'`, or `'same'` only where it is
+   * identical, see {@link planPadding}) and PyTorch init by default (spec §1.4). The weight is prunable.
+   */
+  conv2d(name: string, spec: Conv2dSpec): Apply {
+    const stride = spec.stride ?? 1;
+    const plan = planPadding(spec.kernelSize, stride, spec.padding ?? 0);
+    const useBias = spec.bias ?? true;
+    const fanIn = spec.inChannels * spec.kernelSize * spec.kernelSize;
+    const kernelSeed = this.seeds.next();
+    const biasSeed = useBias ? this.seeds.next() : undefined;
+    const pad =
+      plan.explicit > 0
+        ? tfl.layers.zeroPadding2d({ padding: plan.explicit, name: `${name}.pad`, dataFormat: 'channelsLast' })
+        : undefined;
+    const conv = tfl.layers.conv2d({
+      name,
+      filters: spec.outChannels,
+      kernelSize: spec.kernelSize,
+      strides: stride,
+      padding: plan.mode,
+      useBias,
+      dataFormat: 'channelsLast',
+      kernelInitializer: kernelInitializer(spec.kernelInit ?? 'pytorch', kernelSeed),
+      biasInitializer: useBias ? biasInitializer(spec.biasInit ?? 'pytorch', fanIn, biasSeed) : undefined,
+    });
+    this.register(name, 'conv', conv);
+    return (x) => {
+      checkChannels(name, x, spec.inChannels);
+      return conv.apply(pad === undefined ? x : (pad.apply(x) as Sym)) as Sym;
+    };
+  }
+
+  /** `nn.Linear` (dense) with PyTorch init by default (spec §1.4). The weight is prunable. */
+  linear(name: string, spec: LinearSpec): Apply {
+    const useBias = spec.bias ?? true;
+    const kernelSeed = this.seeds.next();
+    const biasSeed = useBias ? this.seeds.next() : undefined;
+    const dense = tfl.layers.dense({
+      name,
+      units: spec.outFeatures,
+      useBias,
+      kernelInitializer: kernelInitializer(spec.kernelInit ?? 'pytorch', kernelSeed),
+      biasInitializer: useBias ? biasInitializer(spec.biasInit ?? 'pytorch', spec.inFeatures, biasSeed) : undefined,
+    });
+    this.register(name, 'linear', dense);
+    return (x) => {
+      checkChannels(name, x, spec.inFeatures);
+      return dense.apply(x) as Sym;
+    };
+  }
+
+  /**
+   * `nn.BatchNorm2d` / `nn.BatchNorm1d` over the last (channel) axis with PyTorch hyper-parameters:
+   * γ = 1, β = 0, eps 1e-5, running-stat momentum 0.1 (tfjs `momentum: 0.9`). Not prunable.
+   *
+   * Deviation: tfjs updates the running variance with the biased batch variance, PyTorch with the unbiased
+   * one (factor n/(n−1), n = batch·H·W); this only touches inference-time statistics and is < 1 % for n ≥ 128.
+   */
+  batchNorm(name: string, features: number): Apply {
+    const bn = tfl.layers.batchNormalization({
+      name,
+      axis: -1,
+      momentum: BN_MOMENTUM,
+      epsilon: BN_EPSILON,
+      gammaInitializer: 'ones',
+      betaInitializer: 'zeros',
+      movingMeanInitializer: 'zeros',
+      movingVarianceInitializer: 'ones',
+    });
+    this.register(name, 'bn', bn);
+    return (x) => {
+      checkChannels(name, x, features);
+      return bn.apply(x) as Sym;
+    };
+  }
+
+  /** ReLU. */
+  relu(): Apply {
+    const layer = tfl.layers.reLU({ name: this.auto('relu') });
+    return (x) => layer.apply(x) as Sym;
+  }
+
+  /**
+   * Max pooling with PyTorch semantics (floor mode = tfjs `'valid'`). `padding > 0` is realised as zero
+   * padding, which equals PyTorch's −∞ padding only when the input is non-negative (i.e. after a ReLU, as
+   * in ResNet-50's stem) — callers must guarantee that.
+   */
+  maxPool(poolSize: number, stride: number, padding = 0): Apply {
+    const pad = padding > 0 ? tfl.layers.zeroPadding2d({ padding, name: this.auto('maxpool_pad') }) : undefined;
+    const pool = tfl.layers.maxPooling2d({ poolSize, strides: stride, padding: 'valid', name: this.auto('maxpool') });
+    return (x) => pool.apply(pad === undefined ? x : (pad.apply(x) as Sym)) as Sym;
+  }
+
+  /** Global average pooling (`AdaptiveAvgPool2d(1)`; equals WRN's `avg_pool2d(8)` on its 8×8 map). */
+  globalAvgPool(): Apply {
+    const layer = tfl.layers.globalAveragePooling2d({ name: this.auto('avgpool') });
+    return (x) => layer.apply(x) as Sym;
+  }
+
+  /**
+   * Dropout, active only in training mode (`F.dropout(..., training=self.training)`). Unseeded on purpose:
+   * a seeded tfjs dropout layer draws the *same* mask on every call.
+   */
+  dropout(rate: number): Apply {
+    const layer = tfl.layers.dropout({ rate, name: this.auto('dropout') });
+    return (x) => layer.apply(x) as Sym;
+  }
+
+  /**
+   * Flatten to `[batch, features]`. Flattens NHWC (channel-minor) where PyTorch flattens NCHW; this only
+   * matters when porting trained PyTorch weights, not for training from scratch (spec §3.7).
+   */
+  flatten(): Apply {
+    const layer = tfl.layers.flatten({ name: this.auto('flatten') });
+    return (x) => layer.apply(x) as Sym;
+  }
+
+  /** Element-wise sum (residual connections). */
+  add(): (a: Sym, b: Sym) => Sym {
+    const layer = tfl.layers.add({ name: this.auto('add') });
+    return (a, b) => layer.apply([a, b]) as Sym;
+  }
+
+  /**
+   * Collects the variables of every declared module, named like PyTorch's `named_parameters()` /
+   * `named_buffers()`: conv/linear `weight` (prunable) and `bias`; BN `weight` (γ), `bias` (β) and the
+   * non-trainable `running_mean` / `running_var`. Trainable parameters come first in declaration order,
+   * then the BN running statistics (core contract `TrainableModel.variables`).
+   */
+  collectVariables(): NamedVariable[] {
+    const params: NamedVariable[] = [];
+    const buffers: NamedVariable[] = [];
+    for (const module of this.modules) {
+      const find = (suffix: string): Variable | undefined => {
+        const weight = module.layer.weights.find((w) => w.originalName.endsWith(`/${suffix}`));
+        return weight === undefined ? undefined : (weight.read() as Variable);
+      };
+      const need = (suffix: string): Variable => {
+        const variable = find(suffix);
+        if (variable === undefined) {
+          throw new SparseLearningError('E_ENGINE_STATE', `layer '${module.name}' has no '${suffix}' weight`, {
+            layer: module.name,
+            weight: suffix,
+          });
+        }
+        return variable;
+      };
+      if (module.kind === 'bn') {
+        params.push({ name: `${module.name}.weight`, variable: need('gamma'), prunable: false, trainable: true });
+        params.push({ name: `${module.name}.bias`, variable: need('beta'), prunable: false, trainable: true });
+        buffers.push({
+          name: `${module.name}.running_mean`,
+          variable: need('moving_mean'),
+          prunable: false,
+          trainable: false,
+        });
+        buffers.push({
+          name: `${module.name}.running_var`,
+          variable: need('moving_variance'),
+          prunable: false,
+          trainable: false,
+        });
+      } else {
+        params.push({ name: `${module.name}.weight`, variable: need('kernel'), prunable: true, trainable: true });
+        const bias = find('bias');
+        if (bias !== undefined) params.push({ name: `${module.name}.bias`, variable: bias, prunable: false, trainable: true });
+      }
+    }
+    return [...params, ...buffers];
+  }
+}
+
+/** Fails early, with the module name, when a layer is wired to an input of the wrong width. */
+function checkChannels(name: string, x: Sym, expected: number): void {
+  const actual = x.shape[x.shape.length - 1];
+  if (actual !== expected) {
+    throw new SparseLearningError(
+      'E_SHAPE_MISMATCH',
+      `module '${name}' expects ${expected} input channels/features but receives ${String(actual)}`,
+      { module: name, expected, actual },
+    );
+  }
+}

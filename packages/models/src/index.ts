@@ -1,0 +1,35 @@
+/**
+ * @sparse-learning/models — the Sparse Momentum paper's model zoo (spec §3) on tfjs-layers: LeNet-300-100,
+ * LeNet-5-Caffe, AlexNet-s/b, VGG16-C/D/like, WideResNet-16-8/16-10/22-8/28-2 and ResNet-50, with PyTorch
+ * initialisation (§1.4), PyTorch padding (§3.7), PyTorch parameter names and the masked/dense split of §1.3.
+ */
+export { createModel, modelInfo, modelIds, isModelId } from './registry.js';
+export type { ModelId, ModelInfo } from './registry.js';
+export type { ModelOptions, InputShape } from './model-options.js';
+export { LayersTrainableModel, countParameters } from './layers-trainable-model.js';
+export type { ZooModel, ZooDataset, ParameterCounts } from './layers-trainable-model.js';
+export { createLeNet300100 } from './lenet300-100.js';
+export { createLeNet5 } from './lenet5.js';
+export { createAlexNet, ALEXNET_CONVS } from './alexnet.js';
+export type { AlexNetConfig } from './alexnet.js';
+export { createVgg16, VGG_CONFIGS } from './vgg16.js';
+export type { VggConfig, VggLayer } from './vgg16.js';
+export { createWideResNet } from './wide-resnet.js';
+export type { WideResNetOptions } from './wide-resnet.js';
+export { createResNet50 } from './resnet50.js';
+export type { ResNet50Options, ResNetInit } from './resnet50.js';
+export { ModelBuilder, BN_MOMENTUM, BN_EPSILON } from './builder.js';
+export type { Apply, Sym, Conv2dSpec, LinearSpec } from './builder.js';
+export {
+  SeedSource,
+  pytorchKernelInitializer,
+  pytorchBiasInitializer,
+  normalInitializer,
+  heNormalFanOutStd,
+  heNormalFanInStd,
+  kernelInitializer,
+  biasInitializer,
+} from './init.js';
+export type { Initializer, KernelInit, BiasInit } from './init.js';
+export { planPadding, convOutputSize } from './padding.js';
+export type { PaddingPlan } from './padding.js';

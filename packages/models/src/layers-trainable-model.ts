@@ -1,0 +1,100 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { NamedVariable, TrainableModel } from '@sparse-learning/core';
+import type { ModelBuilder, Sym } from './builder.js';
+
+/** Datasets the zoo's models are defined for (spec §3). */
+export type ZooDataset = 'mnist' | 'cifar10' | 'imagenet';
+
+/** Parameter counts as PyTorch counts them (spec §3 table). */
+export interface ParameterCounts {
+  /** Elements of the prunable (masked) tensors: every conv and linear weight (spec §1.3). */
+  readonly masked: number;
+  /** Elements of every trainable parameter (weights, biases, BN γ/β); BN running statistics excluded. */
+  readonly total: number;
+}
+
+/**
+ * A zoo model: the core {@link TrainableModel} contract on top of a tfjs-layers `LayersModel`, plus the
+ * underlying model and its parameter counts.
+ */
+export interface ZooModel extends TrainableModel {
+  /** The functional tfjs-layers model; outputs logits `[batch, numClasses]`. */
+  readonly layersModel: tfl.LayersModel;
+  readonly counts: ParameterCounts;
+  /** NHWC input shape without the batch axis. */
+  readonly inputShape: readonly [number, number, number];
+  readonly numClasses: number;
+}
+
+/** Sums the element counts of the masked and trainable variables. */
+export function countParameters(variables: readonly NamedVariable[]): ParameterCounts {
+  let masked = 0;
+  let total = 0;
+  for (const v of variables) {
+    if (v.prunable) masked += v.variable.size;
+    if (v.trainable) total += v.variable.size;
+  }
+  return { masked, total };
+}
+
+/**
+ * Adapter from a tfjs-layers model to {@link TrainableModel}. The loss is the mean NLL of `log_softmax`
+ * (spec §3: every model ends in `log_softmax`, the loss is NLL), computed in training mode; `predict`
+ * runs inference mode and returns log-probabilities.
+ */
+export class LayersTrainableModel implements ZooModel {
+  readonly variables: readonly NamedVariable[];
+  readonly counts: ParameterCounts;
+  private disposed = false;
+
+  constructor(
+    readonly id: string,
+    readonly layersModel: tfl.LayersModel,
+    variables: readonly NamedVariable[],
+    readonly inputShape: readonly [number, number, number],
+    readonly numClasses: number,
+  ) {
+    this.variables = variables;
+    this.counts = countParameters(variables);
+  }
+
+  /**
+   * Mean NLL of `log_softmax(logits)` in training mode: dropout active, BN normalises with batch statistics
+   * and updates its running statistics (tfjs-layers does the update imperatively inside the call, so it
+   * also happens inside `tf.variableGrads`).
+   */
+  loss(inputs: tf.Tensor, labels: tf.Tensor): tf.Scalar {
+    return tf.tidy(() => {
+      const logits = this.layersModel.apply(inputs, { training: true }) as tf.Tensor;
+      const logProbs = tf.logSoftmax(logits);
+      const oneHot = tf.oneHot(tf.cast(tf.reshape(labels, [-1]), 'int32'), this.numClasses);
+      return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logProbs), -1))) as tf.Scalar;
+    });
+  }
+
+  /** Log-probabilities `[batch, numClasses]` in inference mode (no dropout, BN on running statistics). */
+  predict(inputs: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => tf.logSoftmax(this.layersModel.apply(inputs, { training: false }) as tf.Tensor));
+  }
+
+  /** Frees every weight of the model. Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.layersModel.dispose();
+  }
+}
+
+/** Wires the builder's declared modules into a {@link LayersTrainableModel}. */
+export function finishModel(
+  id: string,
+  builder: ModelBuilder,
+  input: Sym,
+  output: Sym,
+  inputShape: readonly [number, number, number],
+  numClasses: number,
+): LayersTrainableModel {
+  const model = tfl.model({ inputs: input, outputs: output });
+  return new LayersTrainableModel(id, model, builder.collectVariables(), inputShape, numClasses);
+}
