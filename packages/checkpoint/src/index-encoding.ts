@@ -1,0 +1,136 @@
+/**
+ * Encodings of the sorted flat positions of a sparse tensor's non-zero entries. Every sorted index list is
+ * turned into gaps `g0 = i0`, `gk = ik - i(k-1) - 1` (≥ 0 because indices are strictly increasing), then stored
+ * in whichever form is smallest for that tensor:
+ *
+ * - `varint`: LEB128 gaps (1 byte below 128) — best for the very sparse, spread-out masks of sparse training;
+ * - `uint16`: fixed 2-byte gaps, when every gap is < 65 536 and many gaps are ≥ 16 384 (3-byte varints);
+ * - `uint32`: fixed 4-byte gaps, the fallback that always fits;
+ * - `bitmap`: one bit per position (LSB first), best above roughly 1/8 density.
+ */
+export type IndexEncoding = 'varint' | 'uint16' | 'uint32' | 'bitmap';
+
+function varintLength(value: number): number {
+  let n = 1;
+  while (value >= 0x80) {
+    value = Math.floor(value / 128);
+    n++;
+  }
+  return n;
+}
+
+/** Bytes each encoding would take for `indices` (sorted, strictly increasing) out of `size` positions. */
+export function indexEncodingSizes(indices: Uint32Array, size: number): Record<IndexEncoding, number> {
+  let varint = 0;
+  let maxGap = 0;
+  let previous = -1;
+  for (let k = 0; k < indices.length; k++) {
+    const gap = indices[k] - previous - 1;
+    previous = indices[k];
+    varint += varintLength(gap);
+    if (gap > maxGap) maxGap = gap;
+  }
+  return {
+    varint,
+    uint16: maxGap < 65536 ? 2 * indices.length : Number.POSITIVE_INFINITY,
+    uint32: 4 * indices.length,
+    bitmap: Math.ceil(size / 8),
+  };
+}
+
+/** The smallest encoding for `indices` (ties go to the earlier of varint, uint16, uint32, bitmap). */
+export function chooseIndexEncoding(indices: Uint32Array, size: number): { encoding: IndexEncoding; bytes: number } {
+  const sizes = indexEncodingSizes(indices, size);
+  let best: IndexEncoding = 'varint';
+  for (const e of ['uint16', 'uint32', 'bitmap'] as const) if (sizes[e] < sizes[best]) best = e;
+  return { encoding: best, bytes: sizes[best] };
+}
+
+/** Encodes sorted `indices` (of `size` positions) with `encoding`; the result is little-endian. */
+export function encodeIndices(indices: Uint32Array, size: number, encoding: IndexEncoding): Uint8Array {
+  const sizes = indexEncodingSizes(indices, size);
+  const out = new Uint8Array(sizes[encoding]);
+  const view = new DataView(out.buffer);
+  let previous = -1;
+  let pos = 0;
+  switch (encoding) {
+    case 'bitmap':
+      for (let k = 0; k < indices.length; k++) out[indices[k] >>> 3] |= 1 << (indices[k] & 7);
+      return out;
+    case 'varint':
+      for (let k = 0; k < indices.length; k++) {
+        let gap = indices[k] - previous - 1;
+        previous = indices[k];
+        while (gap >= 0x80) {
+          out[pos++] = (gap & 0x7f) | 0x80;
+          gap = Math.floor(gap / 128);
+        }
+        out[pos++] = gap;
+      }
+      return out;
+    case 'uint16':
+    case 'uint32':
+      for (let k = 0; k < indices.length; k++) {
+        const gap = indices[k] - previous - 1;
+        previous = indices[k];
+        if (encoding === 'uint16') view.setUint16(2 * k, gap, true);
+        else view.setUint32(4 * k, gap, true);
+      }
+      return out;
+  }
+}
+
+/**
+ * Decodes `count` indices of a tensor of `size` positions. Returns null when the bytes are inconsistent
+ * (wrong length, an index past `size`, wrong count): the caller reports the file as invalid.
+ */
+export function decodeIndices(bytes: Uint8Array, count: number, size: number, encoding: IndexEncoding): Uint32Array | null {
+  const indices = new Uint32Array(count);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let previous = -1;
+  switch (encoding) {
+    case 'bitmap': {
+      if (bytes.byteLength !== Math.ceil(size / 8)) return null;
+      let k = 0;
+      for (let i = 0; i < size; i++) {
+        if (bytes[i >>> 3] & (1 << (i & 7))) {
+          if (k === count) return null;
+          indices[k++] = i;
+        }
+      }
+      return k === count ? indices : null;
+    }
+    case 'varint': {
+      let pos = 0;
+      for (let k = 0; k < count; k++) {
+        let gap = 0;
+        let scale = 1;
+        for (;;) {
+          if (pos >= bytes.byteLength || scale > 2 ** 35) return null;
+          const byte = bytes[pos++];
+          gap += (byte & 0x7f) * scale;
+          scale *= 128;
+          if ((byte & 0x80) === 0) break;
+        }
+        previous += gap + 1;
+        if (previous >= size) return null;
+        indices[k] = previous;
+      }
+      return pos === bytes.byteLength ? indices : null;
+    }
+    case 'uint16':
+    case 'uint32': {
+      const width = encoding === 'uint16' ? 2 : 4;
+      if (bytes.byteLength !== width * count) return null;
+      for (let k = 0; k < count; k++) {
+        const gap = width === 2 ? view.getUint16(2 * k, true) : view.getUint32(4 * k, true);
+        previous += gap + 1;
+        if (previous >= size) return null;
+        indices[k] = previous;
+      }
+      return indices;
+    }
+    default:
+      return null;
+  }
+}
