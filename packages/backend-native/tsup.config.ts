@@ -8,4 +8,6 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // import.meta.url locates build/Release/sparse_native.node from the CJS build too.
+  shims: true,
 });

@@ -41,8 +41,14 @@ void Im2Col(const ConvParams& p, const float* x, long n0, long count, float* col
               std::memset(dst, 0, p.kw * p.ci * sizeof(float));
               continue;
             }
+            const long ix0 = ox * p.sw - p.pl;
+            if (p.dw == 1 && ix0 >= 0 && ix0 + p.kw <= p.w) {
+              // The whole window row is contiguous in NHWC: one copy of KW*Ci floats (Ci = 1 for LeNet conv1).
+              std::memcpy(dst, xi + (iy * p.w + ix0) * p.ci, p.kw * p.ci * sizeof(float));
+              continue;
+            }
             for (long kx = 0; kx < p.kw; ++kx) {
-              long ix = ox * p.sw + kx * p.dw - p.pl;
+              long ix = ix0 + kx * p.dw;
               if (ix < 0 || ix >= p.w) std::memset(dst + kx * p.ci, 0, p.ci * sizeof(float));
               else std::memcpy(dst + kx * p.ci, xi + (iy * p.w + ix) * p.ci, p.ci * sizeof(float));
             }
@@ -66,8 +72,15 @@ void Col2Im(const ConvParams& p, const float* cols, long n0, long count, float* 
           for (long ky = 0; ky < p.kh; ++ky) {
             long iy = oy * p.sh + ky * p.dh - p.pt;
             if (iy < 0 || iy >= p.h) continue;
+            const long ix0 = ox * p.sw - p.pl;
+            if (p.dw == 1 && ix0 >= 0 && ix0 + p.kw <= p.w) {
+              const float* src = row + ky * p.kw * p.ci;
+              float* dst = xi + (iy * p.w + ix0) * p.ci;
+              for (long c = 0; c < p.kw * p.ci; ++c) dst[c] += src[c];
+              continue;
+            }
             for (long kx = 0; kx < p.kw; ++kx) {
-              long ix = ox * p.sw + kx * p.dw - p.pl;
+              long ix = ix0 + kx * p.dw;
               if (ix < 0 || ix >= p.w) continue;
               const float* src = row + (ky * p.kw + kx) * p.ci;
               float* dst = xi + (iy * p.w + ix) * p.ci;

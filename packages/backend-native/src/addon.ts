@@ -1,0 +1,107 @@
+/**
+ * Loads the optional native addon (`build/Release/sparse_native.node`, built by `npm run build:native`).
+ * Never throws: when the addon is missing or broken, {@link loadNativeAddon} returns `null` and
+ * {@link nativeAddonStatus} says why, so the `native` backend is simply unavailable.
+ *
+ * `SPARSE_LEARNING_NATIVE=0` (or `off`) disables it; `SPARSE_LEARNING_NATIVE=/path/to/sparse_native.node`
+ * loads another build (e.g. the own-GEMM variant `build/own/sparse_native.node`).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The functions exported by the C++ addon (`native/addon.cc`). Float32Array views are used zero-copy. */
+export interface NativeAddon {
+  /** Row-major C[M,N] = alpha op(A) op(B) + beta C; A is [M,K] ([K,M] when transA), B is [K,N] ([N,K] when transB). */
+  gemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    b: Float32Array,
+    beta: number,
+    c: Float32Array,
+  ): void;
+  /** params: Int32Array [N,H,W,Ci, KH,KW,Co, OH,OW, sh,sw, dh,dw, padTop,padLeft]. */
+  conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, params: Int32Array): void;
+  conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: Int32Array): void;
+  conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, params: Int32Array): void;
+  /** params: Int32Array [N,H,W,C, KH,KW, OH,OW, sh,sw, padTop,padLeft]. */
+  maxPool(x: Float32Array, y: Float32Array, params: Int32Array): void;
+  maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
+  /** Resizes the addon's thread pool (and OpenBLAS's threads). */
+  setThreads(threads: number): void;
+  info(): { gemm: string; threads: number; version: number };
+}
+
+/** Outcome of loading the addon. */
+export interface NativeAddonStatus {
+  readonly addon: NativeAddon | null;
+  /** Absolute path tried (or `null` when disabled). */
+  readonly path: string | null;
+  /** Why it is unavailable, or a one-line description of the loaded build. */
+  readonly reason: string;
+}
+
+let cached: NativeAddonStatus | null = null;
+
+/** Directory of this package (works from `src/` under vitest/tsx and from `dist/` after tsup). */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i += 1) {
+    const pkg = join(dir, 'package.json');
+    if (existsSync(pkg)) {
+      try {
+        if ((JSON.parse(readFileSync(pkg, 'utf8')) as { name?: string }).name === '@sparse-learning/backend-native') {
+          return dir;
+        }
+      } catch {
+        // unreadable package.json: keep walking up
+      }
+    }
+    dir = dirname(dir);
+  }
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..');
+}
+
+/** Default location of the built addon. */
+export function defaultAddonPath(): string {
+  return join(packageRoot(), 'build', 'Release', 'sparse_native.node');
+}
+
+/** Loads an addon file without caching (used by tests to compare the OpenBLAS and own-GEMM builds). */
+export function loadAddonFrom(path: string): NativeAddonStatus {
+  if (!existsSync(path)) {
+    return { addon: null, path, reason: `native addon not built (${path} missing; run npm run build:native -w @sparse-learning/backend-native)` };
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    const addon = require(path) as NativeAddon;
+    const info = addon.info();
+    return { addon, path, reason: `native addon loaded (gemm: ${info.gemm}, ${info.threads} threads)` };
+  } catch (error) {
+    return { addon: null, path, reason: `native addon failed to load: ${(error as Error).message}` };
+  }
+}
+
+/** The addon status, loaded once per process. */
+export function nativeAddonStatus(): NativeAddonStatus {
+  if (cached) return cached;
+  const env = process.env.SPARSE_LEARNING_NATIVE;
+  if (env !== undefined && ['0', 'off', 'false', 'no'].includes(env.toLowerCase())) {
+    cached = { addon: null, path: null, reason: `native addon disabled by SPARSE_LEARNING_NATIVE=${env}` };
+  } else {
+    const path = env && env.length > 0 && !['1', 'on', 'true', 'yes'].includes(env.toLowerCase()) ? resolve(env) : defaultAddonPath();
+    cached = loadAddonFrom(path);
+  }
+  return cached;
+}
+
+/** The loaded addon, or `null` (see {@link nativeAddonStatus} for the reason). */
+export function loadNativeAddon(): NativeAddon | null {
+  return nativeAddonStatus().addon;
+}

@@ -1,0 +1,28 @@
+/**
+ * @sparse-learning/backend-native — fast CPU training for TensorFlow.js 4.22 without libtensorflow (issue 6):
+ * wasm training-gradient overrides (always available) and a `native` backend whose GEMM, convolution and
+ * max-pool kernels run in an optional Node addon (OpenBLAS or the project's own AVX2/FMA GEMM).
+ */
+export {
+  registerWasmTrainingGradients,
+  unregisterWasmTrainingGradients,
+  wasmTrainingGradientsRegistered,
+  wasmTrainingGradientScope,
+  conv2dInputGradViaForward,
+  conv2dFilterGradViaForward,
+} from './wasm-training-gradients.js';
+export type { WasmTrainingGradientOptions } from './wasm-training-gradients.js';
+export { loadNativeAddon, nativeAddonStatus, loadAddonFrom, defaultAddonPath, packageRoot } from './addon.js';
+export type { NativeAddon, NativeAddonStatus } from './addon.js';
+export {
+  NATIVE_BACKEND,
+  registerNativeBackend,
+  registeredNativeBackends,
+  wasmStore,
+  cpuStore,
+} from './native-backend.js';
+export type { NativeBackendOptions, NativeBase } from './native-backend.js';
+export { NATIVE_KERNELS, makeNativeKernel } from './native-kernels.js';
+export type { TensorStore } from './native-kernels.js';
+export { BACKEND_REQUESTS, registerFastBackends, selectBackend, tfjsNodeBinding } from './select-backend.js';
+export type { BackendChoice, BackendNeeds, BackendRequest, FastBackends } from './select-backend.js';

@@ -1,0 +1,180 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import '@tensorflow/tfjs-layers'; // stock gradients (tfjs-core's Node entry registers none)
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+import { loadAddonFrom, nativeAddonStatus, packageRoot } from './addon.js';
+import type { NativeAddon } from './addon.js';
+import { registerNativeBackend } from './native-backend.js';
+import { CONV_CASES, expectClose, input, randomData, runOn } from './test-helpers.js';
+
+// Every build found is tested: the default one (OpenBLAS where libopenblas-dev is installed) and the
+// own-GEMM variant (`npm run build:native:own`), which is what a machine without OpenBLAS gets.
+const builds: [string, NativeAddon][] = [];
+const defaultStatus = nativeAddonStatus();
+if (defaultStatus.addon) builds.push([defaultStatus.addon.info().gemm, defaultStatus.addon]);
+const ownPath = join(packageRoot(), 'build', 'own', 'sparse_native.node');
+if (existsSync(ownPath)) {
+  const own = loadAddonFrom(ownPath).addon;
+  if (own && !builds.some(([name]) => name === own.info().gemm)) builds.push([own.info().gemm, own]);
+}
+
+function referenceGemm(ta: boolean, tb: boolean, m: number, n: number, k: number, a: Float32Array, b: Float32Array): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i += 1) {
+    for (let j = 0; j < n; j += 1) {
+      let s = 0;
+      for (let p = 0; p < k; p += 1) s += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+      c[i * n + j] = s;
+    }
+  }
+  return c;
+}
+
+it.skipIf(builds.length > 0)('native addon not built: tests skipped', () => {
+  expect(defaultStatus.reason).toMatch(/not built|failed|disabled/);
+});
+
+for (const [gemmName, addon] of builds) {
+  describe(`addon ${gemmName}: gemm`, () => {
+    const shapes: [number, number, number][] = [[1, 1, 1], [6, 16, 256], [7, 13, 5], [37, 45, 301], [130, 17, 3], [100, 300, 257]];
+    for (const [m, n, k] of shapes) {
+      it(`${m}x${n}x${k}, all transposes, alpha/beta`, () => {
+        for (const ta of [false, true]) {
+          for (const tb of [false, true]) {
+            const a = randomData(m * k, m + k);
+            const b = randomData(k * n, n + 1);
+            const c0 = randomData(m * n, 3);
+            const c = Float32Array.from(c0);
+            addon.gemm(ta, tb, m, n, k, 0.5, a, b, 2, c);
+            const ref = referenceGemm(ta, tb, m, n, k, a, b);
+            let worst = 0;
+            for (let i = 0; i < m * n; i += 1) {
+              const e = 0.5 * ref[i] + 2 * c0[i];
+              worst = Math.max(worst, Math.abs(c[i] - e) / (1 + Math.abs(e)));
+            }
+            expect(worst).toBeLessThan(1e-5);
+          }
+        }
+      });
+    }
+
+    it('rejects short operands instead of reading out of bounds', () => {
+      expect(() => addon.gemm(false, false, 4, 4, 4, 1, new Float32Array(15), new Float32Array(16), 0, new Float32Array(16))).toThrow(/too short/);
+    });
+  });
+}
+
+for (const [gemmName, addon] of builds) {
+  for (const base of ['wasm', 'cpu'] as const) {
+    const name = `native-test-${gemmName}-${base}`;
+    describe(`backend ${name} matches the stock cpu kernels and gradients`, () => {
+      beforeAll(() => {
+        expect(registerNativeBackend({ name, base, addon })).toBe(true);
+      });
+
+      for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
+        it(`matMul 37x29x11 transposeA=${ta} transposeB=${tb} with gradients`, async () => {
+          const [m, k, n] = [37, 29, 11];
+          const a = input(ta ? [k, m] : [m, k], 1);
+          const b = input(tb ? [n, k] : [k, n], 2);
+          const fn = (x: tf.Tensor, y: tf.Tensor) => {
+            const f = (p: tf.Tensor, q: tf.Tensor) => tf.matMul(p as tf.Tensor2D, q as tf.Tensor2D, ta, tb);
+            return [f(x, y), ...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(f(p, q))))([x, y])];
+          };
+          expectClose(await runOn(name, [a, b], fn), await runOn('cpu', [a, b], fn));
+        });
+      }
+
+      it('batched matMul with broadcasting of a batch-1 operand', async () => {
+        const a = input([3, 5, 7], 1);
+        const b = input([1, 7, 4], 2);
+        const c = input([7, 4], 3);
+        const fn = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor) => [
+          tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D),
+          tf.matMul(x as tf.Tensor3D, z as tf.Tensor2D),
+          tf.matMul(x as tf.Tensor3D, x as tf.Tensor3D, true, false),
+        ];
+        expectClose(await runOn(name, [a, b, c], fn), await runOn('cpu', [a, b, c], fn));
+      });
+
+      it('fused matMul: bias + relu / relu6 / linear, and prelu through the fallback', async () => {
+        const a = input([9, 13], 1);
+        const b = input([13, 6], 2);
+        const bias = input([6], 3);
+        const alpha = input([6], 4);
+        const fn = (x: tf.Tensor, y: tf.Tensor, z: tf.Tensor, p: tf.Tensor) => [
+          tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: z, activation: 'relu' }),
+          tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: z, activation: 'relu6' }),
+          tf.fused.matMul({ a: y as tf.Tensor2D, b: x as tf.Tensor2D, transposeA: true, transposeB: true }),
+          tf.fused.matMul({ a: x as tf.Tensor2D, b: y as tf.Tensor2D, bias: z, activation: 'prelu', preluActivationWeights: p }),
+        ];
+        expectClose(await runOn(name, [a, b, bias, alpha], fn), await runOn('cpu', [a, b, bias, alpha], fn));
+      });
+
+      for (const c of CONV_CASES) {
+        it(`conv2d ${c.name}: forward, input and filter gradients`, async () => {
+          const x = input(c.x, 3);
+          const f = input(c.f, 4);
+          const fn = (xt: tf.Tensor, ft: tf.Tensor) => {
+            const conv = (p: tf.Tensor, q: tf.Tensor) => tf.conv2d(p as tf.Tensor4D, q as tf.Tensor4D, c.stride, c.pad);
+            return [conv(xt, ft), ...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(conv(p, q))))([xt, ft])];
+          };
+          expectClose(await runOn(name, [x, f], fn), await runOn('cpu', [x, f], fn));
+        });
+      }
+
+      it('fused conv2d with bias + relu, and its gradients (customGrad path)', async () => {
+        const x = input([2, 9, 8, 3], 1);
+        const f = input([3, 3, 3, 5], 2);
+        const bias = input([5], 3);
+        const fn = (xt: tf.Tensor, ft: tf.Tensor, bt: tf.Tensor) => {
+          const conv = (p: tf.Tensor, q: tf.Tensor, activation: 'relu' | 'linear') =>
+            tf.fused.conv2d({ x: p as tf.Tensor4D, filter: q as tf.Tensor4D, strides: 2, pad: [[0, 0], [1, 1], [1, 1], [0, 0]], bias: bt, activation });
+          return [conv(xt, ft, 'relu'), ...tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.square(conv(p, q, 'linear'))))([xt, ft])];
+        };
+        expectClose(await runOn(name, [x, f, bias], fn), await runOn('cpu', [x, f, bias], fn));
+      });
+
+      it('maxPool forward and gradient, with ties after relu and odd sizes', async () => {
+        const x = input([2, 7, 9, 5], 8);
+        const fn = (xt: tf.Tensor) => {
+          const pool = (p: tf.Tensor) => [
+            tf.maxPool(tf.relu(p) as tf.Tensor4D, 2, 2, 'valid'),
+            tf.maxPool(p as tf.Tensor4D, 3, 2, 'same'),
+            tf.maxPool(p as tf.Tensor4D, 3, 1, 'valid'),
+          ];
+          const g = tf.grads((p: tf.Tensor) => tf.addN(pool(p).map((t, i) => tf.sum(tf.mul(t, i + 1)))))([xt]);
+          return [...pool(xt), ...g];
+        };
+        expectClose(await runOn(name, [x], fn), await runOn('cpu', [x], fn));
+      });
+
+      it('hand-worked max-pool gradient routes to the first maximum', async () => {
+        await tf.setBackend(name);
+        const x = tf.tensor4d([1, 3, 3, 2], [1, 2, 2, 1]);
+        const [g] = tf.grads((p: tf.Tensor) => tf.sum(tf.maxPool(p as tf.Tensor4D, 2, 2, 'valid')))([x]);
+        expect(Array.from(g.dataSync())).toEqual([0, 1, 0, 0]);
+        tf.dispose([x, g]);
+      });
+
+      it('trains a small CNN step identically to cpu (loss and updated weights)', async () => {
+        const x = input([4, 12, 12, 1], 1);
+        const f = input([5, 5, 1, 6], 2);
+        const w = input([96, 10], 3);
+        const fn = (xt: tf.Tensor, ft: tf.Tensor, wt: tf.Tensor) => {
+          const loss = (p: tf.Tensor, q: tf.Tensor) => {
+            const h = tf.maxPool(tf.relu(tf.conv2d(xt as tf.Tensor4D, p as tf.Tensor4D, 1, 'valid')), 2, 2, 'valid');
+            return tf.mean(tf.square(tf.matMul(tf.reshape(h, [4, 96]), q as tf.Tensor2D)));
+          };
+          const [gf, gw] = tf.grads(loss)([ft, wt]);
+          return [loss(ft, wt), tf.sub(ft, tf.mul(gf, 0.1)), tf.sub(wt, tf.mul(gw, 0.1))];
+        };
+        expectClose(await runOn(name, [x, f, w], fn), await runOn('cpu', [x, f, w], fn));
+      });
+    });
+  }
+}
