@@ -1,11 +1,16 @@
 import { defineConfig } from 'tsup';
 
+// Three entries: the library (`index`), the `sparse-learning` executable (`cli`) and the `compare` worker
+// process (`worker`, forked by the CLI). The shebang banner is harmless in the library files (Node strips a
+// leading hashbang in ESM and CJS) and lets `dist/cli.js` run as the package `bin`.
 export default defineConfig({
-  entry: ['src/index.ts'],
+  entry: ['src/index.ts', 'src/cli.ts', 'src/worker.ts'],
   format: ['esm', 'cjs'],
-  dts: { compilerOptions: { composite: false } },
+  dts: { entry: 'src/index.ts', compilerOptions: { composite: false } },
   tsconfig: 'tsconfig.build.json',
   sourcemap: true,
   clean: true,
   target: 'node20',
+  shims: true,
+  banner: { js: '#!/usr/bin/env node' },
 });

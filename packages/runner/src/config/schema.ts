@@ -1,0 +1,134 @@
+import { z } from 'zod';
+
+/** Backends the runner can ask for (see `@sparse-learning/backend-native` for the `auto` order). */
+export const BACKEND_IDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
+/** Prune-rate schedules (spec §1.6) plus `constant` (SET's fixed ζ). */
+export const DECAY_SCHEDULE_IDS = ['cosine', 'linear', 'constant'] as const;
+/** Optimizers (spec §2.1 `--optimizer`). */
+export const OPTIMIZER_IDS = ['sgd', 'adam'] as const;
+
+/**
+ * Human-readable valid range of every bounded number, used in error messages (`E_OUT_OF_RANGE`). Kept next to
+ * the schema so a change of a bound changes its message.
+ */
+export const FIELD_RANGES: Readonly<Record<string, string>> = {
+  density: '0 < density <= 1',
+  pruneRate: '0 <= pruneRate < 1',
+  epochs: 'an integer >= 1',
+  batchSize: 'an integer >= 1',
+  testBatchSize: 'an integer >= 1',
+  lr: '0 < lr <= 10',
+  momentum: '0 <= momentum < 1',
+  l2: '0 <= l2 < 1',
+  decayFrequency: 'an integer >= 1',
+  validSplit: '0 <= validSplit < 1',
+  seed: 'an integer 0 <= seed <= 4294967295',
+  iters: 'an integer 1 <= iters <= 1000',
+  maxBatches: 'an integer >= 1',
+  maxEvalBatches: 'an integer >= 1',
+  'maskUpdate.every': 'an integer >= 1 (steps)',
+  'maskUpdate.endFraction': '0 < endFraction <= 1',
+  'deepR.eta': 'eta > 0',
+  'deepR.l1': 'l1 >= 0',
+  'deepR.temperature.epoch': 'an integer epoch >= 0',
+  'deepR.temperature.value': 'temperature >= 0',
+};
+
+const int = () => z.number().int();
+
+/** A `{ epoch, value }` step of DeepR's temperature schedule (spec §6.2). */
+export const temperatureStepSchema = z.strictObject({
+  epoch: int().min(0),
+  value: z.number().min(0),
+});
+
+/**
+ * When the prune–regrow cycle runs: `'epoch'` (end of every epoch but the last, spec §1.7) or every
+ * `every` optimizer steps until `endFraction` of the run (RigL's ΔT and T_end; DeepR uses every = 1).
+ */
+export const maskUpdateSchema = z.strictObject({
+  mode: z.enum(['epoch', 'steps']).default('epoch'),
+  every: int().min(1).default(100),
+  endFraction: z.number().gt(0).lte(1).default(1),
+});
+
+/** DeepR options (spec §6.2, DSR-codebase settings). */
+export const deepRSchema = z.strictObject({
+  /** `η` of the noise standard deviation `sqrt(2ηT)` (DSR `--DeepR_eta`, 0.01 in the paper's runs). */
+  eta: z.number().gt(0).default(0.01),
+  /** L1 strength α: `α·sign(w)` is added to the gradient of every active weight (DSR `--L1-loss-coeff 1e-5`). */
+  l1: z.number().min(0).default(1e-5),
+  /** Temperature `T` by epoch (piecewise constant; DSR CIFAR schedule 1e-5 → 1e-8 @25 → 1e-12 @80 → 1e-15 @140). */
+  temperature: z
+    .array(temperatureStepSchema)
+    .min(1)
+    .default([
+      { epoch: 0, value: 1e-5 },
+      { epoch: 25, value: 1e-8 },
+      { epoch: 80, value: 1e-12 },
+      { epoch: 140, value: 1e-15 },
+    ]),
+});
+
+/**
+ * The experiment configuration: every option of the official `main.py` (spec §2.1) in camelCase, plus the
+ * runner's own (`preset`, `model`, `dataset`, `backend`, `plugins`, ...). Defaults are the paper's MNIST recipe
+ * (spec §4.3): LeNet-300-100 on MNIST, density 0.05, prune rate 0.5 with cosine decay, momentum growth,
+ * magnitude pruning, momentum redistribution, 100 epochs, batch 100, lr 0.1, Nesterov momentum 0.9, L2 5e-4,
+ * LR ×0.1 every 25,000 mini-batches, 10 % validation split, seed 17, one iteration, SGD.
+ *
+ * Ids (`preset`, `model`, `dataset`, `growth`, `prune`, `redistribution`, `densityDistribution`) are plain
+ * strings here: plugins can add ids, so the composition root checks them against what is registered.
+ */
+export const experimentConfigSchema = z.strictObject({
+  preset: z.string().min(1).default('sparse-momentum'),
+  model: z.string().min(1).default('lenet300-100'),
+  dataset: z.string().min(1).default('mnist'),
+  dataDir: z.string().min(1).optional(),
+  density: z.number().gt(0).lte(1).default(0.05),
+  pruneRate: z.number().min(0).lt(1).default(0.5),
+  decaySchedule: z.enum(DECAY_SCHEDULE_IDS).default('cosine'),
+  growth: z.string().min(1).default('momentum'),
+  prune: z.string().min(1).default('magnitude'),
+  redistribution: z.string().min(1).default('momentum'),
+  densityDistribution: z.string().min(1).default('uniform-bernoulli'),
+  epochs: int().min(1).default(100),
+  batchSize: int().min(1).default(100),
+  testBatchSize: int().min(1).default(100),
+  lr: z.number().gt(0).lte(10).default(0.1),
+  momentum: z.number().min(0).lt(1).default(0.9),
+  nesterov: z.boolean().default(true),
+  l2: z.number().min(0).lt(1).default(5e-4),
+  decayFrequency: int().min(1).default(25000),
+  validSplit: z.number().min(0).lt(1).default(0.1),
+  seed: int().min(0).max(4294967295).default(17),
+  iters: int().min(1).max(1000).default(1),
+  optimizer: z.enum(OPTIMIZER_IDS).default('sgd'),
+  backend: z.enum(BACKEND_IDS).default('auto'),
+  maxBatches: int().min(1).optional(),
+  maxEvalBatches: int().min(1).optional(),
+  plugins: z.array(z.string().min(1)).default([]),
+  maskUpdate: maskUpdateSchema.default({ mode: 'epoch', every: 100, endFraction: 1 }),
+  deepR: deepRSchema.default(() => deepRSchema.parse({})),
+});
+
+/** A fully resolved configuration (every default filled in). */
+export type ExperimentConfig = z.infer<typeof experimentConfigSchema>;
+/** What a user may write in a config file or give as flags: any subset. */
+export type ExperimentConfigInput = z.input<typeof experimentConfigSchema>;
+/** A partial configuration with nested objects partial too (recipe and preset defaults, user overrides). */
+export type PartialConfig = {
+  [K in keyof ExperimentConfig]?: ExperimentConfig[K] extends readonly unknown[]
+    ? ExperimentConfig[K]
+    : ExperimentConfig[K] extends object
+      ? Partial<ExperimentConfig[K]>
+      : ExperimentConfig[K];
+};
+
+/** The top-level keys a configuration may contain. */
+export const CONFIG_KEYS: readonly string[] = Object.keys(experimentConfigSchema.shape);
+
+/** The schema's defaults (the paper's MNIST recipe). */
+export function defaultConfig(): ExperimentConfig {
+  return experimentConfigSchema.parse({});
+}

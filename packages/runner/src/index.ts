@@ -1,0 +1,27 @@
+/**
+ * @sparse-learning/runner — the composition root (the only place that builds inversify containers), the
+ * presets (Sparse Momentum, SET, DeepR, dense, static, RigL), configuration validation, backend selection,
+ * experiments over seeds, results, reports, and the `sparse-learning` CLI.
+ */
+import 'reflect-metadata';
+
+export * from './config/schema.js';
+export * from './config/resolve.js';
+export { datasetRecipe } from './config/recipes.js';
+export * from './presets/index.js';
+export * from './transforms/deep-r-gradient.js';
+export * from './composition/compose.js';
+export * from './composition/plugin-loader.js';
+export { BindingRegistry, loadRecording } from './composition/recording-loader.js';
+export { BUILTIN_MODULES, densityDistributionModule } from './composition/builtin-modules.js';
+export * from './run/experiment.js';
+export type { EpochMetrics, LayerMetrics, LayerRedistribution, RunResults } from './run/metrics.js';
+export { RunDirectory, RUN_FILES, readMetrics, readJson } from './run/run-directory.js';
+export { activateBackend, modelNeedsConv } from './run/backend.js';
+export * from './compare/compare.js';
+export * from './compare/statistics.js';
+export * from './report/report.js';
+export { writeFileAtomic, writeJsonAtomic } from './io/atomic-write.js';
+export { main, buildProgram, EXIT } from './cli/program.js';
+export type { CliIo } from './cli/program.js';
+export { RUNNER_VERSION } from './version.js';

@@ -1,0 +1,151 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import vm from 'node:vm';
+import { isSparseLearningError } from '@sparse-learning/core';
+import { describe, expect, it } from 'vitest';
+import type { EpochMetrics, RunResults } from '../run/metrics.js';
+import { chartJsSource } from './chart-library.js';
+import { writeReport } from './report.js';
+
+function metricsLine(epoch: number): EpochMetrics {
+  return {
+    epoch,
+    step: epoch * 10,
+    trainLoss: 1 / epoch,
+    validationLoss: 0.5,
+    validationAccuracy: 0.9 + epoch / 100,
+    testLoss: 0.5,
+    testAccuracy: 0.89 + epoch / 100,
+    learningRate: 0.1,
+    pruneRate: 0.5 / epoch,
+    totalActive: 100,
+    density: 0.05,
+    layers: [
+      { name: 'fc1.weight', size: 1000, active: 40 + epoch, density: (40 + epoch) / 1000 },
+      { name: 'fc2.weight', size: 100, active: 60 - epoch, density: (60 - epoch) / 100 },
+    ],
+    maskUpdates: epoch < 3 ? 1 : 0,
+    redistribution: epoch < 3 ? [{ name: 'fc1.weight', share: 0.3, removed: 5, regrown: 4 }, { name: 'fc2.weight', share: 0.7, removed: 2, regrown: 3 }] : null,
+    epochSeconds: 1.5,
+  };
+}
+
+function writeRun(dir: string, testError: number): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'metrics.jsonl'), `${[1, 2, 3].map((e) => JSON.stringify(metricsLine(e))).join('\n')}\n`);
+  const results: Partial<RunResults> = { preset: 'sparse-momentum', model: 'lenet300-100', density: 0.05, seed: 17, testError, testAccuracy: 1 - testError, backend: { name: 'wasm', reason: 'test' }, seconds: 3, finalDensity: 0.05, trainLoss: 0.3, validationAccuracy: 0.93 };
+  writeFileSync(join(dir, 'results.json'), JSON.stringify(results));
+}
+
+/** Runs the page's own script (not chart.js) against a stub DOM and a stub `Chart`, returning the chart configs. */
+function drawWithStubs(html: string): { type: string; options: { plugins: { title: { text: string } } }; data: { datasets: unknown[] } }[] {
+  const scripts = [...html.matchAll(/<script(?: [^>]*)?>([\s\S]*?)<\/script>/g)];
+  const data = html.match(/<script type="application\/json" id="report-data">([\s\S]*?)<\/script>/)?.[1] ?? '';
+  const client = scripts[scripts.length - 1][1];
+  const charts: unknown[] = [];
+  const canvases = new Set([...html.matchAll(/<canvas id="([^"]+)"/g)].map((m) => m[1]));
+  const window: Record<string, unknown> = {};
+  const context = {
+    window,
+    document: {
+      getElementById: (id: string) =>
+        id === 'report-data' ? { textContent: data } : canvases.has(id) ? { getContext: () => ({ canvas: id }) } : null,
+    },
+    Chart: class {
+      constructor(_ctx: unknown, config: unknown) {
+        charts.push(config);
+      }
+    },
+    JSON,
+    parseInt,
+  };
+  vm.runInNewContext(client, context);
+  return charts as never;
+}
+
+describe('report', () => {
+  it('inlines chart.js (UMD) and draws learning curves, per-layer density and redistribution shares for a run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sl-report-'));
+    writeRun(dir, 0.0153);
+    const path = writeReport(dir);
+    expect(path).toBe(join(dir, 'report.html'));
+    const html = readFileSync(path, 'utf8');
+    expect(html).toContain('Chart.js v4.6.1');
+    expect(html).not.toMatch(/<script src=/); // self-contained
+    for (const id of ['learning-0', 'density-0', 'shares-0']) expect(html).toContain(`<canvas id="${id}">`);
+    expect(html).toContain('1.53'); // the test error in the summary table
+    const charts = drawWithStubs(html);
+    expect(charts.map((c) => c.type)).toEqual(['line', 'line', 'bar']);
+    expect(charts[0].options.plugins.title.text).toContain('Learning curves');
+    expect(charts[1].data.datasets).toHaveLength(2); // one line per layer
+    expect(charts[2].options.plugins.title.text).toContain('Redistribution shares');
+    // the inline library parses as JavaScript
+    expect(() => new vm.Script(chartJsSource())).not.toThrow();
+  });
+
+  it('draws the comparison chart with 95 % intervals for a comparison directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sl-report-cmp-'));
+    writeRun(join(dir, 'runs', 'a'), 0.02);
+    writeRun(join(dir, 'runs', 'b'), 0.03);
+    const summary = { n: 2, mean: 0.025, std: 0.00707, se: 0.005, ci95: [0.0152, 0.0348] };
+    writeFileSync(
+      join(dir, 'compare.json'),
+      JSON.stringify({
+        model: 'lenet300-100',
+        dataset: 'mnist',
+        presets: ['sparse-momentum'],
+        densities: [0.05],
+        seeds: [17, 18],
+        rows: [{ preset: 'sparse-momentum', density: 0.05, testError: summary, testAccuracy: summary, seconds: summary, failed: 0 }],
+        runs: [
+          { preset: 'sparse-momentum', density: 0.05, seed: 17, dir: 'runs/a', status: 'ok' },
+          { preset: 'sparse-momentum', density: 0.05, seed: 18, dir: 'runs/b', status: 'ok' },
+        ],
+      }),
+    );
+    const html = readFileSync(writeReport(dir), 'utf8');
+    expect(html).toContain('<canvas id="comparison">');
+    const charts = drawWithStubs(html);
+    expect(charts).toHaveLength(5);
+    const comparison = charts.find((c) => c.options.plugins.title.text.startsWith('Test error by preset'));
+    expect(comparison?.data.datasets).toHaveLength(2); // mean bars + 95 % interval bars
+    expect(html).toContain('[1.52, 3.48]');
+  });
+
+  it('E_DATA_MISSING for a directory that is neither a run nor a comparison', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sl-report-empty-'));
+    try {
+      writeReport(dir);
+      throw new Error('expected E_DATA_MISSING');
+    } catch (error) {
+      expect(isSparseLearningError(error, 'E_DATA_MISSING')).toBe(true);
+    }
+  });
+
+  const chromium = '/usr/bin/chromium';
+  let playwright: string | null = null;
+  try {
+    playwright = createRequire(import.meta.url).resolve('playwright-core');
+  } catch {
+    playwright = null;
+  }
+  it.skipIf(!existsSync(chromium) || playwright === null)('renders every chart in headless Chromium (playwright-core)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sl-report-browser-'));
+    writeRun(dir, 0.0153);
+    const path = writeReport(dir);
+    const { chromium: launcher } = (await import(playwright as string)) as {
+      chromium: { launch(o: unknown): Promise<{ newPage(): Promise<{ goto(u: string): Promise<unknown>; evaluate<T>(f: () => T): Promise<T> }>; close(): Promise<void> }> };
+    };
+    const browser = await launcher.launch({ executablePath: chromium, headless: true });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`file://${path}`);
+      const count = await page.evaluate(() => (window as unknown as { __charts: unknown[] }).__charts.length);
+      expect(count).toBe(3);
+    } finally {
+      await browser.close();
+    }
+  });
+});

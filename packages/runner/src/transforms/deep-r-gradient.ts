@@ -1,0 +1,79 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { outOfRangeError } from '@sparse-learning/core';
+import type { GradientContext, GradientTransform } from '@sparse-learning/core';
+
+/** Registry id of {@link DeepRGradientTransform}. */
+export const DEEP_R_GRADIENT_ID = 'deep-r-noise-l1';
+
+/** One step of the temperature schedule: `value` from epoch `epoch` on. */
+export interface TemperatureStep {
+  readonly epoch: number;
+  readonly value: number;
+}
+
+/** Options of {@link DeepRGradientTransform}. */
+export interface DeepRGradientOptions {
+  /** `η` of the noise standard deviation `sqrt(2ηT)`. */
+  readonly eta: number;
+  /** L1 strength α (`α·sign(w)` is added to the gradient of active weights). */
+  readonly l1: number;
+  /** Piecewise-constant temperature by completed epochs. */
+  readonly temperature: readonly TemperatureStep[];
+}
+
+/** The temperature in force after `epoch` completed epochs (the last step whose `epoch` ≤ the argument). */
+export function temperatureAt(schedule: readonly TemperatureStep[], epoch: number): number {
+  const sorted = [...schedule].sort((a, b) => a.epoch - b.epoch);
+  let value = sorted[0]?.value ?? 0;
+  for (const step of sorted) if (step.epoch <= epoch) value = step.value;
+  return value;
+}
+
+/**
+ * DeepR's stochastic part (Bellec et al. 2018; spec §6.2, as the DSR codebase used for the paper's baselines
+ * implements it): to the gradient of every *active* weight of every masked tensor add Gaussian noise of
+ * standard deviation `sqrt(2·η·T)` and the L1 term `α·sign(w)`. Dormant (masked) positions keep their plain
+ * dense gradient, which only moves momentum buffers (the weight is re-masked after the step).
+ *
+ * Deviations: DeepR's original update puts the noise on the parameter update, `θ ← θ − η∇E − ηα + sqrt(2ηT)ν`;
+ * the DSR codebase (and we) add it to the gradient before the momentum-SGD step, so the update noise is
+ * `lr·sqrt(2ηT)` shaped by momentum. Noise draws come from the run's seeded `noise` stream (`ctx.rng`), one
+ * normal per active weight in tensor order, so runs are reproducible and resumable.
+ */
+export class DeepRGradientTransform implements GradientTransform {
+  readonly id = DEEP_R_GRADIENT_ID;
+  readonly options: DeepRGradientOptions;
+
+  constructor(options: DeepRGradientOptions) {
+    if (!(options.eta > 0)) throw outOfRangeError('deepR.eta', options.eta, 'eta > 0');
+    if (!(options.l1 >= 0)) throw outOfRangeError('deepR.l1', options.l1, 'l1 >= 0');
+    if (options.temperature.length === 0) throw outOfRangeError('deepR.temperature', '[]', 'at least one { epoch, value }');
+    this.options = options;
+  }
+
+  /** The noise standard deviation after `epoch` completed epochs. */
+  noiseStd(epoch: number): number {
+    return Math.sqrt(2 * this.options.eta * temperatureAt(this.options.temperature, epoch));
+  }
+
+  transform(gradients: Readonly<Record<string, tf.Tensor>>, ctx: GradientContext): Record<string, tf.Tensor> {
+    const std = this.noiseStd(ctx.epoch);
+    const out: Record<string, tf.Tensor> = { ...gradients };
+    for (const [name, mask] of Object.entries(ctx.masks)) {
+      const gradient = gradients[name];
+      const variable = ctx.variables[name];
+      if (!gradient || !variable) continue;
+      let extra: tf.Tensor | null = null;
+      if (this.options.l1 > 0) extra = tf.mul(tf.sign(variable), this.options.l1);
+      if (std > 0) {
+        const maskValues = mask.dataSync();
+        const noise = new Float32Array(maskValues.length);
+        for (let i = 0; i < maskValues.length; i++) if (maskValues[i] !== 0) noise[i] = std * ctx.rng.normal();
+        const noiseTensor = tf.tensor(noise, mask.shape, 'float32');
+        extra = extra ? tf.add(extra, noiseTensor) : noiseTensor;
+      }
+      if (extra) out[name] = tf.add(gradient, tf.mul(extra, mask));
+    }
+    return out;
+  }
+}
