@@ -12,17 +12,78 @@ export function countActive(mask: Uint8Array): number {
   return n;
 }
 
-/** Indices `i` with `include(i)`, sorted by `scores[i]` ascending (ties: lower index first). */
-function sortedCandidates(scores: ArrayLike<number>, include: (i: number) => boolean, descending: boolean): Uint32Array {
+/** The value of rank `n` (0-based) in ascending order; reorders `values` (Hoare quickselect, O(length)). */
+function nthSmallest(values: Float64Array, n: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (hi > lo) {
+    // Median of three as pivot keeps sorted and constant inputs linear.
+    const mid = (lo + hi) >>> 1;
+    const a = values[lo];
+    const b = values[mid];
+    const c = values[hi];
+    const pivot = a < b ? (b < c ? b : a < c ? c : a) : a < c ? a : b < c ? c : b;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (n <= j) hi = j;
+    else if (n >= i) lo = i;
+    else return values[n];
+  }
+  return values[n];
+}
+
+/**
+ * Switches `k` positions of `mask` whose value equals `from` to `1 - from`, choosing the smallest scores
+ * (`lowest`) or the largest. Ties are broken by position (lower index first), exactly as a stable sort would.
+ *
+ * Why not a sort of indices: once per epoch the candidates can number millions (every zero of a large
+ * layer); a comparator sort of indices costs ~1 s per million; a quickselect of the k-th candidate *score* is
+ * linear, and one more pass selects the positions.
+ */
+function switchExtremes(mask: Uint8Array, scores: ArrayLike<number>, k: number, from: 0 | 1, lowest: boolean): Uint8Array {
+  const out = mask.slice();
+  if (k <= 0) return out;
   let count = 0;
-  for (let i = 0; i < scores.length; i++) if (include(i)) count++;
-  const idx = new Uint32Array(count);
-  let j = 0;
-  for (let i = 0; i < scores.length; i++) if (include(i)) idx[j++] = i;
-  const sign = descending ? -1 : 1;
-  // Sorting a typed array of indices with a comparator keeps memory at 4 bytes per candidate.
-  idx.sort((a, b) => sign * (scores[a] - scores[b]) || a - b);
-  return idx;
+  for (let i = 0; i < mask.length; i++) if (mask[i] === from) count++;
+  const to = (1 - from) as 0 | 1;
+  if (k >= count) {
+    for (let i = 0; i < mask.length; i++) if (mask[i] === from) out[i] = to;
+    return out;
+  }
+  // NaN scores are least preferred (never chosen before a number).
+  const worst = lowest ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  const key = (i: number): number => {
+    const s = scores[i];
+    return s === s ? s : worst;
+  };
+  const values = new Float64Array(count);
+  for (let i = 0, j = 0; i < mask.length; i++) if (mask[i] === from) values[j++] = key(i);
+  // The k-th candidate in selection order; everything strictly beyond it is taken, ties at it by position.
+  const threshold = nthSmallest(values, lowest ? k - 1 : count - k);
+  let strictly = 0;
+  for (let j = 0; j < count; j++) if (lowest ? values[j] < threshold : values[j] > threshold) strictly++;
+  let ties = k - strictly;
+  for (let i = 0; i < mask.length; i++) {
+    if (mask[i] !== from) continue;
+    const s = key(i);
+    if (lowest ? s < threshold : s > threshold) out[i] = to;
+    else if (s === threshold && ties > 0) {
+      out[i] = to;
+      ties--;
+    }
+  }
+  return out;
 }
 
 /**
@@ -30,12 +91,7 @@ function sortedCandidates(scores: ArrayLike<number>, include: (i: number) => boo
  * (magnitude pruning when `scores = |w|`, spec §1.8 c). `k` is clamped to the number of active positions.
  */
 export function removeLowestActive(mask: Uint8Array, scores: ArrayLike<number>, k: number): Uint8Array {
-  const out = mask.slice();
-  if (k <= 0) return out;
-  const order = sortedCandidates(scores, (i) => mask[i] === 1, false);
-  const n = Math.min(k, order.length);
-  for (let j = 0; j < n; j++) out[order[j]] = 0;
-  return out;
+  return switchExtremes(mask, scores, k, 1, true);
 }
 
 /**
@@ -44,12 +100,7 @@ export function removeLowestActive(mask: Uint8Array, scores: ArrayLike<number>, 
  * `k` is clamped to the number of inactive positions.
  */
 export function addHighestInactive(mask: Uint8Array, scores: ArrayLike<number>, k: number): Uint8Array {
-  const out = mask.slice();
-  if (k <= 0) return out;
-  const order = sortedCandidates(scores, (i) => mask[i] === 0, true);
-  const n = Math.min(k, order.length);
-  for (let j = 0; j < n; j++) out[order[j]] = 1;
-  return out;
+  return switchExtremes(mask, scores, k, 0, false);
 }
 
 /** `|x|` element-wise into a new Float32Array. */
