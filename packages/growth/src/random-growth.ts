@@ -47,30 +47,56 @@ export class RandomGrowth implements GrowthStrategy {
   grow(layer: LayerView, request: GrowthRequest, ctx: StrategyContext): Uint8Array {
     const { mask } = layer;
     const before = this.excludeJustPruned ? layer.maskBeforePrune : undefined;
-    const candidates: number[] = [];
-    const justPruned: number[] = [];
-    for (let i = 0; i < layer.size; i++) {
-      if (mask[i] !== 0) continue;
-      if (before && before[i] === 1) justPruned.push(i);
-      else candidates.push(i);
-    }
     const out = mask.slice();
     const count = request.count;
     if (count <= 0) return out;
-    if (this.exactCount) {
-      const fromCandidates = Math.min(count, candidates.length);
-      for (const i of sample(candidates, fromCandidates, ctx.rng)) out[i] = 1;
-      for (const i of sample(justPruned, Math.min(count - fromCandidates, justPruned.length), ctx.rng)) out[i] = 1;
+    const isCandidate = (i: number): boolean => mask[i] === 0 && !(before && before[i] === 1);
+    if (!this.exactCount) {
+      let candidates = 0;
+      for (let i = 0; i < layer.size; i++) if (isCandidate(i)) candidates++;
+      if (candidates === 0) return out;
+      const probability = count / candidates;
+      for (let i = 0; i < layer.size; i++) if (isCandidate(i) && ctx.rng.next() < probability) out[i] = 1;
       return out;
     }
-    if (candidates.length === 0) return out;
-    const probability = count / candidates.length;
-    for (const i of candidates) if (ctx.rng.next() < probability) out[i] = 1;
+    let candidates = 0;
+    let justPruned = 0;
+    for (let i = 0; i < layer.size; i++) {
+      if (mask[i] !== 0) continue;
+      if (before && before[i] === 1) justPruned++;
+      else candidates++;
+    }
+    const fromCandidates = Math.min(count, candidates);
+    pick(out, layer.size, fromCandidates, candidates, isCandidate, ctx.rng);
+    const fromPruned = Math.min(count - fromCandidates, justPruned);
+    if (fromPruned > 0) pick(out, layer.size, fromPruned, justPruned, (i) => mask[i] === 0 && before![i] === 1, ctx.rng);
     return out;
   }
 }
 
-/** `k` distinct elements of `pool` drawn uniformly (partial Fisher–Yates; `pool` is reordered). */
+/**
+ * Switches on `k` uniformly random positions among the `pool` positions satisfying `eligible` (and still off
+ * in `out`). When `k` is small against the pool (DeepR and SET regrow a handful per step), rejection sampling
+ * over the whole layer costs O(k); otherwise a partial Fisher–Yates over the listed pool, O(size).
+ */
+function pick(out: Uint8Array, size: number, k: number, pool: number, eligible: (i: number) => boolean, rng: Rng): void {
+  if (k <= 0) return;
+  if (k * 4 <= pool && pool * 4 >= size) {
+    let picked = 0;
+    while (picked < k) {
+      const i = rng.int(size);
+      if (out[i] === 0 && eligible(i)) {
+        out[i] = 1;
+        picked++;
+      }
+    }
+    return;
+  }
+  const listed: number[] = [];
+  for (let i = 0; i < size; i++) if (out[i] === 0 && eligible(i)) listed.push(i);
+  for (const i of sample(listed, k, rng)) out[i] = 1;
+}
+
 function sample(pool: number[], k: number, rng: Rng): number[] {
   for (let j = 0; j < k; j++) {
     const r = j + rng.int(pool.length - j);
