@@ -1,20 +1,29 @@
 #!/usr/bin/env node
-// `npm run bench`: training-step speed of TensorFlow.js backends on this machine (issue 6, item 4).
+// `npm run bench`: training speed of the real stack on each TensorFlow.js backend of this machine (issue 6,
+// item 4). No build step: children run the TypeScript sources under `node --conditions=source --import tsx`
+// (as scripts/golden.mjs does).
 //
-// One run measures, each configuration in a fresh child process (the wasm gradient overrides are global to a
-// process, and a fresh heap keeps configurations independent):
-//   cpu | wasm (stock) | wasm+overrides | native (wasm base) | native-cpu (cpu base, for the base choice)
-// on LeNet-300-100 and LeNet-5-Caffe (batch 100, SGD with momentum 0.9), one WRN-16-8 step (batch 32) where
-// feasible, and GEMM GFLOP/s of the native addon(s). Prints medians and speed-up ratios.
+// What one run measures, each backend configuration in a fresh child process (the wasm overrides are global
+// to a process, and a fresh heap keeps configurations independent):
+//   configs: cpu | wasm (stock) | wasm+overrides (gradient overrides + composite kernels) | native
+//   models:  createModel('lenet300-100' | 'lenet5') at batch 100, createModel('wrn-16-8') at batch 32, from
+//            @sparse-learning/models, trained by core's SparseTrainer with Sparse Momentum at 5 % density
+//            (Masking + UniformExactDistribution, MaskUpdater(MagnitudePrune, MomentumRedistribution,
+//            MomentumGrowth), SGD Nesterov 0.9 + wd 5e-4, CosineDecay prune rate 0.5, StepLR, EpochEndTrigger)
+//   per model: median `trainer.step()` time (forward, backward, optimizer, masking; synchronous: the step
+//            reads the loss) and, for the LeNets, the median of `trainer.updateMasks()` as a share of an
+//            epoch (540 steps × median step time)
+//   GEMM:    GFLOP/s of the native addon at 100×784×300 and 1024³ (each build found)
 //
-//   node scripts/bench.mjs [--quick] [--steps=N] [--no-wrn] [--no-cpu-cnn]
+//   node scripts/bench.mjs [--quick] [--steps=N] [--no-wrn] [--cpu-cnn] [--configs=a,b,...] [--json=path]
 //
-// The models are built from tfjs ops here (not from @sparse-learning/models) so the bench measures the
-// backends alone; see the backend-native README for the numbers.
+// Very slow combinations are limited, with a note in the output: cpu LeNet-5 only with --cpu-cnn (one step,
+// ~1 min), cpu WRN-16-8 never (minutes per step); wasm+overrides WRN-16-8 one step without warm-up.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'packages/backend-native');
@@ -25,18 +34,16 @@ const opt = (name, dflt) => {
   return hit ? hit.slice(name.length + 3) : dflt;
 };
 
-// ---------------------------------------------------------------------------------------------- child side
-async function loadBackendPackage() {
-  const dist = join(pkg, 'dist/index.js');
-  try {
-    const { register } = await import('tsx/esm/api');
-    register({ tsconfig: join(root, 'tsconfig.json') });
-    return await import(pathToFileURL(join(pkg, 'src/index.ts')).href);
-  } catch (error) {
-    if (existsSync(dist)) return import(pathToFileURL(dist).href);
-    throw error;
-  }
-}
+const CONFIGS = ['cpu', 'wasm', 'wasm+overrides', 'native'];
+const MODELS = [
+  { key: 'lenet300', id: 'lenet300-100', label: 'LeNet-300-100 (b100)', batch: 100, lr: 0.01, conv: false },
+  { key: 'lenet5', id: 'lenet5', label: 'LeNet-5-Caffe (b100)', batch: 100, lr: 0.01, conv: true },
+  { key: 'wrn16-8', id: 'wrn-16-8', label: 'WRN-16-8 (b32)', batch: 32, lr: 0.1, conv: true },
+];
+const STEPS_PER_EPOCH = 540; // MNIST: 54 000 training images (6 000 held out for validation) / batch 100
+const EPOCHS = 100;
+const DENSITY = 0.05;
+const TARGETS = { lenet300: 5, lenet5: 40 };
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,271 +51,233 @@ function median(xs) {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function glorot(tf, shape, fanIn, fanOut) {
-  const limit = Math.sqrt(6 / (fanIn + fanOut));
-  return tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', 7));
+// ---------------------------------------------------------------------------------------------- child side
+async function setUpBackend(config, bn, tf) {
+  const notes = [];
+  let backend = config;
+  if (config === 'wasm+overrides') {
+    bn.registerWasmTrainingGradients({ backends: ['wasm'] });
+    bn.registerWasmCompositeKernels({ backend: 'wasm' });
+    backend = 'wasm';
+  } else if (config === 'native') {
+    // Exactly what the runner gets: registerFastBackends() + the native backend.
+    const fast = await bn.registerFastBackends();
+    if (!fast.available.includes('native')) return { unavailable: fast.reasons.native, notes };
+    notes.push(fast.reasons.native);
+  }
+  if (!(await tf.setBackend(backend)) || tf.getBackend() !== backend) {
+    return { unavailable: `setBackend('${backend}') failed; active: ${tf.getBackend()}`, notes };
+  }
+  return { backend, notes };
 }
 
-function lenet300(tf) {
-  const dims = [784, 300, 100, 10];
-  const layers = dims.slice(1).map((out, i) => ({
-    w: glorot(tf, [dims[i], out], dims[i], out),
-    b: tf.variable(tf.zeros([out])),
+/** Limits for the slow combinations: null = skip (with the reason), else { warm, steps }. */
+function plan(config, m) {
+  const quick = flag('quick');
+  const steps = Number(opt('steps', quick ? 8 : 30));
+  if (m.key === 'wrn16-8') {
+    if (flag('no-wrn')) return { skip: '--no-wrn' };
+    if (config === 'cpu') return { skip: 'not run on cpu (several minutes per step)' };
+    if (config === 'native') return { warm: 1, steps: quick ? 1 : 3, maskUpdates: 0 };
+    return { warm: 0, steps: 1, maskUpdates: 0 }; // wasm+overrides: about a minute per step
+  }
+  if (config === 'cpu' && m.conv) {
+    if (!flag('cpu-cnn')) return { skip: 'not run on cpu without --cpu-cnn (≈1 min per step: naive Conv2DBackpropFilter)' };
+    return { warm: 0, steps: 1, maskUpdates: 1 };
+  }
+  if (config === 'cpu') return { warm: 1, steps: Math.min(steps, quick ? 3 : 6), maskUpdates: 3 };
+  return { warm: 3, steps: m.key === 'lenet5' ? Math.max(3, Math.round(steps / 2)) : steps, maskUpdates: 5 };
+}
+
+function randomBatches(tf, m, inputShape, count) {
+  return Array.from({ length: count }, (_, i) => ({
+    inputs: tf.randomNormal([m.batch, ...inputShape], 0, 1, 'float32', 11 + i),
+    labels: tf.randomUniform([m.batch], 0, 10, 'int32', 23 + i),
   }));
-  return {
-    inputShape: [784],
-    vars: layers.flatMap((l) => [l.w, l.b]),
-    logits(x) {
-      let h = x;
-      layers.forEach((l, i) => {
-        h = tf.add(tf.matMul(h, l.w), l.b);
-        if (i < layers.length - 1) h = tf.relu(h);
-      });
-      return h;
-    },
-  };
 }
 
-function lenet5(tf) {
-  const c1 = glorot(tf, [5, 5, 1, 20], 25, 500);
-  const c2 = glorot(tf, [5, 5, 20, 50], 500, 1250);
-  const f3 = glorot(tf, [800, 500], 800, 500);
-  const f4 = glorot(tf, [500, 10], 500, 10);
-  const b = [20, 50, 500, 10].map((n) => tf.variable(tf.zeros([n])));
-  return {
-    inputShape: [28, 28, 1],
-    vars: [c1, c2, f3, f4, ...b],
-    logits(x) {
-      let h = tf.maxPool(tf.relu(tf.add(tf.conv2d(x, c1, 1, 'valid'), b[0])), 2, 2, 'valid');
-      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, c2, 1, 'valid'), b[1])), 2, 2, 'valid');
-      h = tf.relu(tf.add(tf.matMul(tf.reshape(h, [-1, 800]), f3), b[2]));
-      return tf.add(tf.matMul(h, f4), b[3]);
-    },
-  };
-}
-
-// WRN-16-8 (spec §3.5) without dropout; batch-statistics BN; explicit symmetric padding (spec §3.7).
-function wrn168(tf) {
-  const vars = [];
-  const conv = (k, cin, cout) => {
-    const v = tf.variable(tf.randomNormal([k, k, cin, cout], 0, Math.sqrt(2 / (k * k * cout)), 'float32', 3));
-    vars.push(v);
-    return v;
-  };
-  const bn = (c) => {
-    const g = tf.variable(tf.ones([c]));
-    const beta = tf.variable(tf.zeros([c]));
-    vars.push(g, beta);
-    return (x) => {
-      const { mean, variance } = tf.moments(x, [0, 1, 2]);
-      return tf.batchNorm(x, mean, variance, beta, g, 1e-5);
-    };
-  };
-  const pad1 = [[0, 0], [1, 1], [1, 1], [0, 0]];
-  const k = 8;
-  const widths = [16, 16 * k, 32 * k, 64 * k];
-  const conv1 = conv(3, 3, 16);
-  const blocks = [];
-  let cin = 16;
-  [1, 2, 2].forEach((stride, g) => {
-    for (let i = 0; i < 2; i += 1) {
-      const cout = widths[g + 1];
-      const s = i === 0 ? stride : 1;
-      blocks.push({ bn1: bn(cin), c1: conv(3, cin, cout), bn2: bn(cout), c2: conv(3, cout, cout), sc: cin !== cout ? conv(1, cin, cout) : null, s });
-      cin = cout;
-    }
+async function benchModel(m, p, libs) {
+  const { tf, core, models, prune, redistribution, growth } = libs;
+  const rng = core.createRng(`bench-${m.key}`);
+  const model = models.createModel(m.id, { seed: 1 });
+  const masking = new core.Masking(model.variables);
+  masking.initialize(new core.UniformExactDistribution(), DENSITY, rng.fork('mask-init'));
+  const optimizer = new core.SgdOptimizer({ learningRate: m.lr, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+  const trainer = new core.SparseTrainer({
+    model,
+    optimizer,
+    masking,
+    maskUpdater: new core.MaskUpdater(new prune.MagnitudePrune(), new redistribution.MomentumRedistribution(), new growth.MomentumGrowth()),
+    pruneRateSchedule: new core.CosineDecaySchedule({ initial: 0.5, totalSteps: EPOCHS * STEPS_PER_EPOCH, etaMin: 0.005 }),
+    learningRateSchedule: new core.StepLrSchedule({ initial: m.lr, stepSize: 25000, gamma: 0.1 }),
+    trigger: new core.EpochEndTrigger(),
+    rng: rng.fork('train'),
+    epochs: EPOCHS,
+    stepsPerEpoch: STEPS_PER_EPOCH,
   });
-  const bnOut = bn(cin);
-  const fc = glorot(tf, [cin, 10], cin, 10);
-  const fcb = tf.variable(tf.zeros([10]));
-  vars.push(fc, fcb);
-  return {
-    inputShape: [32, 32, 3],
-    vars,
-    logits(x) {
-      let h = tf.conv2d(x, conv1, 1, pad1);
-      for (const b of blocks) {
-        const o = tf.relu(b.bn1(h));
-        const shortcut = b.sc ? tf.conv2d(o, b.sc, b.s, 'valid') : h;
-        let y = tf.conv2d(o, b.c1, b.s, pad1);
-        y = tf.conv2d(tf.relu(b.bn2(y)), b.c2, 1, pad1);
-        h = tf.add(shortcut, y);
+  const batches = randomBatches(tf, m, model.inputShape, 2);
+  const out = {};
+  try {
+    for (let i = 0; i < p.warm; i += 1) trainer.step(batches[i % 2]);
+    const times = [];
+    let loss = NaN;
+    for (let i = 0; i < p.steps; i += 1) {
+      const t0 = performance.now();
+      loss = trainer.step(batches[i % 2]).loss;
+      times.push(performance.now() - t0);
+    }
+    Object.assign(out, { medianMs: median(times), minMs: Math.min(...times), steps: times.length, loss });
+    if (p.maskUpdates > 0) {
+      const mt = [];
+      for (let i = 0; i < p.maskUpdates; i += 1) {
+        const t0 = performance.now();
+        trainer.updateMasks();
+        mt.push(performance.now() - t0);
       }
-      h = tf.avgPool(tf.relu(bnOut(h)), 8, 8, 'valid');
-      return tf.add(tf.matMul(tf.reshape(h, [-1, cin]), fc), fcb);
-    },
-  };
+      out.maskUpdateMs = median(mt);
+      out.activeAfterUpdate = masking.totalActive;
+    }
+  } catch (error) {
+    out.error = String(error?.message ?? error).split('\n')[0];
+  }
+  tf.dispose(batches.flatMap((b) => [b.inputs, b.labels]));
+  model.dispose();
+  return out;
+}
+
+function benchGemm(bn) {
+  const rows = [];
+  const builds = [['default', bn.nativeAddonStatus()]];
+  const own = join(pkg, 'build/own/sparse_native.node');
+  if (existsSync(own)) builds.push(['own', bn.loadAddonFrom(own)]);
+  for (const [label, status] of builds) {
+    if (!status.addon) continue;
+    for (const [M, K, N] of [[100, 784, 300], [1024, 1024, 1024]]) {
+      const a = new Float32Array(M * K).map((_, i) => ((i * 7) % 13) / 13 - 0.5);
+      const b = new Float32Array(K * N).map((_, i) => ((i * 5) % 11) / 11 - 0.5);
+      const c = new Float32Array(M * N);
+      const reps = M === 1024 ? 10 : 300;
+      status.addon.gemm(false, false, M, N, K, 1, a, b, 0, c);
+      const ts = [];
+      for (let r = 0; r < reps; r += 1) {
+        const t0 = performance.now();
+        status.addon.gemm(false, false, M, N, K, 1, a, b, 0, c);
+        ts.push(performance.now() - t0);
+      }
+      const ms = median(ts);
+      rows.push({ build: label, impl: status.addon.info().gemm, shape: `${M}x${K}x${N}`, ms, gflops: (2 * M * N * K) / (ms * 1e6) });
+    }
+  }
+  return rows;
 }
 
 async function child(config) {
   const tf = await import('@tensorflow/tfjs-core');
-  const bn = await loadBackendPackage();
-  const result = { config, models: {}, notes: [] };
-  let backend;
-  if (config === 'wasm+overrides') {
-    bn.registerWasmTrainingGradients({ backends: ['wasm'] });
-    backend = 'wasm';
-  } else if (config === 'native' || config === 'native-cpu') {
-    const base = config === 'native' ? 'wasm' : 'cpu';
-    if (!bn.registerNativeBackend({ name: config, base })) {
-      result.unavailable = bn.nativeAddonStatus().reason;
-      return result;
-    }
-    result.notes.push(bn.nativeAddonStatus().reason);
-    backend = config;
-  } else {
-    await import('@tensorflow/tfjs-layers'); // stock gradients (tfjs-core's Node entry registers none)
-    backend = config;
-  }
-  if (!(await tf.setBackend(backend)) || tf.getBackend() !== backend) {
-    result.unavailable = `setBackend('${backend}') failed; active: ${tf.getBackend()}`;
+  await import('@tensorflow/tfjs-layers'); // stock gradients (tfjs-core's Node entry registers none)
+  const bn = await import('@sparse-learning/backend-native');
+  const libs = {
+    tf,
+    core: await import('@sparse-learning/core'),
+    models: await import('@sparse-learning/models'),
+    prune: await import('@sparse-learning/prune'),
+    redistribution: await import('@sparse-learning/redistribution'),
+    growth: await import('@sparse-learning/growth'),
+  };
+  const result = { config, models: {} };
+  const set = await setUpBackend(config, bn, tf);
+  result.notes = set.notes;
+  if (set.unavailable) {
+    result.unavailable = set.unavailable;
     return result;
   }
-  const quick = flag('quick');
-  const plan = [
-    { name: 'lenet300', build: lenet300, batch: 100, steps: Number(opt('steps', quick ? 10 : 30)), budgetMs: 8000 },
-    { name: 'lenet5', build: lenet5, batch: 100, steps: Number(opt('steps', quick ? 5 : 15)), budgetMs: 10000 },
-    { name: 'wrn16-8', build: wrn168, batch: 32, steps: quick ? 1 : 2, budgetMs: 30000 },
-  ];
-  for (const m of plan) {
-    const conv = m.name !== 'lenet300';
-    if (conv && config === 'wasm') {
-      result.models[m.name] = { unsupported: 'stock wasm has no Conv2DBackpropFilter kernel' };
-      continue;
-    }
-    if (m.name === 'lenet5' && config === 'cpu' && flag('no-cpu-cnn')) {
-      result.models[m.name] = { skipped: '--no-cpu-cnn' };
-      continue;
-    }
-    if (m.name === 'wrn16-8' && (flag('no-wrn') || config === 'cpu' || config === 'native-cpu')) {
-      result.models[m.name] = { skipped: config.startsWith('cpu') || config === 'native-cpu' ? 'cpu-based: minutes per step' : '--no-wrn' };
-      continue;
-    }
-    // Very slow combinations get one measured step and no warm-up (cpu CNN ~30-60 s, wasm WRN ~1 min).
-    const slow = (config === 'cpu' && conv) || (m.name === 'wrn16-8' && config !== 'native');
-    const model = m.build(tf);
-    const x = tf.randomNormal([m.batch, ...model.inputShape], 0, 1, 'float32', 1);
-    const labels = tf.oneHot(tf.randomUniform([m.batch], 0, 10, 'int32', 2), 10);
-    const optimizer = tf.train.momentum(0.01, 0.9);
-    const step = () => {
-      const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.logits(x)), true, model.vars);
-      const value = loss.dataSync()[0];
-      loss.dispose();
-      return value;
-    };
-    const times = [];
-    let loss = NaN;
-    try {
-      const warm = slow ? 0 : m.name === 'wrn16-8' ? 1 : 3;
-      for (let i = 0; i < warm; i += 1) step();
-      const steps = slow ? 1 : m.steps;
-      const started = performance.now();
-      for (let i = 0; i < steps; i += 1) {
-        const t0 = performance.now();
-        loss = step();
-        times.push(performance.now() - t0);
-        if (performance.now() - started > m.budgetMs && times.length >= 3) break;
-      }
-      result.models[m.name] = { medianMs: median(times), steps: times.length, loss };
-    } catch (error) {
-      result.models[m.name] = { error: String(error.message ?? error).split('\n')[0] };
-    }
-    tf.dispose([x, labels, ...model.vars]);
-    optimizer.dispose();
+  for (const m of MODELS) {
+    const p = plan(config, m);
+    result.models[m.key] = p.skip ? { skipped: p.skip } : await benchModel(m, p, libs);
   }
-  if (config === 'native') {
-    result.gemm = [];
-    const builds = [['default', bn.nativeAddonStatus()]];
-    const own = join(pkg, 'build/own/sparse_native.node');
-    if (existsSync(own)) builds.push(['own', bn.loadAddonFrom(own)]);
-    for (const [label, status] of builds) {
-      if (!status.addon) continue;
-      for (const [M, K, N] of [[100, 784, 300], [1024, 1024, 1024]]) {
-        const a = new Float32Array(M * K).fill(0.5);
-        const b = new Float32Array(K * N).fill(0.25);
-        const c = new Float32Array(M * N);
-        const reps = M === 1024 ? 8 : 200;
-        status.addon.gemm(false, false, M, N, K, 1, a, b, 0, c);
-        const ts = [];
-        for (let r = 0; r < reps; r += 1) {
-          const t0 = performance.now();
-          status.addon.gemm(false, false, M, N, K, 1, a, b, 0, c);
-          ts.push(performance.now() - t0);
-        }
-        const ms = median(ts);
-        result.gemm.push({ build: label, impl: status.addon.info().gemm, shape: `${M}x${K}x${N}`, ms, gflops: (2 * M * N * K) / (ms * 1e6) });
-      }
-    }
-  }
+  if (config === 'native') result.gemm = benchGemm(bn);
   return result;
 }
 
 // --------------------------------------------------------------------------------------------- parent side
 function fmt(ms) {
-  if (ms === undefined) return '—';
+  if (ms === undefined || ms === null) return '—';
   return ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
 }
 
 function cell(r) {
   if (!r) return '—';
-  if (r.medianMs !== undefined) return fmt(r.medianMs);
-  if (r.unsupported) return 'unsupported';
-  if (r.skipped) return 'skipped';
-  if (r.error) return 'error';
+  if (r.medianMs !== undefined) return fmt(r.medianMs) + (r.steps === 1 ? ' (1 step)' : '');
+  if (r.skipped) return 'skipped¹';
+  if (r.error) return /Conv2DBackpropFilter/.test(r.error) ? 'fails²' : 'error';
   return '—';
 }
 
 function parent() {
-  const configs = ['cpu', 'wasm', 'wasm+overrides', 'native', 'native-cpu'];
+  const configs = opt('configs', CONFIGS.join(',')).split(',');
   const results = {};
-  console.log(`sparse-learning bench — node ${process.version}, ${new Date().toISOString()}`);
-  console.log('median training-step time (SGD momentum 0.9; LeNets batch 100, WRN-16-8 batch 32); each config in its own process\n');
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  console.log(`sparse-learning bench — node ${process.version}, ${os.cpus().length} cores, load average ${load}, ${new Date().toISOString()}`);
+  console.log(`Sparse Momentum ${DENSITY * 100} % (SparseTrainer + @sparse-learning/models); median training-step time; each config in its own process\n`);
   for (const config of configs) {
     const started = Date.now();
-    const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), `--child=${config}`, ...argv], {
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(import.meta.url), `--child=${config}`, ...argv], {
       cwd: root,
       encoding: 'utf8',
-      maxBuffer: 1 << 24,
+      maxBuffer: 1 << 26,
       env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
     });
     const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-    if (!line) {
-      results[config] = { config, unavailable: `child failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-3).join(' | ')}` };
-    } else {
-      results[config] = JSON.parse(line.slice('BENCH_RESULT '.length));
-    }
+    results[config] = line
+      ? JSON.parse(line.slice('BENCH_RESULT '.length))
+      : { config, unavailable: `child failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').filter((l) => !l.startsWith('    at ')).slice(-3).join(' | ').slice(0, 400)}` };
     console.log(`  ${config.padEnd(15)} done in ${((Date.now() - started) / 1000).toFixed(1)} s${results[config].unavailable ? ` (unavailable: ${results[config].unavailable})` : ''}`);
   }
-  const models = [['lenet300', 'LeNet-300-100 (b100)'], ['lenet5', 'LeNet-5-Caffe (b100)'], ['wrn16-8', 'WRN-16-8 (b32)']];
+  const m = (c, key) => results[c]?.models?.[key];
+  const ratio = (slow, fast) => (slow?.medianMs && fast?.medianMs ? `${(slow.medianMs / fast.medianMs).toFixed(1)}×` : '—');
   console.log(`\n| model | ${configs.join(' | ')} | native vs cpu | native vs wasm | native vs wasm+ovr | wasm+ovr vs wasm |`);
   console.log(`|---|${configs.map(() => '---').join('|')}|---|---|---|---|`);
-  const ratio = (a, b) => (a?.medianMs && b?.medianMs ? `${(a.medianMs / b.medianMs).toFixed(1)}×` : '—');
-  for (const [key, label] of models) {
-    const row = configs.map((c) => cell(results[c]?.models?.[key]));
-    const m = (c) => results[c]?.models?.[key];
-    console.log(`| ${label} | ${row.join(' | ')} | ${ratio(m('cpu'), m('native'))} | ${ratio(m('wasm'), m('native'))} | ${ratio(m('wasm+overrides'), m('native'))} | ${ratio(m('wasm'), m('wasm+overrides'))} |`);
+  for (const model of MODELS) {
+    const row = configs.map((c) => cell(m(c, model.key)));
+    const k = model.key;
+    console.log(`| ${model.label} | ${row.join(' | ')} | ${ratio(m('cpu', k), m('native', k))} | ${ratio(m('wasm', k), m('native', k))} | ${ratio(m('wasm+overrides', k), m('native', k))} | ${ratio(m('wasm', k), m('wasm+overrides', k))} |`);
   }
-  const targets = { lenet300: 5, lenet5: 40 };
-  const nat = results.native?.models ?? {};
-  console.log('\ntargets (PyTorch on this machine):');
-  for (const [key, limit] of Object.entries(targets)) {
-    const v = nat[key]?.medianMs;
-    console.log(`  ${key.padEnd(9)} native ${fmt(v)} vs target ≤ ${limit} ms: ${v === undefined ? 'n/a' : v <= limit ? 'MET' : `not met (${(v / limit).toFixed(2)}× the target)`}`);
-  }
-  if (results.native?.gemm?.length) {
-    console.log('\nGEMM (native addon, row-major C = A·B, median):');
-    for (const g of results.native.gemm) {
-      console.log(`  ${g.impl.padEnd(13)} ${g.shape.padEnd(15)} ${g.ms.toFixed(3).padStart(8)} ms  ${g.gflops.toFixed(1).padStart(6)} GFLOP/s`);
+  const skipped = new Map();
+  const failed = new Map();
+  for (const c of configs) {
+    for (const [k, v] of Object.entries(results[c]?.models ?? {})) {
+      if (v.skipped) skipped.set(`${c}/${k}`, v.skipped);
+      if (v.error) failed.set(`${c}/${k}`, v.error);
     }
-    const big = results.native.gemm.find((g) => g.build === 'default' && g.shape === '1024x1024x1024');
+  }
+  if (skipped.size) console.log(`\n¹ skipped: ${[...skipped].map(([w, why]) => `${w}: ${why}`).join('; ')}`);
+  if (failed.size) console.log(`² failed: ${[...failed].map(([w, why]) => `${w}: ${why}`).join('; ')}`);
+
+  console.log(`\nmask update (one trainer.updateMasks(), median) as a share of an epoch (${STEPS_PER_EPOCH} steps × median step):`);
+  for (const model of MODELS.filter((x) => x.key !== 'wrn16-8')) {
+    for (const c of configs) {
+      const r = m(c, model.key);
+      if (r?.maskUpdateMs === undefined || !r.medianMs) continue;
+      const share = (100 * r.maskUpdateMs) / (STEPS_PER_EPOCH * r.medianMs);
+      console.log(`  ${model.label.padEnd(22)} ${c.padEnd(15)} ${fmt(r.maskUpdateMs).padStart(9)} = ${share.toFixed(2)} % of ${fmt(STEPS_PER_EPOCH * r.medianMs)}${c === 'native' ? (share <= 2 ? '  (target ≤ 2 %: MET)' : '  (target ≤ 2 %: not met)') : ''}`);
+    }
+  }
+
+  console.log('\ntargets (PyTorch + OpenBLAS on this machine), native backend:');
+  for (const [key, limit] of Object.entries(TARGETS)) {
+    const v = m('native', key)?.medianMs;
+    console.log(`  ${key.padEnd(9)} ${fmt(v).padStart(9)} vs ≤ ${limit} ms: ${v === undefined ? 'n/a' : v <= limit ? 'MET' : `not met (${(v / limit).toFixed(2)}× the target)`}`);
+  }
+  const gemm = results.native?.gemm ?? [];
+  if (gemm.length) {
+    console.log('\nGEMM (native addon, row-major C = A·B, M×K×N, median):');
+    for (const g of gemm) console.log(`  ${g.impl.padEnd(13)} ${g.shape.padEnd(15)} ${g.ms.toFixed(3).padStart(8)} ms  ${g.gflops.toFixed(1).padStart(6)} GFLOP/s`);
+    const big = gemm.find((g) => g.build === 'default' && g.shape === '1024x1024x1024');
     if (big) console.log(`  target 1024³ ≥ 100 GFLOP/s: ${big.gflops >= 100 ? 'MET' : 'not met'}`);
   }
-  const problems = [];
-  for (const c of configs) {
-    for (const [k, v] of Object.entries(results[c]?.models ?? {})) if (v.error) problems.push(`${c}/${k}: ${v.error}`);
-    for (const n of results[c]?.notes ?? []) console.log(`note (${c}): ${n}`);
-  }
-  if (problems.length) console.log(`\nerrors:\n  ${problems.join('\n  ')}`);
+  for (const c of configs) for (const n of results[c]?.notes ?? []) console.log(`note (${c}): ${n}`);
+  console.log(`load average after the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const json = opt('json', '');
+  if (json) writeFileSync(json, JSON.stringify(results, null, 2));
 }
 
 const childArg = argv.find((a) => a.startsWith('--child='));

@@ -127,6 +127,26 @@ Napi::Value MaxPoolGrad(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// biasActivation(out, bias | null, channels, activation): in place; activation 0 linear, 1 relu, 2 relu6.
+Napi::Value BiasActivation(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  float* out = F32(info[0], "out");
+  long len = static_cast<long>(Len(info[0]));
+  long channels = Int(info[2]);
+  int act = static_cast<int>(Int(info[3]));
+  Need(env, channels >= 1 && len % channels == 0, "biasActivation: length must be a multiple of channels");
+  Need(env, act >= 0 && act <= 2, "biasActivation: activation must be 0, 1 or 2");
+  const float* bias = nullptr;
+  long biasLen = 0;
+  if (!info[1].IsNull() && !info[1].IsUndefined()) {
+    bias = F32(info[1], "bias");
+    biasLen = static_cast<long>(Len(info[1]));
+    Need(env, biasLen == channels || biasLen == 1, "biasActivation: bias must have 1 or channels entries");
+  }
+  sl::BiasActivation(out, len / channels, channels, bias, biasLen, act);
+  return env.Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   long t = Int(info[0]);
   Need(info.Env(), t >= 1 && t <= 256, "threads must be in 1..256");
@@ -138,7 +158,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("gemm", sl::GemmImpl());
   o.Set("threads", sl::Pool().threads());
-  o.Set("version", 1);
+  o.Set("version", 2);
   return o;
 }
 
@@ -149,6 +169,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("conv2dBackpropFilter", Napi::Function::New(env, Conv2DBackpropFilter));
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
+  exports.Set("biasActivation", Napi::Function::New(env, BiasActivation));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;

@@ -195,4 +195,22 @@ void MaxPoolGrad(const PoolParams& p, const float* x, const float* dy, float* dx
   });
 }
 
+void BiasActivation(float* out, long rows, long channels, const float* bias, long biasLen, int activation) {
+  const long grain = std::max(1L, (1L << 14) / std::max(1L, channels));
+  auto work = [&](long b, long e) {
+    for (long r = b; r < e; ++r) {
+      float* o = out + r * channels;
+      if (bias && biasLen == channels) for (long c = 0; c < channels; ++c) o[c] += bias[c];
+      else if (bias) for (long c = 0; c < channels; ++c) o[c] += bias[0];
+      if (activation == 1) {
+        for (long c = 0; c < channels; ++c) o[c] = o[c] > 0.f ? o[c] : (o[c] != o[c] ? o[c] : 0.f);
+      } else if (activation == 2) {
+        for (long c = 0; c < channels; ++c) o[c] = o[c] < 0.f ? 0.f : (o[c] > 6.f ? 6.f : o[c]);
+      }
+    }
+  };
+  if (rows * channels < (1L << 16)) work(0, rows);
+  else Pool().Run(rows, work, grain);
+}
+
 }  // namespace sl

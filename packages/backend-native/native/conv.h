@@ -15,4 +15,7 @@ struct PoolParams {
 void MaxPool(const PoolParams& p, const float* x, float* y);
 // Gradient: routes dy to the first maximum of each window in row-major window order (as tfjs-backend-cpu).
 void MaxPoolGrad(const PoolParams& p, const float* x, const float* dy, float* dx);
+// In place: out[r, c] += bias[c] (bias of length channels, or 1: broadcast; null: none), then the activation
+// (0 linear, 1 relu, 2 relu6; relu keeps NaN as tfjs does). Rows are split over the pool's threads.
+void BiasActivation(float* out, long rows, long channels, const float* bias, long biasLen, int activation);
 }  // namespace sl

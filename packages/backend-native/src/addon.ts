@@ -33,6 +33,11 @@ export interface NativeAddon {
   /** params: Int32Array [N,H,W,C, KH,KW, OH,OW, sh,sw, padTop,padLeft]. */
   maxPool(x: Float32Array, y: Float32Array, params: Int32Array): void;
   maxPoolGrad(x: Float32Array, dy: Float32Array, dx: Float32Array, params: Int32Array): void;
+  /**
+   * In place `out[r, c] += bias[c]` (bias of 1 or `channels` entries, or null), then activation 0 linear,
+   * 1 relu, 2 relu6. Addon version >= 2 (older builds lack it; the kernels then use a JS loop).
+   */
+  biasActivation?(out: Float32Array, bias: Float32Array | null, channels: number, activation: 0 | 1 | 2): void;
   /** Resizes the addon's thread pool (and OpenBLAS's threads). */
   setThreads(threads: number): void;
   info(): { gemm: string; threads: number; version: number };

@@ -1,6 +1,6 @@
 /**
  * @sparse-learning/backend-native — fast CPU training for TensorFlow.js 4.22 without libtensorflow (issue 6):
- * wasm training-gradient overrides (always available) and a `native` backend whose GEMM, convolution and
+ * wasm training-gradient overrides and composite conv/matmul kernels (always available) and a `native` backend whose GEMM, convolution and
  * max-pool kernels run in an optional Node addon (OpenBLAS or the project's own AVX2/FMA GEMM).
  */
 export {
@@ -12,6 +12,15 @@ export {
   conv2dFilterGradViaForward,
 } from './wasm-training-gradients.js';
 export type { WasmTrainingGradientOptions } from './wasm-training-gradients.js';
+export {
+  registerWasmCompositeKernels,
+  unregisterWasmCompositeKernels,
+  wasmCompositeKernels,
+  conv2dBackpropFilterComposite,
+  conv2dBackpropInputComposite,
+  batchMatMulComposite,
+} from './wasm-composite-kernels.js';
+export type { WasmCompositeKernelOptions } from './wasm-composite-kernels.js';
 export { loadNativeAddon, nativeAddonStatus, loadAddonFrom, defaultAddonPath, packageRoot } from './addon.js';
 export type { NativeAddon, NativeAddonStatus } from './addon.js';
 export {

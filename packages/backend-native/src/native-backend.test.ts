@@ -9,7 +9,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadAddonFrom, nativeAddonStatus, packageRoot } from './addon.js';
 import type { NativeAddon } from './addon.js';
 import { registerNativeBackend } from './native-backend.js';
-import { CONV_CASES, expectClose, input, randomData, runOn } from './test-helpers.js';
+import { createModel } from '@sparse-learning/models';
+
+import { CONV_CASES, expectClose, input, modelGradients, randomData, runOn } from './test-helpers.js';
 
 // Every build found is tested: the default one (OpenBLAS where libopenblas-dev is installed) and the
 // own-GEMM variant (`npm run build:native:own`), which is what a machine without OpenBLAS gets.
@@ -61,6 +63,37 @@ for (const [gemmName, addon] of builds) {
         }
       });
     }
+
+    it('biasActivation: hand-worked bias + relu / relu6 / linear, NaN kept by relu', () => {
+      expect(typeof addon.biasActivation).toBe('function');
+      const out = Float32Array.from([-1, 2, 3, -4, Number.NaN, 0.5]);
+      addon.biasActivation?.(out, Float32Array.from([0.5, -1, 4]), 3, 1);
+      expect(Array.from(out)).toEqual([0, 1, 7, 0, Number.NaN, 4.5]);
+      const six = Float32Array.from([-1, 2, 7]);
+      addon.biasActivation?.(six, null, 3, 2);
+      expect(Array.from(six)).toEqual([0, 2, 6]);
+      const lin = Float32Array.from([1, 2, 3, 4]);
+      addon.biasActivation?.(lin, Float32Array.from([10]), 2, 0);
+      expect(Array.from(lin)).toEqual([11, 12, 13, 14]);
+      // Large enough to be split over threads: every row gets the same bias.
+      const big = new Float32Array(50_000 * 4).fill(-1);
+      addon.biasActivation?.(big, Float32Array.from([0, 1, 2, 3]), 4, 1);
+      expect(big.filter((v, i) => v !== [0, 0, 1, 2][i % 4]).length).toBe(0);
+      expect(() => addon.biasActivation?.(new Float32Array(5), null, 2, 1)).toThrow(/multiple of channels/);
+    });
+
+    it('narrow LeNet-conv1-like products (own kernel inside the OpenBLAS build) match the reference', () => {
+      for (const [ta, tb, m, n, k] of [[false, false, 577, 20, 25], [true, false, 25, 20, 577], [false, true, 577, 25, 20]] as const) {
+        const a = randomData(m * k, 5);
+        const b = randomData(k * n, 6);
+        const c = new Float32Array(m * n);
+        addon.gemm(ta, tb, m, n, k, 1, a, b, 0, c);
+        const ref = referenceGemm(ta, tb, m, n, k, a, b);
+        let worst = 0;
+        for (let i = 0; i < m * n; i += 1) worst = Math.max(worst, Math.abs(c[i] - ref[i]) / (1 + Math.abs(ref[i])));
+        expect(worst).toBeLessThan(1e-5);
+      }
+    });
 
     it('rejects short operands instead of reading out of bounds', () => {
       expect(() => addon.gemm(false, false, 4, 4, 4, 1, new Float32Array(15), new Float32Array(16), 0, new Float32Array(16))).toThrow(/too short/);
@@ -160,6 +193,16 @@ for (const [gemmName, addon] of builds) {
         expect(Array.from(g.dataSync())).toEqual([0, 1, 0, 0]);
         tf.dispose([x, g]);
       });
+
+      if (base === 'wasm') {
+        it("createModel('lenet5') (FusedConv2D/_FusedMatMul): one step's loss and gradients match cpu", async () => {
+          const make = () => createModel('lenet5', { seed: 4 });
+          const cpu = await modelGradients('cpu', make, 3)();
+          const nat = await modelGradients(name, make, 3, cpu.weights)();
+          expect(Math.abs(nat.loss - cpu.loss)).toBeLessThan(1e-4 * (1 + Math.abs(cpu.loss)));
+          expectClose(nat.grads, cpu.grads, 5e-4);
+        }, 60_000);
+      }
 
       it('trains a small CNN step identically to cpu (loss and updated weights)', async () => {
         const x = input([4, 12, 12, 1], 1);

@@ -33,12 +33,21 @@ type NativeImpl = (args: Args, addon: NativeAddon, store: TensorStore) => Tensor
 
 const isF32 = (...ts: (TensorInfo | undefined)[]): boolean => ts.every((t) => t === undefined || t.dtype === 'float32');
 
+const ACTIVATION_CODE: Readonly<Record<string, 0 | 1 | 2>> = { linear: 0, relu: 1, relu6: 2 };
+
+/** Bias + activation of the fused kernels: in the addon (threaded) when it has `biasActivation`, else in JS. */
 function applyBiasActivation(
+  addon: NativeAddon,
   out: Float32Array,
   channels: number,
   bias: Float32Array | null,
   activation: string,
 ): void {
+  if (!bias && activation === 'linear') return;
+  if (addon.biasActivation) {
+    addon.biasActivation(out, bias, channels, ACTIVATION_CODE[activation]);
+    return;
+  }
   if (bias) {
     if (bias.length === 1) {
       const b = bias[0];
@@ -104,7 +113,7 @@ function matMulImpl(args: Args, addon: NativeAddon, store: TensorStore, fused: b
       addon.gemm(transposeA, transposeB, m, n, k, 1, sa, sb, 0, ov.subarray(i * m * n, (i + 1) * m * n));
     }
   }
-  if (fused) applyBiasActivation(ov, n, bias ? store.view(args.backend, bias) : null, activation);
+  if (fused) applyBiasActivation(addon, ov, n, bias ? store.view(args.backend, bias) : null, activation);
   return out;
 }
 
@@ -144,7 +153,7 @@ function conv2dImpl(args: Args, addon: NativeAddon, store: TensorStore, fused: b
   const out = store.alloc(args.backend, info.outShape);
   const ov = store.view(args.backend, out);
   addon.conv2d(store.view(args.backend, x), store.view(args.backend, filter), ov, convParams(info));
-  if (fused) applyBiasActivation(ov, info.outChannels, bias ? store.view(args.backend, bias) : null, activation);
+  if (fused) applyBiasActivation(addon, ov, info.outChannels, bias ? store.view(args.backend, bias) : null, activation);
   return out;
 }
 

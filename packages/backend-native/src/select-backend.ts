@@ -13,6 +13,7 @@ import { SparseLearningError } from '@sparse-learning/core';
 
 import { nativeAddonStatus } from './addon.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './native-backend.js';
+import { registerWasmCompositeKernels } from './wasm-composite-kernels.js';
 import { registerWasmTrainingGradients, wasmTrainingGradientScope } from './wasm-training-gradients.js';
 
 /** What the runner may ask for. `tensorflow-gpu` and `tensorflow` need libtensorflow (tfjs-node). */
@@ -83,6 +84,8 @@ export async function registerFastBackends(): Promise<FastBackends> {
     if (found.ok) available.push(request);
   }
   registerWasmTrainingGradients({ backends: ['wasm'] });
+  // Before the native backend is derived: it re-registers wasm's kernels, so it inherits these as fallbacks.
+  registerWasmCompositeKernels({ backend: 'wasm' });
   const status = nativeAddonStatus();
   if (status.addon && registerNativeBackend()) {
     available.push(NATIVE_BACKEND);
@@ -91,7 +94,7 @@ export async function registerFastBackends(): Promise<FastBackends> {
     reasons[NATIVE_BACKEND] = status.reason;
   }
   available.push('wasm', 'cpu');
-  reasons.wasm = 'tfjs wasm backend (single thread) with matmul/conv2d training-gradient overrides';
+  reasons.wasm = 'tfjs wasm backend (single thread) with matmul/conv2d training-gradient overrides and composite conv-gradient kernels';
   reasons.cpu = 'tfjs cpu backend (plain JS; slowest, CNN weight gradients take seconds)';
   registeredOnce = { available, reasons };
   return registeredOnce;
@@ -128,8 +131,8 @@ async function tryRequest(request: Exclude<BackendRequest, 'auto'>, needs: Backe
       if (!fast.available.includes(NATIVE_BACKEND)) return fast.reasons[NATIVE_BACKEND];
       return trySet(NATIVE_BACKEND);
     case 'wasm':
-      if (needs.conv && !wasmTrainingGradientScope().includes('wasm')) {
-        return 'wasm has no Conv2DBackpropFilter kernel and the training-gradient overrides are not registered';
+      if (needs.conv && (!wasmTrainingGradientScope().includes('wasm') || !tf.getKernel('Conv2DBackpropFilter', 'wasm'))) {
+        return 'wasm has no Conv2DBackpropFilter kernel and the composite kernels / training-gradient overrides are not registered';
       }
       return trySet('wasm');
     case 'cpu':
