@@ -16,7 +16,16 @@ export { BindingRegistry, loadRecording } from './composition/recording-loader.j
 export { BUILTIN_MODULES, densityDistributionModule } from './composition/builtin-modules.js';
 export * from './run/experiment.js';
 export type { EpochMetrics, LayerMetrics, LayerRedistribution, RunResults } from './run/metrics.js';
-export { RunDirectory, RUN_FILES, readMetrics, readJson } from './run/run-directory.js';
+export { RunDirectory, RUN_FILES, HOLD_MARKER, readMetrics, readJson } from './run/run-directory.js';
+export { captureRunState, restoreRunState, resumeExtraOf, historyOf } from './run/checkpointing.js';
+export type { ResumeExtra, RunRecord, CheckpointReason } from './run/checkpointing.js';
+export { UpdateSummary } from './run/epoch-progress.js';
+export type { EpochProgress } from './run/epoch-progress.js';
+export { loadResumePoint, resumeConfig, RESUME_HARMLESS_FIELDS } from './run/resume.js';
+export type { ResumePoint } from './run/resume.js';
+export { exportRun } from './run/export.js';
+export type { RunExport } from './run/export.js';
+export { encodeState, decodeState } from './run/state-codec.js';
 export { activateBackend, modelNeedsConv } from './run/backend.js';
 export * from './compare/compare.js';
 export * from './compare/statistics.js';

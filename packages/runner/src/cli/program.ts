@@ -5,11 +5,15 @@ import { SparseLearningError, isSparseLearningError, type Logger } from '@sparse
 import { datasetIds } from '@sparse-learning/datasets';
 import { modelIds, modelInfo } from '@sparse-learning/models';
 import { Command, CommanderError } from 'commander';
-import { readConfigFile, resolveConfig, type ConfigSource } from '../config/resolve.js';
+import { mergeLayers, readConfigFile, resolveConfig, type ConfigSource } from '../config/resolve.js';
+import type { ExperimentConfig } from '../config/schema.js';
 import { runComparison, type ComparisonResult } from '../compare/compare.js';
 import { PRESETS } from '../presets/index.js';
 import { writeReport } from '../report/report.js';
-import { runExperiment } from '../run/experiment.js';
+import { exportRun } from '../run/export.js';
+import { RunInterrupted, runExperiment, type RunObserver } from '../run/experiment.js';
+import { loadResumePoint, resumeConfig } from '../run/resume.js';
+import { loadPlugin } from '../composition/plugin-loader.js';
 import { RUNNER_VERSION } from '../version.js';
 import { addConfigOptions, flagOf, flagValues, parseIntFlag, parseList, parseNumberList } from './options.js';
 import { ProgressRenderer, epochLine, formatDuration, type OutputStream } from './progress.js';
@@ -27,10 +31,59 @@ const DATASET_DESCRIPTIONS: Record<string, string> = {
   cifar10: 'CIFAR-10 binary version, 50,000 / 10,000 32×32 colour images (--data-dir required)',
 };
 
-/** Exit codes: 0 ok, 1 a run failed, 2 bad input (configuration, ids, ranges, plugins). */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/**
+ * Exit codes: 0 ok, 1 a run failed, 2 bad input (configuration, ids, ranges, plugins), 130 / 143 stopped by
+ * SIGINT / SIGTERM after saving a checkpoint (128 + signal number, the shell convention).
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, sigint: 130, sigterm: 143 } as const;
 
-const USAGE_CODES = new Set(['E_CONFIG_INVALID', 'E_CONFIG_PARSE', 'E_UNKNOWN_ID', 'E_OUT_OF_RANGE', 'E_PLUGIN_LOAD']);
+/** Codes of bad input (exit 2): configuration, ids, plugins that do not load, dataset files, checkpoints to resume. */
+const USAGE_CODES = new Set([
+  'E_CONFIG_INVALID',
+  'E_CONFIG_PARSE',
+  'E_UNKNOWN_ID',
+  'E_OUT_OF_RANGE',
+  'E_PLUGIN_LOAD',
+  'E_DATA_MISSING',
+  'E_DATA_CORRUPT',
+  'E_DATA_MISMATCH',
+  'E_CHECKPOINT_INVALID',
+  'E_CHECKPOINT_INCOMPATIBLE',
+]);
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };
+
+/**
+ * While `fn` runs, the first SIGINT/SIGTERM aborts the signal it is given (the run finishes its current step,
+ * saves a checkpoint and stops); a second one exits at once. Handlers are removed afterwards, so the CLI can
+ * run in-process (tests) without keeping them.
+ */
+async function withStopSignals<T>(io: CliIo, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (name: NodeJS.Signals) => {
+    if (!controller.signal.aborted) {
+      io.stderr.write(`\n${name} received: finishing the current step and saving a checkpoint (send ${name} again to exit immediately)\n`);
+      controller.abort(name);
+      return;
+    }
+    io.stderr.write(`${name} received again: exiting immediately without saving; the last checkpoint is kept\n`);
+    process.exit(SIGNAL_EXIT[name] ?? EXIT.failed);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+/** `SPARSE_LEARNING_HOLD_AT_STEP` (testing aid, see `RunExperimentOptions.holdAtStep`). */
+function holdAtStep(): number | undefined {
+  const raw = process.env.SPARSE_LEARNING_HOLD_AT_STEP;
+  return raw && /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
 
 function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19);
@@ -56,6 +109,7 @@ function pct(value: number, digits = 2): string {
 }
 
 async function trainCommand(options: Record<string, unknown>, io: CliIo): Promise<number> {
+  if (options.resume !== undefined) return resumeCommand(options, io);
   const sources = sourcesOf(options, io.cwd);
   const { config, origins } = resolveConfig(...sources);
   const logger = cliLogger(io, options.verbose === true);
@@ -67,34 +121,126 @@ async function trainCommand(options: Record<string, unknown>, io: CliIo): Promis
     );
   }
   const outDir = resolve(io.cwd, (options.out as string | undefined) ?? join('runs', `${timestamp()}-${config.preset}-${config.model}-d${config.density}-s${config.seed}`));
-  const progress = new ProgressRenderer(io.stderr);
-  const results = await runExperiment({
-    config,
-    origins,
-    outDir,
-    logger,
-    cwd: io.cwd,
-    observer: {
-      onBackend: (choice) => {
-        io.stdout.write(
-          `sparse-learning ${RUNNER_VERSION}: ${config.preset} · ${config.model} on ${config.dataset} · density ${config.density} · seed ${config.seed}\n` +
-            `run directory: ${outDir}\nbackend: ${choice.backend} — ${choice.reason}\n`,
-        );
-      },
-      onStart: (info) => {
-        io.stdout.write(`training ${info.epochs} epoch${info.epochs === 1 ? '' : 's'} × ${info.stepsPerEpoch} steps\n`);
-        progress.start(info.totalSteps);
-      },
-      onStep: (s) => progress.step(s.step, s.epoch, config.epochs, s.loss),
-      onEpoch: (metrics) => progress.line(epochLine(metrics, config.epochs)),
+  return trainAndPrint({ config, origins, outDir, logger, options }, io);
+}
+
+/** Progress output of one training run (header, bar or epoch lines). */
+function trainObserver(config: ExperimentConfig, outDir: string, io: CliIo, progress: ProgressRenderer, resumed: boolean): RunObserver {
+  return {
+    onBackend: (choice) => {
+      io.stdout.write(
+        `sparse-learning ${RUNNER_VERSION}: ${config.preset} · ${config.model} on ${config.dataset} · density ${config.density} · seed ${config.seed}\n` +
+          `run directory: ${outDir}\nbackend: ${choice.backend} — ${choice.reason}\n`,
+      );
     },
-  });
-  progress.clear();
+    onStart: (info) => {
+      if (resumed && info.resumedAt) {
+        io.stdout.write(
+          `resuming at epoch ${info.resumedAt.epoch + 1}/${info.epochs}, batch ${info.resumedAt.batch}/${info.stepsPerEpoch} (step ${info.resumedAt.step} of ${info.totalSteps})\n`,
+        );
+      } else {
+        io.stdout.write(`training ${info.epochs} epoch${info.epochs === 1 ? '' : 's'} × ${info.stepsPerEpoch} steps\n`);
+      }
+      progress.start(info.totalSteps, info.resumedAt?.step ?? 0);
+    },
+    onStep: (s) => progress.step(s.step, s.epoch, config.epochs, s.loss),
+    onEpoch: (metrics) => progress.line(epochLine(metrics, config.epochs)),
+  };
+}
+
+async function trainAndPrint(
+  args: {
+    config: ExperimentConfig;
+    origins: Record<string, string>;
+    outDir: string;
+    logger: Logger;
+    options: Record<string, unknown>;
+    resume?: ResumeArgs;
+  },
+  io: CliIo,
+): Promise<number> {
+  const { config, origins, outDir, logger, resume } = args;
+  const progress = new ProgressRenderer(io.stderr);
+  try {
+    const results = await withStopSignals(io, (signal) =>
+      runExperiment({
+        config,
+        origins,
+        outDir,
+        logger,
+        cwd: io.cwd,
+        signal,
+        holdAtStep: holdAtStep(),
+        ...(resume ? { resume: resume.point.checkpoint, plugins: resume.plugins } : {}),
+        observer: trainObserver(config, outDir, io, progress, resume !== undefined),
+      }),
+    );
+    progress.clear();
+    io.stdout.write(
+      `test error ${pct(results.testError)} (accuracy ${pct(results.testAccuracy)}), density ${results.finalDensity.toFixed(4)}, ` +
+        `${results.steps} steps in ${formatDuration(results.seconds)} on ${results.backend.name}\n`,
+    );
+    io.stdout.write(`results: ${join(outDir, 'results.json')}\n`);
+    return EXIT.ok;
+  } catch (error) {
+    progress.clear();
+    if (error instanceof RunInterrupted) {
+      const reason = typeof error.reason === 'string' ? error.reason : 'signal';
+      io.stdout.write(
+        `stopped by ${reason} at epoch ${error.epoch}/${config.epochs}, batch ${error.batch}, step ${error.step}: checkpoint saved to ${error.checkpoint}\n` +
+          `resume with: sparse-learning train --resume ${error.runDir}\n`,
+      );
+      return SIGNAL_EXIT[reason] ?? EXIT.failed;
+    }
+    throw error;
+  }
+}
+
+/** What a resumed run needs besides its configuration. */
+interface ResumeArgs {
+  readonly point: Awaited<ReturnType<typeof loadResumePoint>>;
+  readonly plugins: Awaited<ReturnType<typeof loadPlugin>>[];
+}
+
+/**
+ * `train --resume <run-dir>`: continues the run from its latest good checkpoint with the recorded
+ * configuration. Flags that would change the run are rejected (`E_CONFIG_INVALID`); `--backend` and
+ * `--data-dir` may differ (a warning: bit-exactness needs the recorded backend).
+ */
+async function resumeCommand(options: Record<string, unknown>, io: CliIo): Promise<number> {
+  const runDir = resolve(io.cwd, String(options.resume));
+  const logger = cliLogger(io, options.verbose === true);
+  if (typeof options.out === 'string' && resolve(io.cwd, options.out) !== runDir) {
+    throw new SparseLearningError(
+      'E_CONFIG_INVALID',
+      `--out ${options.out} cannot be combined with --resume ${String(options.resume)}: a resumed run continues in its own directory`,
+      { out: options.out, resume: options.resume },
+    );
+  }
+  const point = await loadResumePoint(runDir, logger);
+  const user = mergeLayers(...sourcesOf(options, io.cwd).map((s) => s.values));
+  const { config, warnings } = resumeConfig(point.config, user, (field) => `${flagOf(field)}`);
+  for (const warning of warnings) logger.warn(`resume: ${warning}; the run was recorded with the other value (results may differ from an uninterrupted run in the last bits)`);
+  if (point.extra.complete) {
+    io.stdout.write(
+      `run ${runDir} already finished all ${config.epochs} epochs (checkpoint epoch ${point.checkpoint.epoch}, step ${point.checkpoint.step}); nothing to resume\n`,
+    );
+    return EXIT.ok;
+  }
+  // The recorded plugin files, by resolved path: the run resumes from any working directory.
+  const plugins = await Promise.all(point.extra.plugins.map((p) => loadPlugin(p.resolved, io.cwd)));
+  const plugged = plugins.map((p, i) => ({ ...p, specifier: point.extra.plugins[i].specifier }));
+  return trainAndPrint({ config, origins: { ...point.extra.origins }, outDir: runDir, logger, options, resume: { point, plugins: plugged } }, io);
+}
+
+async function exportCommand(dir: string, options: { out?: string; verbose?: boolean }, io: CliIo): Promise<number> {
+  const logger = cliLogger(io, options.verbose === true);
+  const r = await exportRun(resolve(io.cwd, dir), { out: options.out === undefined ? undefined : resolve(io.cwd, options.out), logger });
+  const n = (v: number) => v.toLocaleString('en-US');
   io.stdout.write(
-    `test error ${pct(results.testError)} (accuracy ${pct(results.testAccuracy)}), density ${results.finalDensity.toFixed(4)}, ` +
-      `${results.steps} steps in ${formatDuration(results.seconds)} on ${results.backend.name}\n`,
+    `exported ${r.modelId} (epoch ${r.epoch}/${r.epochs}${r.complete ? '' : ', run not finished'}, density ${r.density}) to ${r.path}\n` +
+      `sparse ${n(r.sparseBytes)} bytes vs dense ${n(r.denseBytes)} bytes: ratio ${r.ratio.toFixed(4)} (${(1 / r.ratio).toFixed(1)}× smaller)\n`,
   );
-  io.stdout.write(`results: ${join(outDir, 'results.json')}\n`);
   return EXIT.ok;
 }
 
@@ -184,6 +330,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .command('train')
       .description('train one model (default: LeNet-300-100 on MNIST with Sparse Momentum at 5 % density, the paper recipe)')
       .option('--out <dir>', 'run directory (default runs/<time>-<preset>-<model>-d<density>-s<seed>)')
+      .option('--resume <run-dir>', 'continue a stopped run from its latest checkpoint, exactly (its recorded configuration)')
       .option('--jobs <n>', 'worker processes when --iters > 1 (default: number of cores)'),
   ).action(async (options: Record<string, unknown>) => setExit(await trainCommand(options, io)));
 
@@ -207,6 +354,14 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       io.stdout.write(`wrote ${path}\n`);
       setExit(EXIT.ok);
     });
+
+  program
+    .command('export')
+    .description('save the trained sparse model of a run (values + indices + dense parts) and print its size against the dense model')
+    .argument('<run-dir>', 'run directory (its latest checkpoint: the final one once training has finished)')
+    .option('--out <file>', 'output file (default <run-dir>/model.slsparse)')
+    .option('--verbose', 'print the library log')
+    .action(async (dir: string, options: { out?: string; verbose?: boolean }) => setExit(await exportCommand(dir, options, io)));
 
   program
     .command('models')

@@ -39,6 +39,7 @@ export function epochLine(metrics: EpochMetrics, epochs: number, prefix = ''): s
 export class ProgressRenderer {
   private totalSteps = 0;
   private startedAt = 0;
+  private firstStep = 0;
   private lastDraw = 0;
   private barVisible = false;
   private readonly now: () => number;
@@ -54,8 +55,10 @@ export class ProgressRenderer {
     return this.out.isTTY === true;
   }
 
-  start(totalSteps: number): void {
+  /** Starts the bar; `firstStep` is where a resumed run starts (the ETA counts only this session's steps). */
+  start(totalSteps: number, firstStep = 0): void {
     this.totalSteps = totalSteps;
+    this.firstStep = firstStep;
     this.startedAt = this.now();
     this.lastDraw = 0;
   }
@@ -67,7 +70,8 @@ export class ProgressRenderer {
     this.lastDraw = now;
     const fraction = this.totalSteps > 0 ? Math.min(1, step / this.totalSteps) : 0;
     const elapsed = (now - this.startedAt) / 1000;
-    const eta = step > 0 ? (elapsed / step) * (this.totalSteps - step) : Number.NaN;
+    const done = step - this.firstStep;
+    const eta = done > 0 ? (elapsed / done) * (this.totalSteps - step) : Number.NaN;
     const width = 24;
     const filled = Math.round(fraction * width);
     const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;

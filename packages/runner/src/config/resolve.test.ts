@@ -78,7 +78,7 @@ describe('configuration errors name the field and the valid choices', () => {
       ['density', 0, '0 < density <= 1'],
       ['density', 1.5, '0 < density <= 1'],
       ['pruneRate', 1, '0 <= pruneRate < 1'],
-      ['lr', 0, '0 < lr <= 10'],
+      ['lr', 0, 'a finite number lr > 0'],
       ['epochs', 0, 'an integer >= 1'],
       ['batchSize', -3, 'an integer >= 1'],
       ['validSplit', 1, '0 <= validSplit < 1'],

@@ -77,7 +77,7 @@ export function configIssueError(
     input,
   );
   const where = origin(field);
-  const shown = JSON.stringify(value);
+  const shown = typeof value === 'number' ? String(value) : JSON.stringify(value);
   switch (issue.code) {
     case 'invalid_value': {
       const valid = (issue.values ?? []).map(String);

@@ -1,7 +1,13 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { saveCheckpoint, type FsOps, type LoadedCheckpoint } from '@sparse-learning/checkpoint';
 import {
+  SparseLearningError,
+  isSparseLearningError,
   AdamOptimizer,
   type Rng,
+  type RngState,
   Masking,
   SgdOptimizer,
   SparseTrainer,
@@ -16,7 +22,7 @@ import {
   type SparseOptimizer,
 } from '@sparse-learning/core';
 import type { BackendChoice } from '@sparse-learning/backend-native';
-import { loadDataset, type Dataset } from '@sparse-learning/datasets';
+import { batchIndices, loadDataset, type Dataset } from '@sparse-learning/datasets';
 import { createModel, type ZooModel } from '@sparse-learning/models';
 import type { Container } from 'inversify';
 import type { ExperimentConfig } from '../config/schema.js';
@@ -26,8 +32,10 @@ import { getPreset } from '../presets/index.js';
 import type { PresetPlan } from '../presets/preset.js';
 import { activateBackend } from './backend.js';
 import { identityOrder, splitBatches } from './batches.js';
-import type { EpochMetrics, LayerMetrics, LayerRedistribution, RunResults } from './metrics.js';
-import { RunDirectory } from './run-directory.js';
+import { captureRunState, historyOf, restoreRunState, type CheckpointReason, type ResumeExtra, type RunRecord } from './checkpointing.js';
+import { newEpochProgress } from './epoch-progress.js';
+import type { EpochMetrics, LayerMetrics, RunResults } from './metrics.js';
+import { HOLD_MARKER, RunDirectory } from './run-directory.js';
 
 /** Progress callbacks of one run (the CLI renders them; library code never prints). */
 export interface RunObserver {
@@ -45,6 +53,8 @@ export interface RunStartInfo {
   readonly epochs: number;
   readonly stepsPerEpoch: number;
   readonly totalSteps: number;
+  /** Where a resumed run continues (completed epochs, batch inside the next epoch, completed steps). */
+  readonly resumedAt?: { readonly epoch: number; readonly batch: number; readonly step: number };
 }
 
 /** Options of {@link runExperiment}. */
@@ -63,6 +73,24 @@ export interface RunExperimentOptions {
   /** Plugins already loaded; default: load `config.plugins` relative to `cwd`. */
   readonly plugins?: readonly LoadedPlugin[];
   readonly cwd?: string;
+  /**
+   * Continue from this checkpoint (see `loadResumePoint`): `config` must be the checkpoint's and `outDir` its
+   * run directory.
+   */
+  readonly resume?: LoadedCheckpoint;
+  /**
+   * Aborting it stops the run after the current step: a checkpoint is saved and {@link RunInterrupted} thrown
+   * (the CLI aborts on SIGINT/SIGTERM).
+   */
+  readonly signal?: AbortSignal;
+  /** Checkpoint options: how many files to keep (default 2) and file-system overrides (failure injection in tests). */
+  readonly checkpoint?: { readonly keep?: number; readonly fs?: Partial<FsOps> };
+  /**
+   * Testing aid (the CLI reads `SPARSE_LEARNING_HOLD_AT_STEP`): after optimizer step `n`, write
+   * `<outDir>/.hold` and wait until `signal` aborts (ignored without a `signal`), so a test can kill or interrupt
+   * the process at a known step.
+   */
+  readonly holdAtStep?: number;
 }
 
 /** A logger that also keeps every line for `run.log`. */
@@ -82,18 +110,6 @@ function createOptimizer(config: ExperimentConfig): SparseOptimizer {
     nesterov: config.nesterov && config.momentum > 0,
     weightDecay: config.l2,
   });
-}
-
-/** Sums the mask updates of one epoch into per-layer removed/regrown counts and the last update's shares. */
-function summarizeUpdates(updates: readonly MaskUpdateEvent[]): LayerRedistribution[] | null {
-  if (updates.length === 0) return null;
-  const last = updates[updates.length - 1];
-  return last.layers.map((layer, i) => ({
-    name: layer.name,
-    share: Number.isFinite(layer.share) ? layer.share : 0,
-    removed: updates.reduce((acc, u) => acc + (u.layers[i]?.removed ?? 0), 0),
-    regrown: updates.reduce((acc, u) => acc + (u.layers[i]?.regrown ?? 0), 0),
-  }));
 }
 
 /** A short label for progress lines: `preset model d=… seed=…`. */
@@ -120,6 +136,15 @@ export interface ExperimentSession {
   readonly totalParameters: number;
   /** The run's root random stream (seeded by `config.seed`). */
   readonly rng: Rng;
+  /** States of the streams used once at initialisation (`mask-init`, `preset-init`), after their draws. */
+  initRngStates(): Record<string, RngState>;
+  /**
+   * The stream that shuffles epoch `epoch` (1-based): forked from the seed by label, so the data order is a
+   * pure function of (seed, epoch) and a resumed epoch replays the same batches.
+   */
+  dataOrderRng(epoch: number): Rng;
+  /** The augmentation stream of one training batch: a pure function of (seed, epoch, batch index). */
+  augmentRng(epoch: number, batch: number): Rng;
   /** The mask updates emitted since the last {@link ExperimentSession.takeMaskUpdates}. */
   takeMaskUpdates(): MaskUpdateEvent[];
   /** Per-layer sizes, active counts and densities now. */
@@ -146,8 +171,8 @@ export interface PrepareExperimentOptions {
  * initialisation, composes the preset's strategies through the composition root, draws and applies the
  * initial masks, and builds the optimizer, schedules and {@link SparseTrainer}.
  *
- * One seed drives everything through forked streams: `model-init`, `mask-init` (and `data-order`, `augment`
- * in {@link runExperiment}), plus the trainer's own `mask-update` and `noise` streams.
+ * One seed drives everything through forked streams: `model-init`, `mask-init`, `preset-init`,
+ * `data-order/<epoch>`, `augment/<epoch>/<batch>`, plus the trainer's own `mask-update` and `noise` streams.
  */
 export async function prepareExperiment(options: PrepareExperimentOptions): Promise<ExperimentSession> {
   const { config } = options;
@@ -179,11 +204,13 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
   const totalParameters = model.variables.filter((v) => v.trainable).reduce((acc, v) => acc + v.variable.size, 0);
 
   let masking: Masking | null = null;
+  const maskInitRng = rng.fork('mask-init');
+  const presetInitRng = rng.fork('preset-init');
   if (plan.sparsity !== 'dense' && composition.distribution) {
     masking = new Masking(model.variables);
-    masking.initialize(composition.distribution, config.density, rng.fork('mask-init'));
+    masking.initialize(composition.distribution, config.density, maskInitRng);
     masking.apply();
-    plan.afterInit?.({ masking, prune: composition.prune, rng: rng.fork('preset-init') });
+    plan.afterInit?.({ masking, prune: composition.prune, rng: presetInitRng });
   }
   const optimizer = createOptimizer(config);
   const updates: MaskUpdateEvent[] = [];
@@ -224,6 +251,9 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
     maskedWeights,
     totalParameters,
     rng,
+    initRngStates: () => ({ 'mask-init': maskInitRng.getState(), 'preset-init': presetInitRng.getState() }),
+    dataOrderRng: (epoch) => rng.fork(`data-order/${epoch}`),
+    augmentRng: (epoch, batch) => rng.fork(`augment/${epoch}/${batch}`),
     takeMaskUpdates: () => updates.splice(0, updates.length),
     layerMetrics: () =>
       masking
@@ -239,22 +269,91 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
 }
 
 /**
+ * Thrown by {@link runExperiment} when its `signal` aborted the run: the current step was finished and a
+ * checkpoint saved, from which `sparse-learning train --resume <runDir>` continues exactly. Not a failure.
+ */
+export class RunInterrupted extends Error {
+  override readonly name = 'RunInterrupted';
+
+  constructor(
+    readonly runDir: string,
+    readonly checkpoint: string,
+    readonly epoch: number,
+    readonly batch: number,
+    readonly step: number,
+    readonly reason: unknown,
+  ) {
+    super(`run interrupted at step ${step} (epoch ${epoch}, batch ${batch}); checkpoint ${checkpoint}`);
+  }
+}
+
+/** The checkpoint last written by a run, for error messages. */
+interface SavedPoint {
+  readonly path: string;
+  readonly epoch: number;
+  readonly step: number;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolveYield) => setImmediate(resolveYield));
+
+/** Waits (polling, so signal handlers run) until `signal` aborts; used by {@link RunExperimentOptions.holdAtStep}. */
+async function holdUntilAborted(signal: AbortSignal, marker: string): Promise<void> {
+  writeFileSync(marker, `${process.pid}\n`);
+  while (!signal.aborted) await new Promise((r) => setTimeout(r, 10));
+  rmSync(marker, { force: true });
+}
+
+/**
+ * Describes what a failed run leaves behind and appends it to a coded error (same code and details, plus
+ * `kept`): nothing that was written before the failure is touched.
+ */
+function withKept(
+  error: SparseLearningError,
+  dir: RunDirectory,
+  saved: SavedPoint | null,
+  config: ExperimentConfig,
+  trainingStarted: boolean,
+): SparseLearningError {
+  // A failure before the first step (data, backend, composition) has nothing to report beyond itself.
+  if (!trainingStarted && !saved) return error;
+  const epochs = dir.metricsCount;
+  const kept = saved
+    ? `kept the last good checkpoint ${basename(saved.path)} (epoch ${saved.epoch}, step ${saved.step}) and the metrics of ${epochs} epoch${epochs === 1 ? '' : 's'} in ${dir.path}`
+    : `no epoch had finished, so there is no checkpoint yet (run directory ${dir.path})`;
+  const base = error.message.replace(/^\[[A-Z_]+\] /, '');
+  const hint =
+    error.code === 'E_NON_FINITE'
+      ? `training diverged: ${base}; try a smaller --lr (it is ${config.lr}) in a new run`
+      : base;
+  return new SparseLearningError(error.code, `${hint} — ${kept}`, { ...error.details, kept: saved ? { ...saved, epochs } : null }, { cause: error });
+}
+
+/**
  * Trains one experiment end to end and writes its run directory (spec §1.12 loop, §4): composes it with
  * {@link prepareExperiment}, then trains `epochs` epochs of (at most `maxBatches`) shuffled mini-batches.
  * After every epoch it evaluates the validation and test splits (at most `maxEvalBatches`, default
- * `maxBatches`, batches), closes the epoch (the mask update runs there for epoch-triggered presets) and
- * appends one line to `metrics.jsonl`. The reported test error is the last epoch's (no best-validation
- * selection, spec §4.1).
+ * `maxBatches`, batches), closes the epoch (the mask update runs there for epoch-triggered presets), saves a
+ * checkpoint (`@sparse-learning/checkpoint`: atomic, versioned, checksummed, the last two kept) and appends one
+ * line to `metrics.jsonl`. The reported test error is the last epoch's (no best-validation selection, spec §4.1).
+ *
+ * With `resume` it continues from that checkpoint instead of step 0: the same batches in the same order
+ * (data order is a pure function of (seed, epoch); a mid-epoch checkpoint skips the batches already done),
+ * so the final weights, masks and metrics equal those of an uninterrupted run, bit for bit, on the same
+ * backend. When `signal` aborts, the current step finishes, a checkpoint is saved and {@link RunInterrupted}
+ * is thrown. A failure (non-finite loss, broken plugin, failed write) is rethrown with what was kept.
  */
 export async function runExperiment(options: RunExperimentOptions): Promise<RunResults> {
-  const { config } = options;
+  const { config, resume, signal } = options;
   const startedAt = new Date();
   const started = performance.now();
   const observer = options.observer ?? {};
   const plugins = options.plugins ?? (await Promise.all(config.plugins.map((p) => loadPlugin(p, options.cwd))));
   await checkStrategyIds(config, plugins);
-  const dir = new RunDirectory(options.outDir);
+  const dir = new RunDirectory(options.outDir, { keepLog: resume !== undefined });
   const logger = teeLogger(options.logger ?? silentLogger, dir);
+  let saved: SavedPoint | null = resume ? { path: resume.path, epoch: resume.epoch, step: resume.step } : null;
+  const history: EpochMetrics[] = resume ? historyOf(resume) : [];
+  let trainingStarted = false;
 
   try {
     const session = await prepareExperiment({
@@ -266,46 +365,106 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       cwd: options.cwd,
       onBackend: (choice) => observer.onBackend?.(choice),
     });
-    const { backend, dataset, trainer, plan, stepsPerEpoch, totalSteps, maskedWeights, rng } = session;
-    dir.writeConfig({
-      config,
-      origins: options.origins ?? {},
-      backend: { name: backend.backend, reason: backend.reason },
-      plugins: plugins.map((p) => ({ specifier: p.specifier, resolved: p.resolved })),
-      plan: { sparsity: plan.sparsity, maskUpdater: plan.maskUpdater, trigger: plan.trigger.id, pruneRateSchedule: plan.pruneRateSchedule.id },
+    const { backend, dataset, trainer, plan, stepsPerEpoch, totalSteps, maskedWeights } = session;
+    const pluginRecord = plugins.map((p) => ({ specifier: p.specifier, resolved: p.resolved }));
+    let progress = newEpochProgress(config.lr);
+    let previous: ResumeExtra | null = null;
+    if (resume) {
+      previous = restoreRunState(session, resume, config);
+      progress = previous.progress;
+      if (previous.backend.name !== backend.backend) {
+        logger.warn(
+          `resuming on backend '${backend.backend}' but the run was trained on '${previous.backend.name}': results may differ from an uninterrupted run in the last bits (use --backend ${previous.backend.name} for a bit-exact resume)`,
+        );
+      }
+      dir.resetMetrics(history);
+      dir.recordResume({
+        fromCheckpoint: basename(resume.path),
+        epoch: resume.epoch,
+        step: resume.step,
+        batchInEpoch: progress.batch,
+        backend: { name: backend.backend, reason: backend.reason },
+        at: startedAt.toISOString(),
+      });
+      logger.info(`resumed from ${basename(resume.path)}: epoch ${resume.epoch + 1}, batch ${progress.batch}/${stepsPerEpoch}, step ${resume.step}`);
+    } else {
+      dir.writeConfig({
+        config,
+        origins: options.origins ?? {},
+        backend: { name: backend.backend, reason: backend.reason },
+        plugins: pluginRecord,
+        plan: { sparsity: plan.sparsity, maskUpdater: plan.maskUpdater, trigger: plan.trigger.id, pruneRateSchedule: plan.pruneRateSchedule.id },
+        stepsPerEpoch,
+        totalSteps,
+        tfjs: tf.version_core,
+        node: process.version,
+        createdAt: startedAt.toISOString(),
+      });
+    }
+    const record = (): RunRecord => ({
+      origins: previous?.origins ?? options.origins ?? {},
+      // The backend that trained the run so far; a resume on another backend is recorded in config.json.
+      backend: previous?.backend ?? { name: backend.backend, reason: backend.reason },
+      plugins: pluginRecord,
+      elapsedSeconds: (previous?.elapsedSeconds ?? 0) + (performance.now() - started) / 1000,
+      startedAt: previous?.startedAt ?? startedAt.toISOString(),
+    });
+    const checkpoint = async (reason: CheckpointReason): Promise<SavedPoint> => {
+      const data = captureRunState(session, { history, progress, reason, record: record() });
+      const written = await saveCheckpoint(dir.path, data, { keep: options.checkpoint?.keep ?? 2, logger, fs: options.checkpoint?.fs });
+      return { path: written.path, epoch: data.epoch, step: data.step };
+    };
+
+    const startInfo: RunStartInfo = {
+      runDir: dir.path,
+      label: runLabel(config),
+      epochs: config.epochs,
       stepsPerEpoch,
       totalSteps,
-      tfjs: tf.version_core,
-      node: process.version,
-      createdAt: startedAt.toISOString(),
-    });
-
-    const startInfo: RunStartInfo = { runDir: dir.path, label: runLabel(config), epochs: config.epochs, stepsPerEpoch, totalSteps };
+      ...(resume ? { resumedAt: { epoch: resume.epoch, batch: progress.batch, step: resume.step } } : {}),
+    };
     observer.onStart?.(startInfo);
     logger.info(`training ${startInfo.label}: ${config.epochs} epochs × ${stepsPerEpoch} steps`, { runDir: dir.path });
 
-    const dataRng = rng.fork('data-order');
-    const augmentRng = rng.fork('augment');
     const evalLimit = config.maxEvalBatches ?? config.maxBatches ?? Number.POSITIVE_INFINITY;
     const testOrder = identityOrder(dataset.test.size);
     const validationOrder = dataset.validation ? identityOrder(dataset.validation.size) : null;
-    let last: EpochMetrics | null = null;
+    let last: EpochMetrics | null = history.length > 0 ? history[history.length - 1] : null;
+    const interrupted = (path: string, epoch: number, batch: number, step: number) =>
+      new RunInterrupted(dir.path, path, epoch, batch, step, signal?.reason);
 
+    trainingStarted = true;
     try {
-      for (let epoch = 1; epoch <= config.epochs; epoch++) {
-        const epochStart = performance.now();
+      for (let epoch = trainer.position().epoch + 1; epoch <= config.epochs; epoch++) {
+        const epochStart = performance.now() - progress.seconds * 1000;
         session.takeMaskUpdates();
-        const order = dataset.train.epochOrder(dataRng, true);
-        let lossSum = 0;
-        let steps = 0;
-        let learningRate = config.lr;
-        for (const batch of splitBatches(dataset.train, order, config.batchSize, stepsPerEpoch, augmentRng)) {
-          const result = trainer.step(batch);
-          lossSum += result.loss;
-          steps++;
-          learningRate = result.learningRate;
+        const order = dataset.train.epochOrder(session.dataOrderRng(epoch), true);
+        for (let b = progress.batch; b < stepsPerEpoch; b++) {
+          const batch = dataset.train.batch(batchIndices(order, b, config.batchSize), session.augmentRng(epoch, b));
+          let result;
+          try {
+            result = trainer.step(batch);
+          } finally {
+            batch.inputs.dispose();
+            batch.labels.dispose();
+          }
+          for (const update of session.takeMaskUpdates()) progress.updates.add(update);
+          progress.lossSum += result.loss;
+          progress.steps++;
+          progress.batch = b + 1;
+          progress.learningRate = result.learningRate;
           observer.onStep?.({ step: result.step, epoch, loss: result.loss });
+          if (signal && options.holdAtStep === result.step) await holdUntilAborted(signal, dir.file(HOLD_MARKER));
+          // Let signal handlers run between steps (the training loop is synchronous otherwise).
+          await yieldToEventLoop();
+          if (signal?.aborted && b + 1 < stepsPerEpoch) {
+            progress.seconds = (performance.now() - epochStart) / 1000;
+            saved = await checkpoint('signal');
+            logger.info(`interrupted: saved ${basename(saved.path)} at epoch ${epoch}, batch ${b + 1}/${stepsPerEpoch}, step ${result.step}`);
+            throw interrupted(saved.path, epoch, b + 1, result.step);
+          }
         }
+        const trainLoss = progress.lossSum / progress.steps;
         const pruneRate = trainer.pruneRate;
         const validation =
           dataset.validation && validationOrder
@@ -313,43 +472,53 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
             : null;
         const test = trainer.evaluate(splitBatches(dataset.test, testOrder, config.testBatchSize, evalLimit));
         trainer.endEpoch({
-          trainLoss: lossSum / steps,
+          trainLoss,
           ...(validation ? { validationLoss: validation.loss, validationAccuracy: validation.accuracy } : {}),
           testLoss: test.loss,
           testAccuracy: test.accuracy,
         });
-        const updates = session.takeMaskUpdates();
+        for (const update of session.takeMaskUpdates()) progress.updates.add(update);
         const layers = session.layerMetrics();
         const totalActive = layers.reduce((acc, l) => acc + l.active, 0);
         const metrics: EpochMetrics = {
           epoch,
           step: trainer.position().step,
-          trainLoss: lossSum / steps,
+          trainLoss,
           validationLoss: validation?.loss ?? null,
           validationAccuracy: validation?.accuracy ?? null,
           testLoss: test.loss,
           testAccuracy: test.accuracy,
-          learningRate,
+          learningRate: progress.learningRate,
           pruneRate,
           totalActive,
           density: totalActive / maskedWeights,
           layers,
-          maskUpdates: updates.length,
-          redistribution: summarizeUpdates(updates),
+          maskUpdates: progress.updates.updates,
+          redistribution: progress.updates.summary(),
           epochSeconds: (performance.now() - epochStart) / 1000,
         };
         last = metrics;
+        history.push(metrics);
+        progress = newEpochProgress(progress.learningRate);
+        // Checkpoint first, then the metrics line: if the checkpoint cannot be written, metrics.jsonl still
+        // matches the last good checkpoint.
+        saved = await checkpoint('epoch-end');
         dir.appendMetrics(metrics);
         observer.onEpoch?.(metrics, startInfo);
         logger.info(
           `epoch ${epoch}/${config.epochs} loss ${metrics.trainLoss.toFixed(4)} test acc ${(100 * test.accuracy).toFixed(2)}% density ${metrics.density.toFixed(4)}`,
         );
+        if (signal?.aborted && epoch < config.epochs) {
+          logger.info(`interrupted: saved ${basename(saved.path)} at the end of epoch ${epoch}`);
+          throw interrupted(saved.path, epoch + 1, 0, metrics.step);
+        }
       }
     } finally {
       session.dispose();
     }
 
-    const final = last as EpochMetrics;
+    if (!last) throw new SparseLearningError('E_ENGINE_STATE', `run ${dir.path} has no completed epoch`);
+    const final = last;
     const results: RunResults = {
       preset: config.preset,
       model: config.model,
@@ -367,15 +536,17 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       finalDensity: final.density,
       maskedWeights,
       totalParameters: session.totalParameters,
-      seconds: (performance.now() - started) / 1000,
-      startedAt: startedAt.toISOString(),
+      seconds: record().elapsedSeconds,
+      startedAt: record().startedAt,
       finishedAt: new Date().toISOString(),
     };
     dir.writeResults(results);
     observer.onFinish?.(results);
     return results;
   } catch (error) {
+    if (error instanceof RunInterrupted) throw error;
     logger.error(error instanceof Error ? error.message : String(error));
+    if (isSparseLearningError(error)) throw withKept(error, dir, saved, config, trainingStarted);
     throw error;
   } finally {
     try {

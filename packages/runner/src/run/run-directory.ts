@@ -10,7 +10,17 @@ export const RUN_FILES = {
   metrics: 'metrics.jsonl',
   results: 'results.json',
   log: 'run.log',
+  export: 'model.slsparse',
 } as const;
+
+/** Marker a run writes when it holds at a step for a test (see `RunExperimentOptions.holdAtStep`). */
+export const HOLD_MARKER = '.hold';
+
+/** Options of {@link RunDirectory}. */
+export interface RunDirectoryOptions {
+  /** Keep the existing `run.log` and append to it (a resumed run). */
+  readonly keepLog?: boolean;
+}
 
 /**
  * A run directory: `config.json` (resolved configuration, where each field came from, backend and reason),
@@ -22,7 +32,7 @@ export class RunDirectory {
   private readonly lines: string[] = [];
   private readonly logLines: string[] = [];
 
-  constructor(path: string) {
+  constructor(path: string, options: RunDirectoryOptions = {}) {
     this.path = resolve(path);
     try {
       mkdirSync(this.path, { recursive: true });
@@ -30,6 +40,32 @@ export class RunDirectory {
       const reason = error instanceof Error ? error.message : String(error);
       throw new SparseLearningError('E_WRITE_FAILED', `could not create run directory '${this.path}': ${reason}`, { path: this.path }, { cause: error });
     }
+    if (options.keepLog && existsSync(this.file(RUN_FILES.log))) {
+      this.logLines.push(...readFileSync(this.file(RUN_FILES.log), 'utf8').split('\n').filter((line) => line !== ''));
+    }
+  }
+
+  /** Lines of `metrics.jsonl` written so far (completed epochs). */
+  get metricsCount(): number {
+    return this.lines.length;
+  }
+
+  /**
+   * Replaces `metrics.jsonl` with `history` (a resumed run: rows written after the checkpoint are dropped, so
+   * the file matches the state training continues from).
+   */
+  resetMetrics(history: readonly EpochMetrics[]): void {
+    this.lines.length = 0;
+    this.lines.push(...history.map((m) => JSON.stringify(m, jsonReplacer)));
+    writeFileAtomic(this.file(RUN_FILES.metrics), this.lines.length ? `${this.lines.join('\n')}\n` : '');
+  }
+
+  /** Appends a resume record to `config.json` (`resumes: [...]`), leaving the rest as the first session wrote it. */
+  recordResume(entry: Record<string, unknown>): void {
+    const path = this.file(RUN_FILES.config);
+    const current = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+    const resumes = Array.isArray(current.resumes) ? current.resumes : [];
+    writeJsonAtomic(path, { ...current, resumes: [...resumes, entry] });
   }
 
   file(name: string): string {
