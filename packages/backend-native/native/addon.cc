@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "conv.h"
+#include "elementwise.h"
 #include "gemm.h"
 #include "thread_pool.h"
 
@@ -147,6 +148,36 @@ Napi::Value BiasActivation(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// sumLeading(x, out, rows, cols): out[c] = sum_r x[r, c].
+Napi::Value SumLeading(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  long rows = Int(info[2]), cols = Int(info[3]);
+  Need(env, rows >= 0 && cols >= 1, "sumLeading: rows >= 0 and cols >= 1");
+  Need(env, Len(info[0]) >= size_t(rows * cols) && Len(info[1]) >= size_t(cols), "sumLeading: operand too short");
+  sl::SumLeading(F32(info[0], "x"), rows, cols, F32(info[1], "out"));
+  return env.Undefined();
+}
+
+// sgdStep(w, grad, buf | null, wOut, bufOut | null, lr, momentum, weightDecay, nesterov): one fused SGD
+// update (see elementwise.h); all arrays have the same length; bufOut is required when momentum > 0.
+Napi::Value SgdStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto opt = [&](int i, const char* name) -> float* {
+    return info[i].IsNull() || info[i].IsUndefined() ? nullptr : F32(info[i], name);
+  };
+  float *w = F32(info[0], "w"), *grad = F32(info[1], "grad"), *buf = opt(2, "buf");
+  float *wOut = F32(info[3], "wOut"), *bufOut = opt(4, "bufOut");
+  float lr = info[5].As<Napi::Number>().FloatValue(), mu = info[6].As<Napi::Number>().FloatValue();
+  float wd = info[7].As<Napi::Number>().FloatValue();
+  bool nesterov = info[8].ToBoolean();
+  size_t n = Len(info[0]);
+  Need(env, Len(info[1]) == n && Len(info[3]) == n, "sgdStep: w, grad and wOut must have the same length");
+  Need(env, !buf || Len(info[2]) == n, "sgdStep: buf must have the length of w");
+  Need(env, mu == 0.f || (bufOut && Len(info[4]) == n), "sgdStep: bufOut (length of w) is required when momentum > 0");
+  sl::SgdStep(static_cast<long>(n), w, grad, buf, wOut, bufOut, lr, mu, wd, nesterov);
+  return env.Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   long t = Int(info[0]);
   Need(info.Env(), t >= 1 && t <= 256, "threads must be in 1..256");
@@ -158,7 +189,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(info.Env());
   o.Set("gemm", sl::GemmImpl());
   o.Set("threads", sl::Pool().threads());
-  o.Set("version", 2);
+  o.Set("version", 3);
   return o;
 }
 
@@ -170,6 +201,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("maxPool", Napi::Function::New(env, MaxPool));
   exports.Set("maxPoolGrad", Napi::Function::New(env, MaxPoolGrad));
   exports.Set("biasActivation", Napi::Function::New(env, BiasActivation));
+  exports.Set("sumLeading", Napi::Function::New(env, SumLeading));
+  exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;

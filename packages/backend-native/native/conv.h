@@ -18,4 +18,7 @@ void MaxPoolGrad(const PoolParams& p, const float* x, const float* dy, float* dx
 // In place: out[r, c] += bias[c] (bias of length channels, or 1: broadcast; null: none), then the activation
 // (0 linear, 1 relu, 2 relu6; relu keeps NaN as tfjs does). Rows are split over the pool's threads.
 void BiasActivation(float* out, long rows, long channels, const float* bias, long biasLen, int activation);
+// out[c] = sum over r of x[r, c] for a row-major [rows, cols] x (a reduction over leading axes, e.g. the bias
+// gradient of a conv/dense layer), accumulated in double. Single-threaded (memory-bound).
+void SumLeading(const float* x, long rows, long cols, float* out);
 }  // namespace sl

@@ -7,7 +7,7 @@
 // --blas=auto (default, or env SPARSE_LEARNING_NATIVE_BLAS) uses OpenBLAS when <cblas.h> and -lopenblas
 // link, and the project's own AVX2/FMA GEMM otherwise. --strict exits 1 when the build fails.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, writeFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -77,27 +77,34 @@ if (blas !== 'own') {
 const archFlags = run(cxx, ['-march=native', '-x', 'c++', '-E', '-', '-o', '/dev/null'], { input: '' }).status === 0
   ? ['-march=native']
   : [];
-const sources = ['addon.cc', 'gemm.cc', 'conv.cc'].map((f) => join(pkgRoot, 'native', f));
+const sources = ['addon.cc', 'gemm.cc', 'conv.cc', 'elementwise.cc'].map((f) => join(pkgRoot, 'native', f));
 mkdirSync(outDir, { recursive: true });
 const output = join(outDir, 'sparse_native.node');
+// Compiled to a temporary name and renamed over the old build only once it loads: a running process that
+// has the old addon mapped keeps its (unlinked) file instead of crashing on a truncated one.
+const staged = join(outDir, `.sparse_native.${process.pid}.node`);
 const flags = [
   '-O3', '-std=c++17', '-fPIC', '-shared', '-pthread', '-fexceptions', ...archFlags,
   '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
   `-I${nodeInclude}`, `-I${addonInclude}`,
   ...(blas === 'openblas' ? ['-DSL_USE_OPENBLAS'] : []),
-  ...sources, '-o', output,
+  ...sources, '-o', staged,
   ...(blas === 'openblas' ? ['-lopenblas'] : []),
 ];
 const started = Date.now();
 const build = run(cxx, flags, { stdio: ['ignore', 'inherit', 'inherit'] });
-if (build.status !== 0) skip(`compilation failed (${cxx} exited ${build.status}); see the errors above`);
+if (build.status !== 0) {
+  rmSync(staged, { force: true });
+  skip(`compilation failed (${cxx} exited ${build.status}); see the errors above`);
+}
 
 // Load it once in a child process: a broken binary must fail here, not in a training run.
-const check = run(process.execPath, ['-e', `const a=require(${JSON.stringify(output)});console.log(JSON.stringify(a.info()))`]);
+const check = run(process.execPath, ['-e', `const a=require(${JSON.stringify(staged)});console.log(JSON.stringify(a.info()))`]);
 if (check.status !== 0) {
-  rmSync(output, { force: true });
+  rmSync(staged, { force: true });
   skip(`built addon does not load: ${check.stderr.trim()}`);
 }
 const info = JSON.parse(check.stdout);
+renameSync(staged, output);
 writeFileSync(join(outDir, 'build-info.json'), `${JSON.stringify({ blas, gemm: info.gemm, arch: archFlags, builtWith: version.stdout.split('\n')[0], node: process.versions.node }, null, 2)}\n`);
 console.log(`[backend-native] built ${output} (gemm: ${info.gemm}, ${info.threads} threads) in ${((Date.now() - started) / 1000).toFixed(1)} s`);

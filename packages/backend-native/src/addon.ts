@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,6 +39,24 @@ export interface NativeAddon {
    * 1 relu, 2 relu6. Addon version >= 2 (older builds lack it; the kernels then use a JS loop).
    */
   biasActivation?(out: Float32Array, bias: Float32Array | null, channels: number, activation: 0 | 1 | 2): void;
+  /** `out[c] = Σ_r x[r, c]` of a row-major `[rows, cols]` x, accumulated in double (addon version >= 3). */
+  sumLeading?(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
+  /**
+   * One fused SGD step (addon version >= 3): `g = grad + wd·w; buf' = buf ? μ·buf + g : g;
+   * upd = nesterov ? g + μ·buf' : buf'; w' = w − lr·upd` into `wOut`/`bufOut` (momentum 0: no buffer,
+   * upd = g), each operation rounded to float32 in that order (no FMA), as the tfjs op chain.
+   */
+  sgdStep?(
+    w: Float32Array,
+    grad: Float32Array,
+    buf: Float32Array | null,
+    wOut: Float32Array,
+    bufOut: Float32Array | null,
+    learningRate: number,
+    momentum: number,
+    weightDecay: number,
+    nesterov: boolean,
+  ): void;
   /** Resizes the addon's thread pool (and OpenBLAS's threads). */
   setThreads(threads: number): void;
   info(): { gemm: string; threads: number; version: number };
@@ -101,9 +120,31 @@ export function nativeAddonStatus(): NativeAddonStatus {
     cached = { addon: null, path: null, reason: `native addon disabled by SPARSE_LEARNING_NATIVE=${env}` };
   } else {
     const path = env && env.length > 0 && !['1', 'on', 'true', 'yes'].includes(env.toLowerCase()) ? resolve(env) : defaultAddonPath();
-    cached = loadAddonFrom(path);
+    cached = adaptThreadsToLoad(loadAddonFrom(path));
   }
   return cached;
+}
+
+/**
+ * On a machine already saturated when the addon loads (1-minute load average >= cores), one thread: every
+ * parallel region (GEMM, im2col, pooling) waits for its slowest thread, and a descheduled thread costs more
+ * than the second core gains (measured here at load average 8-9 on 2 cores: LeNet-5 step 36 ms with one
+ * thread vs 51 ms with two). `SPARSE_LEARNING_NATIVE_THREADS` (any value) disables this; the pool can be
+ * resized later with `addon.setThreads(n)`.
+ */
+export function adaptThreadsToLoad(
+  status: NativeAddonStatus,
+  cores = availableParallelism(),
+  load = loadavg()[0],
+  explicit = process.env.SPARSE_LEARNING_NATIVE_THREADS,
+): NativeAddonStatus {
+  if (!status.addon || explicit) return status;
+  if (cores <= 1 || load < cores) return status;
+  status.addon.setThreads(1);
+  return {
+    ...status,
+    reason: `${status.reason.replace(/\d+ threads\)/, '1 thread)')}: load average ${load.toFixed(1)} >= ${cores} cores at start-up (SPARSE_LEARNING_NATIVE_THREADS overrides)`,
+  };
 }
 
 /** The loaded addon, or `null` (see {@link nativeAddonStatus} for the reason). */

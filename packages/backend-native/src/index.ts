@@ -1,7 +1,8 @@
 /**
  * @sparse-learning/backend-native — fast CPU training for TensorFlow.js 4.22 without libtensorflow (issue 6):
- * wasm training-gradient overrides and composite conv/matmul kernels (always available) and a `native` backend whose GEMM, convolution and
- * max-pool kernels run in an optional Node addon (OpenBLAS or the project's own AVX2/FMA GEMM).
+ * wasm training-gradient overrides and composite conv/matmul kernels (always available) and a `native` backend whose GEMM, convolution,
+ * max-pool, bias-gradient sum and fused SGD-step kernels run in an optional Node addon (OpenBLAS or the project's own AVX2/FMA
+ * GEMM), with deferred outputs so gradients tfjs computes but never reads are skipped.
  */
 export {
   registerWasmTrainingGradients,
@@ -21,7 +22,7 @@ export {
   batchMatMulComposite,
 } from './wasm-composite-kernels.js';
 export type { WasmCompositeKernelOptions } from './wasm-composite-kernels.js';
-export { loadNativeAddon, nativeAddonStatus, loadAddonFrom, defaultAddonPath, packageRoot } from './addon.js';
+export { loadNativeAddon, nativeAddonStatus, loadAddonFrom, defaultAddonPath, packageRoot, adaptThreadsToLoad } from './addon.js';
 export type { NativeAddon, NativeAddonStatus } from './addon.js';
 export {
   NATIVE_BACKEND,
@@ -31,7 +32,8 @@ export {
   cpuStore,
 } from './native-backend.js';
 export type { NativeBackendOptions, NativeBase } from './native-backend.js';
-export { NATIVE_KERNELS, makeNativeKernel } from './native-kernels.js';
+export { NATIVE_KERNELS, SGD_STEP_KERNEL_NAME, makeNativeKernel } from './native-kernels.js';
+export { LazyOutputs } from './lazy-outputs.js';
 export type { TensorStore } from './native-kernels.js';
 export { BACKEND_REQUESTS, registerFastBackends, selectBackend, tfjsNodeBinding } from './select-backend.js';
 export type { BackendChoice, BackendNeeds, BackendRequest, FastBackends } from './select-backend.js';

@@ -17,6 +17,9 @@ import { CONV_CASES, expectClose, input, modelGradients, randomData, runOn } fro
 // own-GEMM variant (`npm run build:native:own`), which is what a machine without OpenBLAS gets.
 const builds: [string, NativeAddon][] = [];
 const defaultStatus = nativeAddonStatus();
+// Two threads whatever the load (nativeAddonStatus() may have chosen one on a busy machine): the tests must
+// cover the parallel paths.
+defaultStatus.addon?.setThreads(2);
 if (defaultStatus.addon) builds.push([defaultStatus.addon.info().gemm, defaultStatus.addon]);
 const ownPath = join(packageRoot(), 'build', 'own', 'sparse_native.node');
 if (existsSync(ownPath)) {

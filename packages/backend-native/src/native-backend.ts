@@ -17,6 +17,7 @@ import { SparseLearningError } from '@sparse-learning/core';
 
 import { nativeAddonStatus } from './addon.js';
 import type { NativeAddon } from './addon.js';
+import { LazyOutputs } from './lazy-outputs.js';
 import { NATIVE_KERNELS, makeNativeKernel } from './native-kernels.js';
 import type { TensorStore } from './native-kernels.js';
 
@@ -28,13 +29,15 @@ export const NATIVE_BACKEND = 'native';
 
 interface WasmLike {
   wasm: { HEAPF32: Float32Array };
-  dataIdMap: { get(id: unknown): { memoryOffset: number } };
+  dataIdMap: { get(id: unknown): { memoryOffset: number }; has(id: unknown): boolean };
+  incRef(id: unknown): void;
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   disposeData(id: unknown): boolean;
 }
 
 interface CpuLike {
-  data: { get(id: unknown): { values: ArrayLike<number> } };
+  data: { get(id: unknown): { values: ArrayLike<number> }; has(id: unknown): boolean };
+  incRef(id: unknown): void;
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
   disposeData(id: unknown): boolean;
 }
@@ -50,6 +53,8 @@ export const wasmStore: TensorStore = {
   free: (backend, t) => {
     (backend as unknown as WasmLike).disposeData(t.dataId);
   },
+  retain: (backend, dataId) => (backend as unknown as WasmLike).incRef(dataId),
+  exists: (backend, dataId) => (backend as unknown as WasmLike).dataIdMap.has(dataId),
 };
 
 /** The cpu backend's own Float32Arrays. */
@@ -60,6 +65,8 @@ export const cpuStore: TensorStore = {
   free: (backend, t) => {
     (backend as unknown as CpuLike).disposeData(t.dataId);
   },
+  retain: (backend, dataId) => (backend as unknown as CpuLike).incRef(dataId),
+  exists: (backend, dataId) => (backend as unknown as CpuLike).data.has(dataId),
 };
 
 /** Options of {@link registerNativeBackend}. */
@@ -72,6 +79,11 @@ export interface NativeBackendOptions {
   readonly addon?: NativeAddon;
   /** tfjs backend priority; default 0 (never picked implicitly by `tf.ready()`). */
   readonly priority?: number;
+  /**
+   * Defer the outputs of `BatchMatMul` and `Conv2DBackpropInput` until read, so gradients tfjs computes but
+   * never reads are skipped (lazy-outputs.ts). Default true; `SPARSE_LEARNING_NATIVE_LAZY=0` turns it off.
+   */
+  readonly lazy?: boolean;
 }
 
 const registered = new Map<string, NativeBase>();
@@ -103,19 +115,29 @@ export function registerNativeBackend(options: NativeBackendOptions = {}): boole
   const baseKernels = tf.getKernelsForBackend(base);
   const fallbacks = new Map<string, KernelFunc>();
   for (const kernel of baseKernels) if (NATIVE_KERNELS.has(kernel.kernelName)) fallbacks.set(kernel.kernelName, kernel.kernelFunc);
+  const lazyEnv = process.env.SPARSE_LEARNING_NATIVE_LAZY;
+  const lazyOn = options.lazy ?? !(lazyEnv !== undefined && ['0', 'off', 'false', 'no'].includes(lazyEnv.toLowerCase()));
+  const lazy = lazyOn ? new LazyOutputs(store) : undefined;
   tf.registerBackend(name, factory as () => KernelBackend | Promise<KernelBackend>, options.priority ?? 0);
   for (const kernel of baseKernels) {
     const config: KernelConfig = { ...kernel, backendName: name };
     if (NATIVE_KERNELS.has(kernel.kernelName)) {
       // Keep the base setupFunc: the fallback path calls the base kernelFunc, which needs its bindings.
-      config.kernelFunc = makeNativeKernel(kernel.kernelName, addon, store, fallbacks);
+      config.kernelFunc = makeNativeKernel(kernel.kernelName, addon, store, fallbacks, lazy);
+    } else if (lazy) {
+      // Every base kernel computes deferred inputs first (they read the base backend's memory directly).
+      const base = kernel.kernelFunc;
+      config.kernelFunc = ((args: Parameters<KernelFunc>[0]) => {
+        lazy.materializeInputs(args.inputs as Record<string, TensorInfo | undefined>);
+        return base(args);
+      }) as KernelFunc;
     }
     tf.registerKernel(config);
   }
   for (const kernelName of NATIVE_KERNELS.keys()) {
     if (!fallbacks.has(kernelName)) {
       // The base lacks this kernel (wasm has no Conv2DBackpropFilter): native is the only implementation.
-      tf.registerKernel({ kernelName, backendName: name, kernelFunc: makeNativeKernel(kernelName, addon, store, fallbacks) });
+      tf.registerKernel({ kernelName, backendName: name, kernelFunc: makeNativeKernel(kernelName, addon, store, fallbacks, lazy) });
     }
   }
   registered.set(name, base);

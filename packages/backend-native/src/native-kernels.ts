@@ -14,6 +14,7 @@ import type { KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tenso
 import { SparseLearningError, unknownIdError } from '@sparse-learning/core';
 
 import type { NativeAddon } from './addon.js';
+import type { LazyOutputs } from './lazy-outputs.js';
 
 /** Memory access of the base backend. Outputs must all be allocated before any view is taken (wasm grows). */
 export interface TensorStore {
@@ -21,15 +22,28 @@ export interface TensorStore {
   alloc(backend: KernelBackend, shape: number[]): TensorInfo;
   /** A zero-copy Float32Array view of a float32 tensor's data. */
   view(backend: KernelBackend, t: TensorInfo): Float32Array;
-  /** Frees a temporary allocated with {@link TensorStore.alloc}. */
+  /** Frees a temporary allocated with {@link TensorStore.alloc} (decrements the data's reference count). */
   free(backend: KernelBackend, t: TensorInfo): void;
+  /** Increments the base backend's reference count of a data id (for aliasing outputs and held inputs). */
+  retain?(backend: KernelBackend, dataId: object): void;
+  /** Whether the base backend still holds a data id (false once its reference count reached 0). */
+  exists?(backend: KernelBackend, dataId: object): boolean;
 }
 
 type Args = { inputs: Record<string, TensorInfo | undefined>; backend: KernelBackend; attrs?: NamedAttrMap };
 type Fallbacks = ReadonlyMap<string, KernelFunc>;
 
 /** A kernel implementation: returns `null` to ask for the base backend's stock kernel. */
-type NativeImpl = (args: Args, addon: NativeAddon, store: TensorStore) => TensorInfo | null;
+type NativeImpl = (args: Args, addon: NativeAddon, store: TensorStore, lazy?: LazyOutputs) => TensorInfo | TensorInfo[] | null;
+
+/**
+ * Runs `compute` now, or defers it until the output is read when `lazy` is given (see lazy-outputs.ts).
+ * `compute` takes its views itself, so it is correct at any later time.
+ */
+function runOrDefer(lazy: LazyOutputs | undefined, backend: KernelBackend, out: TensorInfo, held: TensorInfo[], compute: () => void): void {
+  if (lazy?.supported) lazy.defer(backend, out, held, compute);
+  else compute();
+}
 
 const isF32 = (...ts: (TensorInfo | undefined)[]): boolean => ts.every((t) => t === undefined || t.dtype === 'float32');
 
@@ -71,7 +85,7 @@ function biasOk(bias: TensorInfo | undefined, channels: number): boolean {
   return size === 1 || (size === channels && bias.shape[bias.shape.length - 1] === channels);
 }
 
-function matMulImpl(args: Args, addon: NativeAddon, store: TensorStore, fused: boolean): TensorInfo | null {
+function matMulImpl(args: Args, addon: NativeAddon, store: TensorStore, fused: boolean, lazy?: LazyOutputs): TensorInfo | null {
   const { a, b, bias, preluActivationWeights } = args.inputs;
   const attrs = (args.attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean; activation?: string };
   const transposeA = attrs.transposeA === true;
@@ -100,20 +114,27 @@ function matMulImpl(args: Args, addon: NativeAddon, store: TensorStore, fused: b
   }
   if (!biasOk(bias, n)) return null;
   const batch = Math.max(batchA, batchB);
-  const out = store.alloc(args.backend, [...outer, m, n]);
-  const av = store.view(args.backend, a);
-  const bv = store.view(args.backend, b);
-  const ov = store.view(args.backend, out);
-  if (batch === 1) {
-    addon.gemm(transposeA, transposeB, m, n, k, 1, av, bv, 0, ov);
-  } else {
-    for (let i = 0; i < batch; i += 1) {
-      const sa = batchA === 1 ? av : av.subarray(i * m * k, (i + 1) * m * k);
-      const sb = batchB === 1 ? bv : bv.subarray(i * k * n, (i + 1) * k * n);
-      addon.gemm(transposeA, transposeB, m, n, k, 1, sa, sb, 0, ov.subarray(i * m * n, (i + 1) * m * n));
+  const backend = args.backend;
+  const out = store.alloc(backend, [...outer, m, n]);
+  const compute = () => {
+    const av = store.view(backend, a);
+    const bv = store.view(backend, b);
+    const ov = store.view(backend, out);
+    if (batch === 1) {
+      addon.gemm(transposeA, transposeB, m, n, k, 1, av, bv, 0, ov);
+    } else {
+      for (let i = 0; i < batch; i += 1) {
+        const sa = batchA === 1 ? av : av.subarray(i * m * k, (i + 1) * m * k);
+        const sb = batchB === 1 ? bv : bv.subarray(i * k * n, (i + 1) * k * n);
+        addon.gemm(transposeA, transposeB, m, n, k, 1, sa, sb, 0, ov.subarray(i * m * n, (i + 1) * m * n));
+      }
     }
-  }
-  if (fused) applyBiasActivation(addon, ov, n, bias ? store.view(args.backend, bias) : null, activation);
+    if (fused) applyBiasActivation(addon, ov, n, bias ? store.view(backend, bias) : null, activation);
+  };
+  // Plain BatchMatMul is what the fused-matmul gradient runs: deferred, so the unread input gradient of the
+  // first layer is never computed. _FusedMatMul (forward) runs at once.
+  if (fused) compute();
+  else runOrDefer(lazy, backend, out, [a, b], compute);
   return out;
 }
 
@@ -157,7 +178,7 @@ function conv2dImpl(args: Args, addon: NativeAddon, store: TensorStore, fused: b
   return out;
 }
 
-function conv2dBackpropInputImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
+function conv2dBackpropInputImpl(args: Args, addon: NativeAddon, store: TensorStore, lazy?: LazyOutputs): TensorInfo | null {
   const { dy, filter } = args.inputs;
   const a = args.attrs as unknown as ConvAttrs;
   if (!dy || !filter || !isF32(dy, filter) || a.dataFormat === 'NCHW' || !a.inputShape) return null;
@@ -165,10 +186,13 @@ function conv2dBackpropInputImpl(args: Args, addon: NativeAddon, store: TensorSt
     a.inputShape, filter.shape as [number, number, number, number], a.strides, 1, a.pad, a.dimRoundingMode,
   );
   if (info.outHeight !== dy.shape[1] || info.outWidth !== dy.shape[2]) return null;
-  const out = store.alloc(args.backend, info.inShape);
-  addon.conv2dBackpropInput(
-    store.view(args.backend, dy), store.view(args.backend, filter), store.view(args.backend, out), convParams(info),
-  );
+  const backend = args.backend;
+  const out = store.alloc(backend, info.inShape);
+  const params = convParams(info);
+  // Deferred: LeNet conv1's input gradient (the fused-conv gradient always computes it) is never read.
+  runOrDefer(lazy, backend, out, [dy, filter], () => {
+    addon.conv2dBackpropInput(store.view(backend, dy), store.view(backend, filter), store.view(backend, out), params);
+  });
   return out;
 }
 
@@ -228,9 +252,95 @@ function maxPoolGradImpl(args: Args, addon: NativeAddon, store: TensorStore): Te
   return out;
 }
 
+/**
+ * Name of the fused SGD kernel; must equal `SGD_STEP_KERNEL` of `@sparse-learning/core` (checked by a test;
+ * not imported so this module does not depend on core's optimizer code at load time).
+ */
+export const SGD_STEP_KERNEL_NAME = 'SparseLearningSgdStep';
+
+interface SgdAttrs {
+  learningRate: number;
+  momentum: number;
+  nesterov: boolean;
+  weightDecay: number;
+}
+
+/**
+ * The same update in JavaScript for an addon without `sgdStep` (version < 3): `Math.fround` after every
+ * operation rounds exactly as the float32 tfjs ops and the C++ loop do.
+ */
+function sgdStepJs(w: Float32Array, grad: Float32Array, buf: Float32Array | null, wOut: Float32Array, bufOut: Float32Array | null, a: SgdAttrs): void {
+  const f = Math.fround;
+  const lr = f(a.learningRate);
+  const mu = f(a.momentum);
+  const wd = f(a.weightDecay);
+  for (let i = 0; i < w.length; i += 1) {
+    const g = wd !== 0 ? f(grad[i] + f(w[i] * wd)) : grad[i];
+    let upd = g;
+    if (mu !== 0 && bufOut) {
+      const b = buf ? f(f(buf[i] * mu) + g) : g;
+      bufOut[i] = b;
+      upd = a.nesterov ? f(g + f(b * mu)) : b;
+    }
+    wOut[i] = f(w[i] - f(upd * lr));
+  }
+}
+
+/** `SparseLearningSgdStep` (contract: `SGD_STEP_KERNEL` in core's sgd-optimizer.ts): one launch per variable. */
+function sgdStepImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo[] | null {
+  const { w, grad, buf } = args.inputs;
+  const a = args.attrs as unknown as SgdAttrs;
+  if (!w || !grad || !isF32(w, grad, buf)) return null;
+  const n = util.sizeFromShape(w.shape);
+  if (util.sizeFromShape(grad.shape) !== n || (buf && util.sizeFromShape(buf.shape) !== n)) return null;
+  const wOut = store.alloc(args.backend, [...w.shape]);
+  const bufOut = a.momentum > 0 ? store.alloc(args.backend, [...w.shape]) : null;
+  const wv = store.view(args.backend, w);
+  const gv = store.view(args.backend, grad);
+  const bv = buf ? store.view(args.backend, buf) : null;
+  const wov = store.view(args.backend, wOut);
+  const bov = bufOut ? store.view(args.backend, bufOut) : null;
+  if (addon.sgdStep) addon.sgdStep(wv, gv, bv, wov, bov, a.learningRate, a.momentum, a.weightDecay, a.nesterov === true);
+  else sgdStepJs(wv, gv, bv, wov, bov, a);
+  return bufOut ? [wOut, bufOut] : [wOut];
+}
+
+/**
+ * `Identity` (what `tf.clone` runs) as an alias of the input's data, as tfjs-cpu does, instead of wasm's copy:
+ * tfjs data is immutable, so sharing is safe; ~30 copies per training step (gradient bookkeeping) vanish.
+ */
+function identityImpl(args: Args, _addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { x } = args.inputs;
+  if (!x || x.dtype === 'string' || !store.retain) return null;
+  store.retain(args.backend, x.dataId as object);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
+/**
+ * `Sum` over leading axes (`[0..k)`, e.g. the bias gradients: conv `[N,H,W,C]` → `[C]`, dense `[N,C]` → `[C]`)
+ * as one pass of column sums; wasm transposes the reduced axes innermost first (a full copy of the
+ * activation gradient). Accumulates in double. Other axes/dtypes: stock kernel.
+ */
+function sumImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { x } = args.inputs;
+  const a = (args.attrs ?? {}) as { axis?: number | number[]; keepDims?: boolean };
+  if (!x || x.dtype !== 'float32' || !addon.sumLeading || a.axis === undefined) return null;
+  const rank = x.shape.length;
+  const axes = util.parseAxisParam(a.axis, x.shape).sort((p, q) => p - q);
+  if (axes.length === 0 || !axes.every((ax, i) => ax === i)) return null;
+  const k = axes.length;
+  const rows = util.sizeFromShape(x.shape.slice(0, k));
+  const cols = k === rank ? 1 : util.sizeFromShape(x.shape.slice(k));
+  if (rows === 0 || cols === 0) return null;
+  const outShape = a.keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k);
+  const out = store.alloc(args.backend, outShape);
+  addon.sumLeading(store.view(args.backend, x), store.view(args.backend, out), rows, cols);
+  return out;
+}
+
 /** Kernel names the native backend overrides, with their implementations. */
 export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, NativeImpl>([
-  ['BatchMatMul', (args, addon, store) => matMulImpl(args, addon, store, false)],
+  ['BatchMatMul', (args, addon, store, lazy) => matMulImpl(args, addon, store, false, lazy)],
   ['_FusedMatMul', (args, addon, store) => matMulImpl(args, addon, store, true)],
   ['Conv2D', (args, addon, store) => conv2dImpl(args, addon, store, false)],
   ['FusedConv2D', (args, addon, store) => conv2dImpl(args, addon, store, true)],
@@ -238,6 +348,9 @@ export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, N
   ['Conv2DBackpropFilter', conv2dBackpropFilterImpl],
   ['MaxPool', maxPoolImpl],
   ['MaxPoolGrad', maxPoolGradImpl],
+  ['Identity', identityImpl],
+  ['Sum', sumImpl],
+  [SGD_STEP_KERNEL_NAME, sgdStepImpl],
 ]);
 
 /** Wraps a native implementation: stock kernel of the base backend whenever the native one declines. */
@@ -246,11 +359,13 @@ export function makeNativeKernel(
   addon: NativeAddon,
   store: TensorStore,
   fallbacks: Fallbacks,
+  lazy?: LazyOutputs,
 ): KernelFunc {
   const impl = NATIVE_KERNELS.get(kernelName);
   if (!impl) throw unknownIdError('native kernel', kernelName, [...NATIVE_KERNELS.keys()]);
   return ((args: Args) => {
-    const out = impl(args, addon, store);
+    lazy?.materializeInputs(args.inputs);
+    const out = impl(args, addon, store, lazy);
     if (out) return out;
     const fallback = fallbacks.get(kernelName);
     if (!fallback) {

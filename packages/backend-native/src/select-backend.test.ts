@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isSparseLearningError } from '@sparse-learning/core';
 
-import { loadAddonFrom, nativeAddonStatus, packageRoot } from './addon.js';
+import { adaptThreadsToLoad, loadAddonFrom, nativeAddonStatus, packageRoot } from './addon.js';
+import type { NativeAddon } from './addon.js';
 import { registerFastBackends, selectBackend, tfjsNodeBinding } from './select-backend.js';
 import type { BackendRequest } from './select-backend.js';
 import { wasmTrainingGradientScope } from './wasm-training-gradients.js';
@@ -82,5 +83,28 @@ describe('build-native script', () => {
     });
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/skipped: no C\+\+ compiler/);
+  });
+});
+
+describe('adaptThreadsToLoad', () => {
+  const fake = () => {
+    const calls: number[] = [];
+    const addon = { setThreads: (n: number) => calls.push(n) } as unknown as NativeAddon;
+    return { calls, status: { addon, path: '/x.node', reason: 'native addon loaded (gemm: own-avx2-fma, 2 threads)' } };
+  };
+
+  it('drops to one thread on a saturated machine and says why', () => {
+    const { calls, status } = fake();
+    const out = adaptThreadsToLoad(status, 2, 8.5, undefined);
+    expect(calls).toEqual([1]);
+    expect(out.reason).toBe('native addon loaded (gemm: own-avx2-fma, 1 thread): load average 8.5 >= 2 cores at start-up (SPARSE_LEARNING_NATIVE_THREADS overrides)');
+  });
+
+  it('keeps the threads when the machine has room, when set explicitly, or on one core', () => {
+    for (const [cores, load, env] of [[2, 1.2, undefined], [2, 9, '2'], [1, 3, undefined]] as const) {
+      const { calls, status } = fake();
+      expect(adaptThreadsToLoad(status, cores, load, env)).toBe(status);
+      expect(calls).toEqual([]);
+    }
   });
 });

@@ -2,7 +2,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { isSparseLearningError } from '../errors.js';
-import { MOMENTUM_BUFFER_SLOT, SgdOptimizer } from './sgd-optimizer.js';
+import { MOMENTUM_BUFFER_SLOT, SGD_STEP_KERNEL, SgdOptimizer } from './sgd-optimizer.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -124,5 +124,94 @@ describe('SgdOptimizer', () => {
       'E_CHECKPOINT_INCOMPATIBLE',
       'E_SHAPE_MISMATCH',
     ]);
+  });
+});
+
+describe('SgdOptimizer fused-kernel fast path (SGD_STEP_KERNEL)', () => {
+  // A stand-in for a backend's fused kernel (the native backend registers a C++ one): the contract's
+  // float32 rounding after every operation, written with Math.fround, on the cpu backend's arrays.
+  type Info = { dataId: object; shape: number[]; dtype: string };
+  let launches = 0;
+  const kernelFunc = ({ inputs, attrs, backend }: { inputs: Record<string, Info>; attrs: Record<string, unknown>; backend: unknown }) => {
+    launches++;
+    const cpu = backend as { data: { get(id: object): { values: Float32Array } }; makeTensorInfo(s: number[], d: string, v: Float32Array): Info };
+    const f = Math.fround;
+    const { learningRate, momentum, nesterov, weightDecay } = attrs as { learningRate: number; momentum: number; nesterov: boolean; weightDecay: number };
+    const [lr, mu, wd] = [f(learningRate), f(momentum), f(weightDecay)];
+    const w = cpu.data.get(inputs.w.dataId).values;
+    const grad = cpu.data.get(inputs.grad.dataId).values;
+    const buf = inputs.buf ? cpu.data.get(inputs.buf.dataId).values : null;
+    const wOut = new Float32Array(w.length);
+    const bufOut = new Float32Array(w.length);
+    for (let i = 0; i < w.length; i++) {
+      const g = wd !== 0 ? f(grad[i] + f(w[i] * wd)) : grad[i];
+      let upd = g;
+      if (mu !== 0) {
+        bufOut[i] = buf ? f(f(buf[i] * mu) + g) : g;
+        upd = nesterov ? f(g + f(bufOut[i] * mu)) : bufOut[i];
+      }
+      wOut[i] = f(w[i] - f(upd * lr));
+    }
+    const out = [cpu.makeTensorInfo(inputs.w.shape, 'float32', wOut)];
+    if (mu > 0) out.push(cpu.makeTensorInfo(inputs.w.shape, 'float32', bufOut));
+    return out;
+  };
+
+  function trajectory(options: ConstructorParameters<typeof SgdOptimizer>[0]) {
+    const init = tf.tensor2d([[0.5, -1, 0.25], [2, -0.125, 3]]);
+    const w = tf.variable(init);
+    init.dispose();
+    const opt = new SgdOptimizer(options);
+    const seen: number[][] = [];
+    for (let k = 0; k < 3; k++) {
+      const g = tf.tensor2d([[0.1 * k, -0.3, 0.02], [1, 0.7, -0.4 + k]]);
+      opt.learningRate = 0.1 / (k + 1);
+      opt.applyGradients({ w: g }, { w });
+      g.dispose();
+      seen.push(values(w));
+      const m = opt.momentumOf('w');
+      if (m) {
+        seen.push(values(m));
+        m.dispose();
+      }
+    }
+    const state = opt.getState();
+    opt.dispose();
+    w.dispose();
+    return { seen, state };
+  }
+
+  it('gives the same weights, buffers and state as the tf.* chain, one launch per variable, no leak', () => {
+    const configs = [
+      { learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+      { learningRate: 0.1, momentum: 0.5 },
+      { learningRate: 0.1, weightDecay: 1e-3 },
+    ];
+    const plain = configs.map(trajectory);
+    tf.registerKernel({ kernelName: SGD_STEP_KERNEL, backendName: 'cpu', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    try {
+      launches = 0;
+      const before = tf.memory().numTensors;
+      const fused = configs.map(trajectory);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(launches).toBe(9);
+      fused.forEach((r, i) => {
+        expect(r.seen).toEqual(plain[i].seen);
+        expect(r.state.iterations).toBe(plain[i].state.iterations);
+        expect(Object.keys(r.state.slots)).toEqual(Object.keys(plain[i].state.slots));
+      });
+      // Non-float32 gradients take the tf.* chain.
+      const w = tf.variable(tf.tensor1d([1, 2]), true, 'int-grad-w');
+      const g = tf.tensor1d([1, 1], 'int32');
+      const opt = new SgdOptimizer({ learningRate: 0.5, momentum: 0.9 });
+      launches = 0;
+      opt.applyGradients({ w: g }, { w });
+      expect(launches).toBe(0);
+      expect(values(w)).toEqual([0.5, 1.5]);
+      opt.dispose();
+      tf.dispose([w, g]);
+    } finally {
+      tf.unregisterKernel(SGD_STEP_KERNEL, 'cpu');
+    }
   });
 });

@@ -10,6 +10,18 @@ export const SGD_OPTIMIZER_ID = 'sgd';
 /** Name of SGD's slot in {@link OptimizerState} (PyTorch `optimizer.state[p]['momentum_buffer']`). */
 export const MOMENTUM_BUFFER_SLOT = 'momentum_buffer';
 
+/**
+ * Name of the optional fused SGD kernel (issue 6: fewer kernel launches per step). A backend that registers a
+ * kernel under this name (the `native` backend of `@sparse-learning/backend-native` does) gets one kernel
+ * launch per variable instead of up to eight element-wise ops; elsewhere the plain `tf.*` chain runs.
+ *
+ * Contract: inputs `{ w, grad, buf? }` (float32, same shape; `buf` = previous momentum buffer, absent on the
+ * first step), attrs `{ learningRate, momentum, nesterov, weightDecay }`; outputs `[w']` when `momentum` is 0,
+ * else `[w', buf']`, both new tensors, computed exactly as {@link SgdOptimizer} documents with every
+ * operation rounded to float32 in the same order as the `tf.*` chain (so results are identical).
+ */
+export const SGD_STEP_KERNEL = 'SparseLearningSgdStep';
+
 /** Options of {@link SgdOptimizer} (PyTorch `torch.optim.SGD` with dampening 0). */
 export interface SgdOptimizerOptions {
   /** Learning rate of the first step; the trainer overwrites it before every step. */
@@ -32,6 +44,9 @@ export interface SgdOptimizerOptions {
  *
  * Why not `tf.train.momentum`: it has no weight decay, hides its accumulators and its learning rate is fixed.
  * Float32 throughout; reproduces the torch golden cases within 1e-6.
+ *
+ * Fast path: when the active backend registers {@link SGD_STEP_KERNEL}, each variable is updated by that one
+ * fused kernel (same float32 rounding, so the same results); otherwise by the `tf.*` chain below.
  */
 export class SgdOptimizer implements SparseOptimizer {
   readonly id = SGD_OPTIMIZER_ID;
@@ -73,9 +88,22 @@ export class SgdOptimizer implements SparseOptimizer {
   applyGradients(gradients: Readonly<Record<string, tf.Tensor>>, variables: Readonly<Record<string, tf.Variable>>): void {
     const { momentum: mu, nesterov, weightDecay: wd } = this;
     const lr = this.lr;
+    // Looked up once per step: a backend may or may not provide the fused kernel (see SGD_STEP_KERNEL).
+    const fused = tf.getKernel(SGD_STEP_KERNEL, tf.getBackend()) !== undefined;
     for (const [name, grad] of Object.entries(gradients)) {
       const variable = variableFor(this.id, name, variables);
       const previous = mu > 0 ? this.slots.get(name, MOMENTUM_BUFFER_SLOT, variable.shape) : undefined;
+      if (fused && this.canFuse(grad, variable, previous)) {
+        const buffer = tf.tidy((): tf.Tensor | undefined => {
+          const inputs: tf.NamedTensorMap = previous ? { w: variable, grad, buf: previous } : { w: variable, grad };
+          const attrs = { learningRate: lr, momentum: mu, nesterov, weightDecay: wd };
+          const out = tf.engine().runKernel(SGD_STEP_KERNEL, inputs, attrs) as tf.Tensor[];
+          variable.assign(out[0]);
+          return mu > 0 ? tf.keep(out[1]) : undefined;
+        });
+        if (buffer) this.slots.set(name, MOMENTUM_BUFFER_SLOT, buffer);
+        continue;
+      }
       const buffer: tf.Tensor | undefined = tf.tidy((): tf.Tensor | undefined => {
         const g = wd !== 0 ? tf.add(grad, tf.mul(variable, wd)) : grad;
         let update: tf.Tensor = g;
@@ -91,6 +119,16 @@ export class SgdOptimizer implements SparseOptimizer {
       if (buffer) this.slots.set(name, MOMENTUM_BUFFER_SLOT, buffer);
     }
     this.iterations++;
+  }
+
+  /** The fused kernel handles float32 tensors of one shape only; anything else takes the `tf.*` chain. */
+  private canFuse(grad: tf.Tensor, variable: tf.Variable, previous: tf.Tensor | undefined): boolean {
+    return (
+      grad.dtype === 'float32' &&
+      variable.dtype === 'float32' &&
+      tf.util.arraysEqual(grad.shape, variable.shape) &&
+      (!previous || (previous.dtype === 'float32' && previous.size === variable.size))
+    );
   }
 
   /** A clone of the momentum buffer of `name` (the caller disposes it); null before its first step. */

@@ -1,0 +1,9 @@
+#pragma once
+namespace sl {
+// One SGD step (PyTorch semantics, dampening 0) on a whole variable, written to fresh outputs:
+//   g = grad + wd*w;  buf' = hasBuf ? mu*buf + g : g;  upd = nesterov ? g + mu*buf' : buf';  w' = w - lr*upd.
+// mu == 0: no buffer (bufOut unused), upd = g. Each operation is rounded to float32 separately (no FMA
+// contraction), in the same order as the tfjs op chain of SgdOptimizer, so results are bit-identical to it.
+void SgdStep(long n, const float* w, const float* grad, const float* buf, float* wOut, float* bufOut, float lr,
+             float mu, float wd, bool nesterov);
+}  // namespace sl
