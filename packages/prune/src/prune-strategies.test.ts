@@ -60,6 +60,58 @@ describe('SetPrune (the rule SET intends, spec §1.10)', () => {
     expect(out.reduce((a, b) => a + b, 0)).toBe(6);
   });
 
+  it('prunes active exact zeros first, then splits the rest by sign', () => {
+    // Active zeros at 0 and 3 (e.g. regrown into a dead unit). r = 3: both zeros, then the smallest positive 0.1.
+    const v = view([0, 0.4, 0.1, 0, -0.05, -0.9], [1, 1, 1, 1, 1, 1]);
+    expect(bits(new SetPrune().prune(v, { count: 3, pruneRate: 0.5 }, ctx()))).toEqual([0, 1, 0, 0, 1, 1]);
+    // r = 4: both zeros, then 0.1 and -0.05.
+    expect(bits(new SetPrune().prune(v, { count: 4, pruneRate: 4 / 6 }, ctx()))).toEqual([0, 1, 0, 0, 0, 1]);
+    // More zeros than r: only zeros go, every trained weight stays.
+    const z = view([0, 0, 0, 0.3, -0.2], [1, 1, 1, 1, 1]);
+    const out = new SetPrune().prune(z, { count: 2, pruneRate: 0.4 }, ctx());
+    expect(out.reduce((a, b) => a + b, 0)).toBe(3);
+    expect([out[3], out[4]]).toEqual([1, 1]);
+  });
+
+  it('does not let zero-gradient regrown weights pile up and wipe the trained weights (SET LeNet collapse)', () => {
+    // A layer of 200 positions, 40 active; positions < 100 are "dead" (a weight there keeps the value 0 forever,
+    // like a weight into a dead ReLU unit), the others become non-zero once trained. Each cycle: prune r = 12
+    // by the SET rule, regrow 12 at random zero positions (value 0), then "train" (live active zeros get a value).
+    // Protecting exact zeros from pruning made the dead zeros accumulate until fewer than r non-zero weights were
+    // left and a single cycle removed all of them.
+    const size = 200;
+    const r = 12;
+    const rng = createRng(7);
+    const weight = new Float32Array(size);
+    const mask = new Uint8Array(size);
+    for (let i = 100; i < 140; i++) {
+      mask[i] = 1;
+      weight[i] = (i % 2 ? 1 : -1) * (0.1 + 0.01 * (i - 100));
+    }
+    const prune = new SetPrune();
+    for (let cycle = 0; cycle < 60; cycle++) {
+      let nonzero = 0;
+      let zeros = 0;
+      for (let i = 0; i < size; i++) if (mask[i]) (weight[i] !== 0 ? nonzero++ : zeros++);
+      // Only the previous cycle's regrowth can still be zero.
+      expect(zeros).toBeLessThanOrEqual(r);
+      expect(nonzero).toBeGreaterThanOrEqual(40 - r);
+      const v: LayerView = { ...view(Array.from(weight), Array.from(mask)), activeCount: 40 };
+      const kept = prune.prune(v, { count: r, pruneRate: r / 40 }, ctx());
+      for (let i = 0; i < size; i++) if (!kept[i]) weight[i] = 0;
+      let grown = 0;
+      while (grown < r) {
+        const i = rng.int(size);
+        if (!kept[i] && !mask[i]) {
+          kept[i] = 1;
+          grown++;
+        }
+      }
+      mask.set(kept);
+      for (let i = 100; i < size; i++) if (mask[i] && weight[i] === 0) weight[i] = (rng.next() - 0.5) * 0.4 || 0.01;
+    }
+  });
+
   it('differs from magnitude pruning when the small weights are all of one sign', () => {
     const v = view([0.01, 0.02, 0.03, -0.5, -0.6, 0.9]);
     expect(bits(new SetPrune().prune(v, { count: 2, pruneRate: 1 / 3 }, ctx()))).toEqual([0, 1, 1, 0, 1, 1]);
