@@ -3,7 +3,7 @@
 // the layout of `../shared/golden` (`mask-update/`, `optimizer/`, `schedule/`), one line per case, and prints
 // `N passed, M failed` as its LAST line; exits non-zero if any case failed or none was found.
 //
-//   npm run golden                      # ../shared/golden (or $SPARSE_LEARNING_GOLDEN_DIR)
+//   npm run golden                      # packages/testing/golden, the vendored copy of shared/golden (or $SPARSE_LEARNING_GOLDEN_DIR)
 //   npm run golden -- --dir <path>      # any directory with the same layout
 //   npm run golden -- --dir <path> --verbose   # every mismatch, not only the first three
 //
@@ -59,7 +59,7 @@ if (!process.env[CHILD_FLAG]) {
   const callerCwd = process.env.INIT_CWD ?? process.cwd();
   const dir = args.dir !== undefined
     ? path.resolve(callerCwd, args.dir)
-    : path.resolve(process.env.SPARSE_LEARNING_GOLDEN_DIR ?? path.resolve(root, '../shared/golden'));
+    : path.resolve(process.env.SPARSE_LEARNING_GOLDEN_DIR ?? path.resolve(root, 'packages/testing/golden'));
   const childArgs = ['--dir', dir, ...(args.verbose ? ['--verbose'] : [])];
   const run = spawnSync(
     process.execPath,

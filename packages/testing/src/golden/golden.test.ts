@@ -7,9 +7,10 @@ import { listGoldenFiles, runGoldenCase, runGoldenFile } from './run-directory.j
 import { loadMaskUpdateCase } from './schemas.js';
 import { runMaskUpdateGolden } from './mask-update-golden.js';
 
-// `/work/main/packages/testing/src/golden` → repository root → `../shared/golden`; the env var overrides.
+// The reference cases are vendored in `packages/testing/golden` (a copy of the project's `shared/golden`);
+// the env var points the same checks at another directory.
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const goldenDir = process.env.SPARSE_LEARNING_GOLDEN_DIR ?? path.resolve(repoRoot, '../shared/golden');
+const goldenDir = process.env.SPARSE_LEARNING_GOLDEN_DIR ?? path.resolve(repoRoot, 'packages/testing/golden');
 const files = existsSync(goldenDir) ? listGoldenFiles(goldenDir) : [];
 
 describe(`golden cases in ${goldenDir}`, () => {
