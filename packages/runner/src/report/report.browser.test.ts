@@ -3,49 +3,16 @@
  * every chart onto its canvas. Skipped, with the reason, where no Chromium exists.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeReport } from './report.js';
+import { writeRun } from './test-fixtures.js';
 
 const chromium = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find(
   (path): path is string => !!path && existsSync(path),
 );
-
-function writeRun(dir: string): void {
-  mkdirSync(dir, { recursive: true });
-  const lines = [1, 2, 3].map((epoch) =>
-    JSON.stringify({
-      epoch,
-      step: epoch * 10,
-      trainLoss: 1 / epoch,
-      validationLoss: 0.5,
-      validationAccuracy: 0.9 + epoch / 100,
-      testLoss: 0.5,
-      testAccuracy: 0.89 + epoch / 100,
-      learningRate: 0.1,
-      pruneRate: 0.5 / epoch,
-      totalActive: 100,
-      density: 0.05,
-      layers: [
-        { name: 'fc1.weight', size: 1000, active: 40 + epoch, density: (40 + epoch) / 1000 },
-        { name: 'fc2.weight', size: 100, active: 60 - epoch, density: (60 - epoch) / 100 },
-      ],
-      maskUpdates: 1,
-      redistribution: [
-        { name: 'fc1.weight', share: 0.3, removed: 5, regrown: 4 },
-        { name: 'fc2.weight', share: 0.7, removed: 2, regrown: 3 },
-      ],
-      epochSeconds: 1.5,
-    }),
-  );
-  writeFileSync(join(dir, 'metrics.jsonl'), `${lines.join('\n')}\n`);
-  writeFileSync(
-    join(dir, 'results.json'),
-    JSON.stringify({ preset: 'sparse-momentum', model: 'lenet300-100', density: 0.05, seed: 17, testError: 0.0153, testAccuracy: 0.9847, backend: { name: 'wasm', reason: 'test' }, seconds: 3, finalDensity: 0.05, trainLoss: 0.3, validationAccuracy: 0.93 }),
-  );
-}
 
 // Appended to a copy of the page: after chart.js has drawn, list every chart and count the painted pixels of
 // its canvas into the DOM, which `--dump-dom` then prints.
@@ -69,7 +36,7 @@ window.addEventListener('load', function () {
 describe.skipIf(!chromium)('report in a real browser', () => {
   it('draws learning curves, per-layer density and redistribution shares onto their canvases', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sl-report-browser-'));
-    writeRun(dir);
+    writeRun(dir, 0.0153);
     const html = readFileSync(writeReport(dir), 'utf8');
     const probed = join(dir, 'probed.html');
     writeFileSync(probed, html.replace('</body>', `${PROBE}</body>`));

@@ -1,43 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import vm from 'node:vm';
 import { isSparseLearningError } from '@sparse-learning/core';
 import { describe, expect, it } from 'vitest';
-import type { EpochMetrics, RunResults } from '../run/metrics.js';
 import { chartJsSource } from './chart-library.js';
 import { writeReport } from './report.js';
-
-function metricsLine(epoch: number): EpochMetrics {
-  return {
-    epoch,
-    step: epoch * 10,
-    trainLoss: 1 / epoch,
-    validationLoss: 0.5,
-    validationAccuracy: 0.9 + epoch / 100,
-    testLoss: 0.5,
-    testAccuracy: 0.89 + epoch / 100,
-    learningRate: 0.1,
-    pruneRate: 0.5 / epoch,
-    totalActive: 100,
-    density: 0.05,
-    layers: [
-      { name: 'fc1.weight', size: 1000, active: 40 + epoch, density: (40 + epoch) / 1000 },
-      { name: 'fc2.weight', size: 100, active: 60 - epoch, density: (60 - epoch) / 100 },
-    ],
-    maskUpdates: epoch < 3 ? 1 : 0,
-    redistribution: epoch < 3 ? [{ name: 'fc1.weight', share: 0.3, removed: 5, regrown: 4 }, { name: 'fc2.weight', share: 0.7, removed: 2, regrown: 3 }] : null,
-    epochSeconds: 1.5,
-  };
-}
-
-function writeRun(dir: string, testError: number): void {
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'metrics.jsonl'), `${[1, 2, 3].map((e) => JSON.stringify(metricsLine(e))).join('\n')}\n`);
-  const results: Partial<RunResults> = { preset: 'sparse-momentum', model: 'lenet300-100', density: 0.05, seed: 17, testError, testAccuracy: 1 - testError, backend: { name: 'wasm', reason: 'test' }, seconds: 3, finalDensity: 0.05, trainLoss: 0.3, validationAccuracy: 0.93 };
-  writeFileSync(join(dir, 'results.json'), JSON.stringify(results));
-}
+import { writeRun } from './test-fixtures.js';
 
 /** Runs the page's own script (not chart.js) against a stub DOM and a stub `Chart`, returning the chart configs. */
 function drawWithStubs(html: string): { type: string; options: { plugins: { title: { text: string } } }; data: { datasets: unknown[] } }[] {
@@ -121,31 +90,6 @@ describe('report', () => {
       throw new Error('expected E_DATA_MISSING');
     } catch (error) {
       expect(isSparseLearningError(error, 'E_DATA_MISSING')).toBe(true);
-    }
-  });
-
-  const chromium = '/usr/bin/chromium';
-  let playwright: string | null = null;
-  try {
-    playwright = createRequire(import.meta.url).resolve('playwright-core');
-  } catch {
-    playwright = null;
-  }
-  it.skipIf(!existsSync(chromium) || playwright === null)('renders every chart in headless Chromium (playwright-core)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sl-report-browser-'));
-    writeRun(dir, 0.0153);
-    const path = writeReport(dir);
-    const { chromium: launcher } = (await import(playwright as string)) as {
-      chromium: { launch(o: unknown): Promise<{ newPage(): Promise<{ goto(u: string): Promise<unknown>; evaluate<T>(f: () => T): Promise<T> }>; close(): Promise<void> }> };
-    };
-    const browser = await launcher.launch({ executablePath: chromium, headless: true });
-    try {
-      const page = await browser.newPage();
-      await page.goto(`file://${path}`);
-      const count = await page.evaluate(() => (window as unknown as { __charts: unknown[] }).__charts.length);
-      expect(count).toBe(3);
-    } finally {
-      await browser.close();
     }
   });
 });
