@@ -1,29 +1,14 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ComparisonResult } from '../compare/compare.js';
 import { summarize } from '../compare/statistics.js';
 import type { RunResults } from '../run/metrics.js';
 import { readMetrics } from '../run/run-directory.js';
-import { main } from './program.js';
+import { cli, cliSource, fixtures, repoRoot, tmp as makeTmp } from '../test/run-helpers.js';
 
-const repoRoot = resolve(__dirname, '../../../..');
-const fixtures = join(__dirname, '..', 'test', 'fixtures');
-
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(['node', 'sparse-learning', ...args], {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    cwd: repoRoot,
-  });
-  return { code, stdout, stderr };
-}
-
-const tmp = () => mkdtempSync(join(tmpdir(), 'sl-cli-'));
+const tmp = () => makeTmp('sl-cli-');
 
 describe('sparse-learning CLI (in-process)', () => {
   it('train: Sparse Momentum on LeNet-300-100 / MNIST by default, writes the run directory and records the backend', async () => {
@@ -152,7 +137,7 @@ describe('sparse-learning CLI (in-process)', () => {
 
 describe('sparse-learning executable (spawned through tsx)', () => {
   it('presets --json exits 0; an unknown command exits non-zero', () => {
-    const cliPath = join(repoRoot, 'packages/runner/src/cli.ts');
+    const cliPath = cliSource;
     const ok = spawnSync('npx', ['tsx', cliPath, 'presets', '--json'], { cwd: repoRoot, encoding: 'utf8' });
     expect(ok.status).toBe(0);
     expect(JSON.parse(ok.stdout).map((p: { id: string }) => p.id)).toEqual(['sparse-momentum', 'set', 'deep-r', 'dense', 'static', 'rigl']);
