@@ -25,10 +25,10 @@ import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { SparseLearningError } from '@sparse-learning/core';
+import { planPadCrop, type ExplicitPad4 } from './pad-crop-plan.js';
 
 type Pad = 'valid' | 'same' | number | backend_util.ExplicitPadding;
 type Shape4 = [number, number, number, number];
-type ExplicitPad4 = [[number, number], [number, number], [number, number], [number, number]];
 
 interface ConvGradAttrs {
   strides: number | [number, number];
@@ -77,16 +77,8 @@ class KernelRunner {
 
 /** Pads (>= 0) or crops (< 0) the two spatial axes of an NHWC tensor; returns the cropped tensor and the pad. */
 function padOrCrop(r: KernelRunner, x: TensorInfo, top: number, bottom: number, left: number, right: number): { x: TensorInfo; pad: ExplicitPad4 } {
-  const [n, h, w, c] = x.shape;
-  let y = x;
-  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
-    const t0 = Math.max(0, -top);
-    const l0 = Math.max(0, -left);
-    const hEnd = h - Math.max(0, -bottom);
-    const wEnd = w - Math.max(0, -right);
-    y = r.run('Slice', { x }, { begin: [0, t0, l0, 0], size: [n, hEnd - t0, wEnd - l0, c] });
-  }
-  return { x: y, pad: [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]] };
+  const { crop, pad } = planPadCrop(x.shape, top, bottom, left, right);
+  return { x: crop ? r.run('Slice', { x }, crop) : x, pad };
 }
 
 /** dL/dfilter: see the module comment. Exported for tests. */

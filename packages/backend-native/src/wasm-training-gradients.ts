@@ -22,6 +22,7 @@ import '@tensorflow/tfjs-layers';
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { GradConfig, Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { SparseLearningError } from '@sparse-learning/core';
+import { planPadCrop, type ExplicitPad4 } from './pad-crop-plan.js';
 
 /** Options of {@link registerWasmTrainingGradients}. */
 export interface WasmTrainingGradientOptions {
@@ -103,24 +104,10 @@ interface ConvAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-/** Pads (non-negative) or crops (negative) rows/columns at the bottom/right of an NHWC tensor. */
-function padOrCrop(x: Tensor4D, top: number, bottom: number, left: number, right: number): {
-  x: Tensor4D;
-  pad: [[number, number], [number, number], [number, number], [number, number]];
-} {
-  const [n, h, w, c] = x.shape;
-  let y = x;
-  if (top < 0 || bottom < 0 || left < 0 || right < 0) {
-    const t0 = Math.max(0, -top);
-    const l0 = Math.max(0, -left);
-    const hEnd = h - Math.max(0, -bottom);
-    const wEnd = w - Math.max(0, -right);
-    y = tf.slice(x, [0, t0, l0, 0], [n, hEnd - t0, wEnd - l0, c]);
-  }
-  return {
-    x: y,
-    pad: [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]],
-  };
+/** Pads (non-negative) or crops (negative) rows/columns of an NHWC tensor. */
+function padOrCrop(x: Tensor4D, top: number, bottom: number, left: number, right: number): { x: Tensor4D; pad: ExplicitPad4 } {
+  const { crop, pad } = planPadCrop(x.shape, top, bottom, left, right);
+  return { x: crop ? tf.slice(x, crop.begin, crop.size) : x, pad };
 }
 
 /** Inserts `s - 1` zeros between rows and columns of dy: [N, (OH-1)*sh+1, (OW-1)*sw+1, C]. */
