@@ -65,6 +65,8 @@ function checkMask(site: PluginSite, result: unknown, size: number): Uint8Array 
 @injectable()
 export class MaskUpdater {
   readonly options: MaskUpdaterOptions;
+  /** The per-layer inputs the strategies asked for (the trainer supplies momentum/gradients accordingly). */
+  readonly requires: ReadonlySet<LayerRequirement>;
 
   constructor(
     @inject(TOKENS.PruneStrategy) readonly prune: PruneStrategy,
@@ -73,15 +75,7 @@ export class MaskUpdater {
     @inject(TOKENS.MaskUpdaterOptions) @optional() options?: Partial<MaskUpdaterOptions>,
   ) {
     this.options = { ...DEFAULT_MASK_UPDATER_OPTIONS, ...options };
-  }
-
-  /** The per-layer inputs the strategies asked for (the trainer supplies momentum/gradients accordingly). */
-  get requires(): ReadonlySet<LayerRequirement> {
-    return new Set([
-      ...(this.prune.requires ?? []),
-      ...(this.redistribution.requires ?? []),
-      ...(this.growth.requires ?? []),
-    ]);
+    this.requires = new Set([...(prune.requires ?? []), ...(redistribution.requires ?? []), ...(growth.requires ?? [])]);
   }
 
   /** Runs one cycle. Inputs are not mutated. */

@@ -177,7 +177,6 @@ export class SparseTrainer {
     const learningRate = this.learningRateSchedule.rateAt(this.stepCount);
     this.optimizer.learningRate = learningRate;
     const keepGradients = this.maskUpdater?.requires.has('gradient') ?? false;
-    const prunable = new Set(this.masking?.names ?? []);
     let loss = Number.NaN;
     const kept = tf.tidy(() => {
       const varList = this.trainable.map((v) => v.variable);
@@ -199,7 +198,7 @@ export class SparseTrainer {
       this.optimizer.applyGradients(gradients, this.variablesByName);
       this.masking?.apply();
       const out: Record<string, tf.Tensor> = {};
-      if (keepGradients) for (const name of prunable) if (gradients[name]) out[name] = tf.keep(tf.clone(gradients[name]));
+      if (keepGradients) for (const name of this.masking?.names ?? []) if (gradients[name]) out[name] = tf.keep(tf.clone(gradients[name]));
       return out;
     });
     if (keepGradients) {
