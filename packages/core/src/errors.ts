@@ -7,28 +7,35 @@ export type SparseLearningErrorCode =
   // configuration and ids
   | 'E_CONFIG_INVALID'
   | 'E_CONFIG_PARSE'
+  | 'E_USAGE'
   | 'E_UNKNOWN_ID'
   | 'E_OUT_OF_RANGE'
   // plugin contract
   | 'E_PLUGIN_CONTRACT'
   | 'E_PLUGIN_THREW'
   | 'E_PLUGIN_LOAD'
+  | 'E_PLUGIN_ID_TAKEN'
   // engine state
   | 'E_SHAPE_MISMATCH'
   | 'E_NO_PRUNABLE_TENSORS'
   | 'E_ENGINE_STATE'
   | 'E_NEGATIVE_GROWTH_BUDGET'
   | 'E_NON_FINITE'
+  | 'E_ZERO_REDISTRIBUTION'
   // data
   | 'E_DATA_MISSING'
   | 'E_DATA_CORRUPT'
   | 'E_DATA_MISMATCH'
   // persistence
   | 'E_WRITE_FAILED'
+  | 'E_RUN_EXISTS'
+  | 'E_RUN_LOCKED'
   | 'E_CHECKPOINT_INVALID'
   | 'E_CHECKPOINT_INCOMPATIBLE'
   // backends
-  | 'E_BACKEND_UNAVAILABLE';
+  | 'E_BACKEND_UNAVAILABLE'
+  // anything else (a bug): reported without a stack trace by the CLI
+  | 'E_INTERNAL';
 
 /** Structured details attached to an error (the bad value, the valid choices, the plugin, the layer...). */
 export interface SparseLearningErrorDetails {

@@ -8,6 +8,7 @@ import type { LayerUpdateReport } from '../events.js';
 import { silentLogger } from '../logger.js';
 import { TOKENS } from '../tokens.js';
 import { countActive } from '../util/selection.js';
+import { checkStrategyContracts, stochasticTolerance } from './contract-checks.js';
 import { updateController } from './controller.js';
 import { adjustPruneRates, planRegrowth } from './redistribute.js';
 import {
@@ -60,7 +61,12 @@ function checkMask(site: PluginSite, result: unknown, size: number): Uint8Array 
  *
  * Guarded quirks (see the golden README): a negative budget `G` is clamped to zero targets (option
  * `negativeBudget`), where the official slice `idx[:-k]` would switch on almost a whole layer; a layer with no
- * active weight (NaN statistic) gets share 0 instead of crashing.
+ * active weight (NaN statistic) gets share 0 instead of crashing; statistics that are zero for every layer
+ * (where the official code divides 0 by 0 and stops) are `E_ZERO_REDISTRIBUTION`, or with option
+ * `zeroStatistics: 'in-place'` every layer regrows what it lost (a warning) — never a silent loss of weights.
+ *
+ * Strategy contracts are checked when the updater is built (`checkStrategyContracts`): a missing or unknown
+ * `countPolicy` is `E_PLUGIN_CONTRACT` before the first step.
  */
 @injectable()
 export class MaskUpdater {
@@ -78,6 +84,8 @@ export class MaskUpdater {
     this.requires = new Set([...(prune.requires ?? []), ...(redistribution.requires ?? []), ...(growth.requires ?? [])]);
   }
 
+    // Load time: a strategy with an unknown or missing count policy would have its counts go unchecked.
+    checkStrategyContracts(prune, redistribution, growth);
   /** Runs one cycle. Inputs are not mutated. */
   update(input: MaskUpdateInput): MaskUpdateResult {
     const { layers, pruneRate, baselineNonzero, step, epoch } = input;
@@ -138,7 +146,6 @@ export class MaskUpdater {
     });
     const total = stats.reduce((acc, s) => (Number.isNaN(s) ? acc : acc + s), 0);
     const shares = stats.map((s) => (Number.isNaN(s) || total === 0 ? 0 : s / total));
-    if (total === 0) warnings.push('redistribution statistics sum to zero: no layer receives regrowth');
 
     // (b) prune-rate adjustment for nearly dense, growing layers.
     const zeros = views.map((v) => v.size - v.activeCount);
@@ -201,7 +208,7 @@ export class MaskUpdater {
         this.options.capFraction,
         this.options.maxRedistributionPasses,
       );
-      targets = plan.targets;
+      targets = noShares && budget > 0 ? removed.slice() : plan.targets;
       passes = plan.passes;
       if (!plan.converged) {
         warnings.push('Error resolving the residual! Layers are too full!');
@@ -235,6 +242,21 @@ export class MaskUpdater {
       }
       const available = view.size - growthView.activeCount;
       const expected = Math.min(regrow[i], available);
+      const noShares = shares.every((share) => share === 0);
+      if (noShares && budget > 0) {
+        // Every share is 0 (the official code divides 0 by 0 here and stops with a ValueError): sharing the
+        // budget by the statistic would regrow nothing and silently lose `budget` weights.
+        const problem = `redistribution '${this.redistribution.id}' gave every layer a zero statistic at step ${step}, so the regrowth budget of ${budget} weights cannot be shared`;
+        if (this.options.zeroStatistics === 'error') {
+          throw new SparseLearningError(
+            'E_ZERO_REDISTRIBUTION',
+            `${problem}; use another --redistribution (e.g. uniform), or the engine option zeroStatistics: 'in-place' to let every layer regrow what it lost`,
+            { redistribution: this.redistribution.id, step, budget, stats },
+          );
+        }
+        warnings.push(`${problem}: every layer regrows what it lost (zeroStatistics 'in-place')`);
+        logger.warn(`${problem}; every layer regrows what it lost`, { step, budget });
+      }
       if (this.growth.countPolicy === 'exact' && grown !== expected) {
         throw pluginContractError(site, `enabled ${grown} positions; countPolicy 'exact' requires ${expected}`);
       }
@@ -281,6 +303,12 @@ export class MaskUpdater {
     // (h) controller.
     const totalNonzero = layerResults.reduce((acc, r) => acc + r.activeAfter, 0);
     const controller = this.options.controller && this.options.regrowth === 'redistribute'
+      if (this.growth.countPolicy === 'stochastic' && Math.abs(grown - expected) > stochasticTolerance(expected)) {
+        throw pluginContractError(
+          site,
+          `enabled ${grown} positions; countPolicy 'stochastic' allows ${expected} ± ${stochasticTolerance(expected)} (ceil(8·sqrt(${expected})), ${available} free positions)`,
+        );
+      }
       ? updateController(input.controller, baselineNonzero, totalNonzero)
       : input.controller;
 

@@ -100,6 +100,14 @@ export interface MaskUpdaterOptions {
    * `'error'` throws `E_NEGATIVE_GROWTH_BUDGET`.
    */
   readonly negativeBudget: 'clamp' | 'error';
+  /**
+   * What to do when the redistribution statistic is 0 (or NaN) for every layer while weights were removed, so
+   * shares `s_i / Σ s` are undefined (the official code divides 0 by 0 and stops with a ValueError):
+   * `'error'` (default, the official outcome as a coded error) throws `E_ZERO_REDISTRIBUTION`;
+   * `'in-place'` lets every layer regrow what it lost in this update and records a warning. Either way no
+   * weight is silently lost.
+   */
+  readonly zeroStatistics: 'error' | 'in-place';
 }
 
 /** The official settings. */
@@ -110,4 +118,5 @@ export const DEFAULT_MASK_UPDATER_OPTIONS: MaskUpdaterOptions = Object.freeze({
   regrowth: 'redistribute',
   controller: true,
   negativeBudget: 'clamp',
+  zeroStatistics: 'error',
 });
