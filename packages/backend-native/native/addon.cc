@@ -9,6 +9,7 @@
 #include "conv.h"
 #include "elementwise.h"
 #include "gemm.h"
+#include "sparse_binding.h"
 #include "thread_pool.h"
 
 #ifdef SL_USE_OPENBLAS
@@ -205,6 +206,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
+  sl::sparse::Register(env, exports);  // sparse Dense kernels and the sparse MLP step (issue 9)
   return exports;
 }
 }  // namespace

@@ -1,0 +1,126 @@
+// The sparse kernels' loops, written once with GCC vector extensions and compiled once per instruction set by
+// sparse_kernels.cc (which includes this file inside `#pragma GCC target(...)` regions, each in its own
+// namespace, with SL_SPARSE_W = floats per vector). No intrinsics: the same source gives AVX-512, AVX2+FMA
+// and baseline SSE code, and the cpuid dispatch picks one at run time (never -march=native alone).
+//
+// Expects: namespace already opened, SL_SPARSE_W defined, sparse_kernels.h included.
+
+typedef float V __attribute__((vector_size(SL_SPARSE_W * 4), aligned(4)));
+constexpr int W = SL_SPARSE_W;
+// Accumulators kept in registers per output (8 vectors: 128 floats of the batch on AVX-512, 64 on AVX2).
+constexpr int kMaxNv = 8;
+
+static inline V Load(const float* p) { return *reinterpret_cast<const V*>(p); }
+static inline void Store(float* p, V v) { *reinterpret_cast<V*>(p) = v; }
+static inline float HSum(V v) {
+  float s = 0;
+  for (int i = 0; i < W; ++i) s += v[i];
+  return s;
+}
+
+// Forward gather for outputs [o0, o1) and batch columns [c0, c0 + NV*W).
+template <int NV>
+static void FwdChunk(const Layer& L, const float* X, float* Y, int bp, int c0, int o0, int o1) {
+  for (int o = o0; o < o1; ++o) {
+    V acc[NV];
+    const float b = L.bias ? L.bias[o] : 0.f;
+    for (int v = 0; v < NV; ++v) acc[v] = V{} + b;
+    const int k1 = L.colptr[o + 1];
+    for (int k = L.colptr[o]; k < k1; ++k) {
+      const float w = L.vals[k];
+      const float* x = X + static_cast<long>(L.rowidx[k]) * bp + c0;
+      for (int v = 0; v < NV; ++v) acc[v] += w * Load(x + v * W);
+    }
+    float* y = Y + static_cast<long>(o) * bp + c0;
+    if (L.relu) {
+      for (int v = 0; v < NV; ++v) Store(y + v * W, acc[v] > 0 ? acc[v] : V{});
+    } else {
+      for (int v = 0; v < NV; ++v) Store(y + v * W, acc[v]);
+    }
+  }
+}
+
+// Input-gradient gather for inputs [i0, i1) and batch columns [c0, c0 + NV*W).
+template <int NV>
+static void BwdChunk(const Layer& L, const float* dY, const float* reluOf, float* dX, int bp, int c0, int i0, int i1) {
+  for (int i = i0; i < i1; ++i) {
+    V acc[NV];
+    for (int v = 0; v < NV; ++v) acc[v] = V{};
+    const int k1 = L.rowptr[i + 1];
+    for (int k = L.rowptr[i]; k < k1; ++k) {
+      const float w = L.vals[L.perm[k]];
+      const float* g = dY + static_cast<long>(L.colidx[k]) * bp + c0;
+      for (int v = 0; v < NV; ++v) acc[v] += w * Load(g + v * W);
+    }
+    float* d = dX + static_cast<long>(i) * bp + c0;
+    if (reluOf) {
+      const float* a = reluOf + static_cast<long>(i) * bp + c0;
+      for (int v = 0; v < NV; ++v) Store(d + v * W, Load(a + v * W) > 0 ? acc[v] : V{});
+    } else {
+      for (int v = 0; v < NV; ++v) Store(d + v * W, acc[v]);
+    }
+  }
+}
+
+// grad[k] (+)= dot(dY[o][c0..], X[rowidx[k]][c0..]) for the nonzeros of outputs [o0, o1).
+template <int NV>
+static void WGradChunk(const Layer& L, const float* dY, const float* X, float* grad, int bp, int c0, bool add, int o0,
+                       int o1) {
+  for (int o = o0; o < o1; ++o) {
+    V dy[NV];
+    const float* g = dY + static_cast<long>(o) * bp + c0;
+    for (int v = 0; v < NV; ++v) dy[v] = Load(g + v * W);
+    const int k1 = L.colptr[o + 1];
+    for (int k = L.colptr[o]; k < k1; ++k) {
+      const float* x = X + static_cast<long>(L.rowidx[k]) * bp + c0;
+      V t = dy[0] * Load(x);
+      for (int v = 1; v < NV; ++v) t += dy[v] * Load(x + v * W);
+      const float s = HSum(t);
+      grad[k] = add ? grad[k] + s : s;
+    }
+  }
+}
+
+// Dispatches a chunk of nv (1..kMaxNv) vectors to its template instance.
+#define SL_SPARSE_SWITCH(nv, CALL)       \
+  switch (nv) {                          \
+    case 1: CALL(1); break;              \
+    case 2: CALL(2); break;              \
+    case 3: CALL(3); break;              \
+    case 4: CALL(4); break;              \
+    case 5: CALL(5); break;              \
+    case 6: CALL(6); break;              \
+    case 7: CALL(7); break;              \
+    default: CALL(8); break;             \
+  }
+
+static void ForwardRange(const Layer& L, const float* X, float* Y, int bp, int o0, int o1) {
+  const int nvec = bp / W;
+  for (int c = 0; c < nvec; c += kMaxNv) {
+    const int nv = nvec - c < kMaxNv ? nvec - c : kMaxNv;
+#define SL_CALL(N) FwdChunk<N>(L, X, Y, bp, c * W, o0, o1)
+    SL_SPARSE_SWITCH(nv, SL_CALL)
+#undef SL_CALL
+  }
+}
+
+static void BackwardRange(const Layer& L, const float* dY, const float* reluOf, float* dX, int bp, int i0, int i1) {
+  const int nvec = bp / W;
+  for (int c = 0; c < nvec; c += kMaxNv) {
+    const int nv = nvec - c < kMaxNv ? nvec - c : kMaxNv;
+#define SL_CALL(N) BwdChunk<N>(L, dY, reluOf, dX, bp, c * W, i0, i1)
+    SL_SPARSE_SWITCH(nv, SL_CALL)
+#undef SL_CALL
+  }
+}
+
+static void WeightGradRange(const Layer& L, const float* dY, const float* X, float* grad, int bp, int o0, int o1) {
+  const int nvec = bp / W;
+  for (int c = 0; c < nvec; c += kMaxNv) {
+    const int nv = nvec - c < kMaxNv ? nvec - c : kMaxNv;
+#define SL_CALL(N) WGradChunk<N>(L, dY, X, grad, bp, c * W, c > 0, o0, o1)
+    SL_SPARSE_SWITCH(nv, SL_CALL)
+#undef SL_CALL
+  }
+}
+#undef SL_SPARSE_SWITCH
