@@ -77,7 +77,7 @@ if (blas !== 'own') {
 const archFlags = run(cxx, ['-march=native', '-x', 'c++', '-E', '-', '-o', '/dev/null'], { input: '' }).status === 0
   ? ['-march=native']
   : [];
-const sources = ['addon.cc', 'gemm.cc', 'conv.cc', 'elementwise.cc'].map((f) => join(pkgRoot, 'native', f));
+const sources = ['addon.cc', 'gemm.cc', 'conv.cc', 'elementwise.cc', 'sparse_binding.cc', 'sparse_kernels.cc', 'sparse_mlp.cc'].map((f) => join(pkgRoot, 'native', f));
 mkdirSync(outDir, { recursive: true });
 const output = join(outDir, 'sparse_native.node');
 // Compiled to a temporary name and renamed over the old build only once it loads: a running process that
