@@ -10,6 +10,7 @@ import { TOKENS } from '../tokens.js';
 import { countActive } from '../util/selection.js';
 import { checkStrategyContracts, stochasticTolerance } from './contract-checks.js';
 import { updateController } from './controller.js';
+import { planProportionalRegrowth } from './proportional-regrowth.js';
 import { adjustPruneRates, planRegrowth } from './redistribute.js';
 import {
   DEFAULT_MASK_UPDATER_OPTIONS,
@@ -59,6 +60,9 @@ function checkMask(site: PluginSite, result: unknown, size: number): Uint8Array 
  *       a newly enabled position starts at 0; momentum buffers are untouched;
  * (h) the growth-deficit controller.
  *
+ * Variants: `regrowth: 'in-place'` (SET, DeepR), `'proportional'` (DSR), and a redistribution strategy with
+ * `afterPrune` whose shares come from the pruned masks (DSR's surviving counts).
+ *
  * Guarded quirks (see the golden README): a negative budget `G` is clamped to zero targets (option
  * `negativeBudget`), where the official slice `idx[:-k]` would switch on almost a whole layer; a layer with no
  * active weight (NaN statistic) gets share 0 instead of crashing; statistics that are zero for every layer
@@ -80,12 +84,36 @@ export class MaskUpdater {
     @inject(TOKENS.GrowthStrategy) readonly growth: GrowthStrategy,
     @inject(TOKENS.MaskUpdaterOptions) @optional() options?: Partial<MaskUpdaterOptions>,
   ) {
+    // Load time: a strategy with an unknown or missing count policy would have its counts go unchecked.
+    checkStrategyContracts(prune, redistribution, growth);
     this.options = { ...DEFAULT_MASK_UPDATER_OPTIONS, ...options };
     this.requires = new Set([...(prune.requires ?? []), ...(redistribution.requires ?? []), ...(growth.requires ?? [])]);
   }
 
-    // Load time: a strategy with an unknown or missing count policy would have its counts go unchecked.
-    checkStrategyContracts(prune, redistribution, growth);
+  /**
+   * The statistics of a redistribution strategy with `afterPrune` (DSR: surviving weights), measured on the
+   * pruned masks, and their shares. Same contract checks as before pruning.
+   */
+  private measureSurvivors(
+    views: readonly LayerView[],
+    prunedMasks: readonly Uint8Array[],
+    removed: readonly number[],
+    ctx: StrategyContext,
+    step: number,
+  ): { stats: number[]; shares: number[] } {
+    const stats = views.map((view, i) => {
+      const pruned: LayerView = { ...view, mask: prunedMasks[i], activeCount: view.activeCount - removed[i] };
+      const site = { plugin: this.redistribution.id, hook: 'statistic', layer: view.name, step };
+      const s = callHook(site, () => this.redistribution.statistic(pruned, ctx));
+      if (typeof s !== 'number' || s < 0 || s === Number.POSITIVE_INFINITY || (Number.isNaN(s) && pruned.activeCount > 0)) {
+        throw pluginContractError(site, `returned ${String(s)} after pruning; expected a finite number >= 0 (NaN only for a layer without active weights)`);
+      }
+      return s;
+    });
+    const total = stats.reduce((acc, s) => (Number.isNaN(s) ? acc : acc + s), 0);
+    return { stats, shares: stats.map((s) => (Number.isNaN(s) || total === 0 ? 0 : s / total)) };
+  }
+
   /** Runs one cycle. Inputs are not mutated. */
   update(input: MaskUpdateInput): MaskUpdateResult {
     const { layers, pruneRate, baselineNonzero, step, epoch } = input;
@@ -124,8 +152,8 @@ export class MaskUpdater {
       activeCount: countActive(layer.mask),
     }));
 
-    // (a) statistics before pruning.
-    const stats = views.map((view) =>
+    // (a) statistics before pruning (a strategy with `afterPrune` is measured again after pruning, below).
+    let stats = views.map((view) =>
       callHook({ plugin: this.redistribution.id, hook: 'statistic', layer: view.name, step }, () =>
         this.redistribution.statistic(view, ctx),
       ),
@@ -145,7 +173,7 @@ export class MaskUpdater {
       }
     });
     const total = stats.reduce((acc, s) => (Number.isNaN(s) ? acc : acc + s), 0);
-    const shares = stats.map((s) => (Number.isNaN(s) || total === 0 ? 0 : s / total));
+    let shares = stats.map((s) => (Number.isNaN(s) || total === 0 ? 0 : s / total));
 
     // (b) prune-rate adjustment for nearly dense, growing layers.
     const zeros = views.map((v) => v.size - v.activeCount);
@@ -182,12 +210,24 @@ export class MaskUpdater {
     });
     const removed = views.map((v, i) => v.activeCount - countActive(prunedMasks[i]));
     const totalRemoved = removed.reduce((a, b) => a + b, 0);
+    if (this.redistribution.afterPrune) {
+      ({ stats, shares } = this.measureSurvivors(views, prunedMasks, removed, ctx, step));
+    }
 
     // (d) regrowth targets.
     let targets: number[];
     let passes = 0;
     if (this.options.regrowth === 'in-place') {
       targets = removed.slice();
+    } else if (this.options.regrowth === 'proportional') {
+      // Just-pruned positions are not candidates (DSR's grow_random), so a layer can take its zeros before pruning.
+      const plan = planProportionalRegrowth(shares, totalRemoved, zeros, input.rng, this.options.maxRedistributionPasses);
+      targets = plan.counts;
+      passes = plan.passes;
+      if (!plan.complete) {
+        warnings.push(`layers too full: regrew ${targets.reduce((a, b) => a + b, 0)} of ${totalRemoved} pruned weights`);
+        logger.warn('proportional regrowth could not place every pruned weight', { step, passes });
+      }
     } else {
       let budget = totalRemoved + input.controller.adjustedGrowth;
       if (budget < 0) {
@@ -201,6 +241,21 @@ export class MaskUpdater {
         warnings.push(`negative regrowth budget ${budget} clamped to 0`);
         logger.warn('negative regrowth budget clamped to 0', { budget, step });
         budget = 0;
+      }
+      const noShares = shares.every((share) => share === 0);
+      if (noShares && budget > 0) {
+        // Every share is 0 (the official code divides 0 by 0 here and stops with a ValueError): sharing the
+        // budget by the statistic would regrow nothing and silently lose `budget` weights.
+        const problem = `redistribution '${this.redistribution.id}' gave every layer a zero statistic at step ${step}, so the regrowth budget of ${budget} weights cannot be shared`;
+        if (this.options.zeroStatistics === 'error') {
+          throw new SparseLearningError(
+            'E_ZERO_REDISTRIBUTION',
+            `${problem}; use another --redistribution (e.g. uniform), or the engine option zeroStatistics: 'in-place' to let every layer regrow what it lost`,
+            { redistribution: this.redistribution.id, step, budget, stats },
+          );
+        }
+        warnings.push(`${problem}: every layer regrows what it lost (zeroStatistics 'in-place')`);
+        logger.warn(`${problem}; every layer regrows what it lost`, { step, budget });
       }
       const plan = planRegrowth(
         views.map((v, i) => ({ share: shares[i], freeSlots: zeros[i] + requested[i] })),
@@ -242,26 +297,17 @@ export class MaskUpdater {
       }
       const available = view.size - growthView.activeCount;
       const expected = Math.min(regrow[i], available);
-      const noShares = shares.every((share) => share === 0);
-      if (noShares && budget > 0) {
-        // Every share is 0 (the official code divides 0 by 0 here and stops with a ValueError): sharing the
-        // budget by the statistic would regrow nothing and silently lose `budget` weights.
-        const problem = `redistribution '${this.redistribution.id}' gave every layer a zero statistic at step ${step}, so the regrowth budget of ${budget} weights cannot be shared`;
-        if (this.options.zeroStatistics === 'error') {
-          throw new SparseLearningError(
-            'E_ZERO_REDISTRIBUTION',
-            `${problem}; use another --redistribution (e.g. uniform), or the engine option zeroStatistics: 'in-place' to let every layer regrow what it lost`,
-            { redistribution: this.redistribution.id, step, budget, stats },
-          );
-        }
-        warnings.push(`${problem}: every layer regrows what it lost (zeroStatistics 'in-place')`);
-        logger.warn(`${problem}; every layer regrows what it lost`, { step, budget });
-      }
       if (this.growth.countPolicy === 'exact' && grown !== expected) {
         throw pluginContractError(site, `enabled ${grown} positions; countPolicy 'exact' requires ${expected}`);
       }
       if (this.growth.countPolicy === 'at-most' && grown > expected) {
         throw pluginContractError(site, `enabled ${grown} positions; countPolicy 'at-most' allows ${expected}`);
+      }
+      if (this.growth.countPolicy === 'stochastic' && Math.abs(grown - expected) > stochasticTolerance(expected)) {
+        throw pluginContractError(
+          site,
+          `enabled ${grown} positions; countPolicy 'stochastic' allows ${expected} ± ${stochasticTolerance(expected)} (ceil(8·sqrt(${expected})), ${available} free positions)`,
+        );
       }
       return mask;
     });
@@ -303,12 +349,6 @@ export class MaskUpdater {
     // (h) controller.
     const totalNonzero = layerResults.reduce((acc, r) => acc + r.activeAfter, 0);
     const controller = this.options.controller && this.options.regrowth === 'redistribute'
-      if (this.growth.countPolicy === 'stochastic' && Math.abs(grown - expected) > stochasticTolerance(expected)) {
-        throw pluginContractError(
-          site,
-          `enabled ${grown} positions; countPolicy 'stochastic' allows ${expected} ± ${stochasticTolerance(expected)} (ceil(8·sqrt(${expected})), ${available} free positions)`,
-        );
-      }
       ? updateController(input.controller, baselineNonzero, totalNonzero)
       : input.controller;
 
