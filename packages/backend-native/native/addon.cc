@@ -6,15 +6,14 @@
 #include <memory>
 #include <thread>
 
+#include "blas_loader.h"
 #include "conv.h"
+#include "cpu_isa.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "sparse_binding.h"
+#include "peak.h"
 #include "thread_pool.h"
-
-#ifdef SL_USE_OPENBLAS
-extern "C" void openblas_set_num_threads(int);
-#endif
 
 namespace sl {
 namespace {
@@ -28,15 +27,17 @@ int DefaultThreads() {
 }  // namespace
 
 ThreadPool& Pool() {
-  if (!gPool) gPool = std::make_unique<ThreadPool>(DefaultThreads());
+  if (!gPool) {
+    gPool = std::make_unique<ThreadPool>(DefaultThreads());
+    // OpenBLAS (when loaded) follows the pool, so the two never oversubscribe the cores between them.
+    if (auto set = LoadOpenBlas().setThreads) set(gPool->threads());
+  }
   return *gPool;
 }
 
 void SetThreads(int threads) {
   gPool = std::make_unique<ThreadPool>(threads);
-#ifdef SL_USE_OPENBLAS
-  openblas_set_num_threads(threads);
-#endif
+  if (auto set = LoadOpenBlas().setThreads) set(threads);
 }
 }  // namespace sl
 
@@ -186,12 +187,72 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// info(): what runs, for the backend reason string (and so config.json) and the bench.
 Napi::Value Info(const Napi::CallbackInfo& info) {
-  Napi::Object o = Napi::Object::New(info.Env());
+  Napi::Env env = info.Env();
+  Napi::Object o = Napi::Object::New(env);
   o.Set("gemm", sl::GemmImpl());
   o.Set("threads", sl::Pool().threads());
-  o.Set("version", 3);
+  o.Set("version", 4);
+  o.Set("isa", sl::IsaName(sl::ActiveIsa()));
+  o.Set("isaReason", sl::IsaReason());
+  Napi::Array isas = Napi::Array::New(env);
+  for (int i = 0; i <= static_cast<int>(sl::DetectedIsa()); ++i) isas.Set(uint32_t(i), sl::IsaName(sl::Isa(i)));
+  o.Set("isas", isas);
+  const sl::OpenBlas& blas = sl::LoadOpenBlas();
+  Napi::Object ob = Napi::Object::New(env);
+  ob.Set("available", blas.sgemm != nullptr);
+  if (blas.sgemm) {
+    ob.Set("corename", blas.corename);
+    ob.Set("config", blas.config);
+    ob.Set("path", blas.path);
+  } else {
+    ob.Set("why", blas.why);
+  }
+  o.Set("openblas", ob);
+  const char* policy[] = {"measure", "own", "openblas"};
+  o.Set("gemmPolicy", policy[static_cast<int>(sl::GetGemmPolicy())]);
   return o;
+}
+
+// setIsa(name): switches the kernels' ISA variant ("avx512" | "avx2" | "generic"); false when the CPU lacks it.
+Napi::Value SetIsa(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sl::Isa isa;
+  Need(env, info[0].IsString() && sl::ParseIsa(info[0].As<Napi::String>().Utf8Value().c_str(), &isa),
+       "setIsa: isa must be one of generic, avx2, avx512");
+  return Napi::Boolean::New(env, sl::SetIsa(isa));
+}
+
+// setGemmPolicy("measure" | "own" | "openblas"); forgets the per-shape decisions.
+Napi::Value SetGemmPolicy(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string p = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  Need(env, p == "measure" || p == "own" || p == "openblas", "setGemmPolicy: policy must be measure, own or openblas");
+  sl::SetGemmPolicy(p == "own" ? sl::GemmPolicy::kOwn : p == "openblas" ? sl::GemmPolicy::kOpenBlas : sl::GemmPolicy::kMeasure);
+  sl::ClearGemmChoices();
+  return env.Undefined();
+}
+
+// gemmChoices(): one line per GEMM shape decided so far (impl and both timings).
+Napi::Value GemmChoices(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto lines = sl::GemmChoices();
+  Napi::Array a = Napi::Array::New(env, lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) a.Set(uint32_t(i), lines[i]);
+  return a;
+}
+
+// fmaPeak(isa, threads, seconds): GFLOP/s of a register-only FMA loop (0 when the CPU lacks the ISA).
+Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  sl::Isa isa;
+  Need(env, info[0].IsString() && sl::ParseIsa(info[0].As<Napi::String>().Utf8Value().c_str(), &isa),
+       "fmaPeak: isa must be one of generic, avx2, avx512");
+  long threads = Int(info[1]);
+  double seconds = info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : 0.2;
+  Need(env, threads >= 1 && seconds > 0 && seconds <= 10, "fmaPeak: threads >= 1 and 0 < seconds <= 10");
+  return Napi::Number::New(env, sl::FmaPeakGflops(isa, static_cast<int>(threads), seconds));
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -207,6 +268,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   sl::sparse::Register(env, exports);  // sparse Dense kernels and the sparse MLP step (issue 9)
+  exports.Set("setIsa", Napi::Function::New(env, SetIsa));
+  exports.Set("setGemmPolicy", Napi::Function::New(env, SetGemmPolicy));
+  exports.Set("gemmChoices", Napi::Function::New(env, GemmChoices));
+  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
   return exports;
 }
 }  // namespace

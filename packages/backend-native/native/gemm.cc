@@ -1,73 +1,136 @@
-// GEMM: OpenBLAS `cblas_sgemm` when built with SL_USE_OPENBLAS (except narrow shapes), else the project's own packed kernel
-// (BLIS-style: B packed in KC x NR slivers, A in MR x KC slivers, a 6x16 AVX2/FMA register-blocked micro-kernel;
-// transposes are absorbed by the packing, so all four transpose combinations run at the same speed).
+// GEMM (issue 10): the project's own packed kernel in three ISA variants chosen at load time (cpu_isa.h), and
+// OpenBLAS (loaded at run time, blas_loader.h) where it is faster -- decided per shape by timing both the first
+// time a shape is seen, so an OPENBLAS_CORETYPE that pins an older kernel set, or a machine where our kernel is
+// the faster one, picks the right code without configuration.
+//
+// Own kernel: BLIS-style packing (B in KC x NR slivers, A in MR x KC slivers; transposes are absorbed by the
+// packing, so all four transpose combinations run at the same speed) around a register-blocked micro-kernel:
+//   avx512   12 x 32  (24 zmm accumulators, embedded-broadcast FMAs, masked edge stores)
+//   avx2      6 x 16  (12 ymm accumulators)
+//   generic   4 x 8   (4-lane vector extensions: SSE2 on x86-64, NEON on arm64; scalar elsewhere)
+// The micro-kernels carry per-function target attributes, so the file is compiled for baseline x86-64 and the
+// AVX-512 code only runs where cpuid says it can.
 #include "gemm.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
 #include <vector>
 
+#include "blas_loader.h"
+#include "cpu_isa.h"
 #include "thread_pool.h"
 
-#ifdef SL_USE_OPENBLAS
-#include <cblas.h>
-#endif
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-#define SL_AVX2 1
+#define SL_X86 1
+#define SL_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define SL_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
 #endif
 
 namespace sl {
 
 namespace {
-constexpr long MR = 6, NR = 16, KC = 256, MC = 120, NC = 2048;
 
-inline float AElem(const float* A, long lda, bool t, long i, long k) { return t ? A[k * lda + i] : A[i * lda + k]; }
-inline float BElem(const float* B, long ldb, bool t, long k, long j) { return t ? B[j * ldb + k] : B[k * ldb + j]; }
-
-// Packs op(A)[i0:i0+mc, k0:k0+kc] into MR-row slivers, zero-padded at the bottom edge.
+// ------------------------------------------------------------------------------------------------ packing
+// Packs op(A)[i0:i0+mc, k0:k0+kc] into MR-row slivers (dst[k*MR + r]), zero-padded at the bottom edge.
+template <long MR>
 void PackA(const float* A, long lda, bool t, long i0, long mc, long k0, long kc, float* out) {
   for (long ir = 0; ir < mc; ir += MR) {
-    long rows = std::min(MR, mc - ir);
+    const long rows = std::min(MR, mc - ir);
     float* dst = out + ir * kc;
-    if (!t && rows == MR) {
-      for (long k = 0; k < kc; ++k)
-        for (long r = 0; r < MR; ++r) dst[k * MR + r] = A[(i0 + ir + r) * lda + k0 + k];
-    } else if (t && rows == MR) {
-      for (long k = 0; k < kc; ++k) {
-        const float* src = A + (k0 + k) * lda + i0 + ir;
-        for (long r = 0; r < MR; ++r) dst[k * MR + r] = src[r];
+    if (!t) {
+      for (long r = 0; r < rows; ++r) {
+        const float* src = A + (i0 + ir + r) * lda + k0;
+        for (long k = 0; k < kc; ++k) dst[k * MR + r] = src[k];
       }
     } else {
-      for (long k = 0; k < kc; ++k)
-        for (long r = 0; r < MR; ++r) dst[k * MR + r] = r < rows ? AElem(A, lda, t, i0 + ir + r, k0 + k) : 0.f;
+      for (long k = 0; k < kc; ++k) {
+        const float* src = A + (k0 + k) * lda + i0 + ir;
+        for (long r = 0; r < rows; ++r) dst[k * MR + r] = src[r];
+      }
     }
+    for (long r = rows; r < MR; ++r)
+      for (long k = 0; k < kc; ++k) dst[k * MR + r] = 0.f;
   }
 }
 
-// Packs op(B)[k0:k0+kc, j0:j0+nc] into NR-column slivers, zero-padded at the right edge.
+// Packs op(B)[k0:k0+kc, j0:j0+nc] into NR-column slivers (dst[k*NR + c]), zero-padded at the right edge.
+template <long NR>
 void PackB(const float* B, long ldb, bool t, long k0, long kc, long j0, long nc, float* out) {
   for (long jr = 0; jr < nc; jr += NR) {
-    long cols = std::min(NR, nc - jr);
+    const long cols = std::min(NR, nc - jr);
     float* dst = out + jr * kc;
-    if (!t && cols == NR) {
-      for (long k = 0; k < kc; ++k) std::memcpy(dst + k * NR, B + (k0 + k) * ldb + j0 + jr, NR * sizeof(float));
-    } else if (t && cols == NR) {
-      for (long c = 0; c < NR; ++c) {
+    if (!t) {
+      for (long k = 0; k < kc; ++k) {
+        const float* src = B + (k0 + k) * ldb + j0 + jr;
+        float* d = dst + k * NR;
+        std::memcpy(d, src, cols * sizeof(float));
+        for (long c = cols; c < NR; ++c) d[c] = 0.f;
+      }
+    } else {
+      for (long c = 0; c < cols; ++c) {
         const float* src = B + (j0 + jr + c) * ldb + k0;
         for (long k = 0; k < kc; ++k) dst[k * NR + c] = src[k];
       }
-    } else {
-      for (long k = 0; k < kc; ++k)
-        for (long c = 0; c < NR; ++c) dst[k * NR + c] = c < cols ? BElem(B, ldb, t, k0 + k, j0 + jr + c) : 0.f;
+      for (long c = cols; c < NR; ++c)
+        for (long k = 0; k < kc; ++k) dst[k * NR + c] = 0.f;
     }
   }
 }
 
-// acc[MR][NR] = Ap (MR x kc) * Bp (kc x NR); then C[rows, cols] += alpha * acc.
-void MicroKernel(long kc, const float* Ap, const float* Bp, float alpha, float* C, long ldc, long rows, long cols) {
-#ifdef SL_AVX2
+// Micro-kernel contract: C[rows, cols] += alpha * Ap (MR x kc, packed) * Bp (kc x NR, packed).
+using MicroFn = void (*)(long kc, const float* Ap, const float* Bp, float alpha, float* C, long ldc, long rows,
+                         long cols);
+
+// ----------------------------------------------------------------------------------------- micro-kernels
+// Portable: 4 x 8 accumulators in 4-lane vectors (GCC/clang vector extensions: SSE2 on x86-64, NEON on arm64),
+// 8 registers, so the baseline's 16 vector registers hold them without spilling.
+constexpr long kGenMR = 4, kGenNR = 8;
+#if defined(__GNUC__) || defined(__clang__)
+typedef float V4 __attribute__((vector_size(16)));
+void MicroGeneric(long kc, const float* Ap, const float* Bp, float alpha, float* C, long ldc, long rows,
+                  long cols) {
+  V4 acc[kGenMR][2] = {};
+  for (long k = 0; k < kc; ++k) {
+    V4 b0, b1;
+    std::memcpy(&b0, Bp, sizeof b0);
+    std::memcpy(&b1, Bp + 4, sizeof b1);
+    for (long r = 0; r < kGenMR; ++r) {
+      const V4 a = {Ap[r], Ap[r], Ap[r], Ap[r]};
+      acc[r][0] += a * b0;
+      acc[r][1] += a * b1;
+    }
+    Ap += kGenMR;
+    Bp += kGenNR;
+  }
+  float tmp[kGenMR * kGenNR];
+  std::memcpy(tmp, acc, sizeof tmp);
+#else
+void MicroGeneric(long kc, const float* Ap, const float* Bp, float alpha, float* C, long ldc, long rows,
+                  long cols) {
+  float tmp[kGenMR * kGenNR] = {0};
+  for (long k = 0; k < kc; ++k) {
+    for (long r = 0; r < kGenMR; ++r)
+      for (long c = 0; c < kGenNR; ++c) tmp[r * kGenNR + c] += Ap[r] * Bp[c];
+    Ap += kGenMR;
+    Bp += kGenNR;
+  }
+#endif
+  for (long r = 0; r < rows; ++r)
+    for (long c = 0; c < cols; ++c) C[r * ldc + c] += alpha * tmp[r * kGenNR + c];
+}
+
+#ifdef SL_X86
+constexpr long kAvx2MR = 6, kAvx2NR = 16;
+SL_TARGET_AVX2 void MicroAvx2(long kc, const float* Ap, const float* Bp, float alpha, float* C, long ldc,
+                              long rows, long cols) {
   __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(),
          c11 = _mm256_setzero_ps(), c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(),
          c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps(), c40 = _mm256_setzero_ps(),
@@ -86,77 +149,160 @@ void MicroKernel(long kc, const float* Ap, const float* Bp, float alpha, float* 
     c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
     a = _mm256_broadcast_ss(Ap + 5);
     c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
-    Ap += MR;
-    Bp += NR;
+    Ap += kAvx2MR;
+    Bp += kAvx2NR;
   }
   const __m256 va = _mm256_set1_ps(alpha);
-  if (rows == MR && cols == NR) {
-    __m256* acc[MR][2] = {{&c00, &c01}, {&c10, &c11}, {&c20, &c21}, {&c30, &c31}, {&c40, &c41}, {&c50, &c51}};
-    for (long r = 0; r < MR; ++r) {
+  if (rows == kAvx2MR && cols == kAvx2NR) {
+    __m256* acc[kAvx2MR][2] = {{&c00, &c01}, {&c10, &c11}, {&c20, &c21}, {&c30, &c31}, {&c40, &c41}, {&c50, &c51}};
+    for (long r = 0; r < kAvx2MR; ++r) {
       float* c = C + r * ldc;
       _mm256_storeu_ps(c, _mm256_fmadd_ps(va, *acc[r][0], _mm256_loadu_ps(c)));
       _mm256_storeu_ps(c + 8, _mm256_fmadd_ps(va, *acc[r][1], _mm256_loadu_ps(c + 8)));
     }
     return;
   }
-  alignas(32) float tmp[MR * NR];
+  alignas(32) float tmp[kAvx2MR * kAvx2NR];
   _mm256_store_ps(tmp + 0, c00); _mm256_store_ps(tmp + 8, c01);
   _mm256_store_ps(tmp + 16, c10); _mm256_store_ps(tmp + 24, c11);
   _mm256_store_ps(tmp + 32, c20); _mm256_store_ps(tmp + 40, c21);
   _mm256_store_ps(tmp + 48, c30); _mm256_store_ps(tmp + 56, c31);
   _mm256_store_ps(tmp + 64, c40); _mm256_store_ps(tmp + 72, c41);
   _mm256_store_ps(tmp + 80, c50); _mm256_store_ps(tmp + 88, c51);
-#else
-  float tmp[MR * NR] = {0};
-  for (long k = 0; k < kc; ++k) {
-    for (long r = 0; r < MR; ++r) {
-      const float a = Ap[r];
-      for (long c = 0; c < NR; ++c) tmp[r * NR + c] += a * Bp[c];
-    }
-    Ap += MR;
-    Bp += NR;
-  }
-#endif
   for (long r = 0; r < rows; ++r)
-    for (long c = 0; c < cols; ++c) C[r * ldc + c] += alpha * tmp[r * NR + c];
+    for (long c = 0; c < cols; ++c) C[r * ldc + c] += alpha * tmp[r * kAvx2NR + c];
 }
 
-// Single-threaded GEMM on a sub-block; C must already hold beta * C.
+constexpr long kAvx512MR = 12, kAvx512NR = 32;
+// Two zmm of B per k, 12 broadcast A values as FMA memory operands ({1to16}): 24 FMAs per 2 loads.
+#define SL_ROW(r)                                                 \
+  {                                                               \
+    const __m512 a = _mm512_set1_ps(Ap[r]);                       \
+    acc##r##0 = _mm512_fmadd_ps(a, b0, acc##r##0);                \
+    acc##r##1 = _mm512_fmadd_ps(a, b1, acc##r##1);                \
+  }
+#define SL_STORE(r)                                                                                  \
+  if (r < rows) {                                                                                    \
+    float* c = C + r * ldc;                                                                          \
+    _mm512_mask_storeu_ps(c, m0, _mm512_fmadd_ps(va, acc##r##0, _mm512_maskz_loadu_ps(m0, c)));      \
+    _mm512_mask_storeu_ps(c + 16, m1, _mm512_fmadd_ps(va, acc##r##1, _mm512_maskz_loadu_ps(m1, c + 16))); \
+  }
+SL_TARGET_AVX512 void MicroAvx512(long kc, const float* Ap, const float* Bp, float alpha, float* C, long ldc,
+                                  long rows, long cols) {
+  __m512 acc00 = _mm512_setzero_ps(), acc01 = _mm512_setzero_ps(), acc10 = _mm512_setzero_ps(),
+         acc11 = _mm512_setzero_ps(), acc20 = _mm512_setzero_ps(), acc21 = _mm512_setzero_ps(),
+         acc30 = _mm512_setzero_ps(), acc31 = _mm512_setzero_ps(), acc40 = _mm512_setzero_ps(),
+         acc41 = _mm512_setzero_ps(), acc50 = _mm512_setzero_ps(), acc51 = _mm512_setzero_ps(),
+         acc60 = _mm512_setzero_ps(), acc61 = _mm512_setzero_ps(), acc70 = _mm512_setzero_ps(),
+         acc71 = _mm512_setzero_ps(), acc80 = _mm512_setzero_ps(), acc81 = _mm512_setzero_ps(),
+         acc90 = _mm512_setzero_ps(), acc91 = _mm512_setzero_ps();
+  __m512 acc100 = _mm512_setzero_ps(), acc101 = _mm512_setzero_ps(), acc110 = _mm512_setzero_ps(),
+         acc111 = _mm512_setzero_ps();
+  for (long r = 0; r < rows; ++r) _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc), _MM_HINT_T0);
+  for (long k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_loadu_ps(Bp), b1 = _mm512_loadu_ps(Bp + 16);
+    _mm_prefetch(reinterpret_cast<const char*>(Bp + 8 * kAvx512NR), _MM_HINT_T0);
+    SL_ROW(0) SL_ROW(1) SL_ROW(2) SL_ROW(3) SL_ROW(4) SL_ROW(5)
+    SL_ROW(6) SL_ROW(7) SL_ROW(8) SL_ROW(9) SL_ROW(10) SL_ROW(11)
+    Ap += kAvx512MR;
+    Bp += kAvx512NR;
+  }
+  const __m512 va = _mm512_set1_ps(alpha);
+  const __mmask16 m0 = cols >= 16 ? __mmask16(0xffff) : __mmask16((1u << cols) - 1);
+  const __mmask16 m1 = cols >= 32 ? __mmask16(0xffff) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1);
+  SL_STORE(0) SL_STORE(1) SL_STORE(2) SL_STORE(3) SL_STORE(4) SL_STORE(5)
+  SL_STORE(6) SL_STORE(7) SL_STORE(8) SL_STORE(9) SL_STORE(10) SL_STORE(11)
+}
+#undef SL_ROW
+#undef SL_STORE
+#endif  // SL_X86
+
+// --------------------------------------------------------------------------------------------- the driver
+// Single-threaded packed GEMM on a sub-block; C must already hold beta * C.
+template <long MR, long NR, long KC, long MC, long NC, MicroFn Micro>
 void GemmBlock(bool tA, bool tB, long M, long N, long K, float alpha, const float* A, long lda, const float* B,
                long ldb, float* C, long ldc, long i0, long j0) {
   thread_local std::vector<float> packA, packB;
-  packA.resize(MC * KC);
-  packB.resize(KC * NC);
+  if (packA.size() < size_t(MC * KC)) packA.resize(MC * KC);
+  if (packB.size() < size_t(KC * (NC + NR))) packB.resize(KC * (NC + NR));
   for (long jc = 0; jc < N; jc += NC) {
-    long nc = std::min(NC, N - jc);
+    const long nc = std::min(NC, N - jc);
     for (long pc = 0; pc < K; pc += KC) {
-      long kc = std::min(KC, K - pc);
-      PackB(B, ldb, tB, pc, kc, j0 + jc, nc, packB.data());
+      const long kc = std::min(KC, K - pc);
+      PackB<NR>(B, ldb, tB, pc, kc, j0 + jc, nc, packB.data());
       for (long ic = 0; ic < M; ic += MC) {
-        long mc = std::min(MC, M - ic);
-        PackA(A, lda, tA, i0 + ic, mc, pc, kc, packA.data());
+        const long mc = std::min(MC, M - ic);
+        PackA<MR>(A, lda, tA, i0 + ic, mc, pc, kc, packA.data());
         for (long jr = 0; jr < nc; jr += NR) {
           for (long ir = 0; ir < mc; ir += MR) {
-            MicroKernel(kc, packA.data() + ir * kc, packB.data() + jr * kc, alpha,
-                        C + (ic + ir) * ldc + jc + jr, ldc, std::min(MR, mc - ir), std::min(NR, nc - jr));
+            Micro(kc, packA.data() + ir * kc, packB.data() + jr * kc, alpha, C + (ic + ir) * ldc + jc + jr, ldc,
+                  std::min(MR, mc - ir), std::min(NR, nc - jr));
           }
         }
       }
     }
   }
 }
-}  // namespace
 
-const char* OwnGemmImpl() {
-#ifdef SL_AVX2
-  return "own-avx2-fma";
+using BlockFn = void (*)(bool, bool, long, long, long, float, const float*, long, const float*, long, float*, long,
+                         long, long);
+struct Variant {
+  BlockFn block;
+  long mr, nr;
+  const char* name;
+};
+
+Variant VariantFor(Isa isa) {
+#ifdef SL_X86
+  // AVX-512: KC x NR B sliver = 24 KB stays in L1 (48 KB on Sapphire Rapids) while A slivers stream from L2.
+  if (isa == Isa::kAvx512)
+    return {GemmBlock<kAvx512MR, kAvx512NR, 192, 144, 2048, MicroAvx512>, kAvx512MR, kAvx512NR, "own-avx512"};
+  if (isa == Isa::kAvx2)
+    return {GemmBlock<kAvx2MR, kAvx2NR, 256, 120, 2048, MicroAvx2>, kAvx2MR, kAvx2NR, "own-avx2-fma"};
 #else
-  return "own-generic";
+  (void)isa;
 #endif
+  return {GemmBlock<kGenMR, kGenNR, 256, 120, 2048, MicroGeneric>, kGenMR, kGenNR, "own-generic"};
 }
 
-void OwnSgemm(bool transA, bool transB, long M, long N, long K, float alpha, const float* A, long lda,
-           const float* B, long ldb, float beta, float* C, long ldc) {
+// ------------------------------------------------------------------------------- OpenBLAS versus own, per shape
+GemmPolicy gPolicy = [] {
+  const char* env = std::getenv("SPARSE_LEARNING_NATIVE_BLAS");
+  if (env && !std::strcmp(env, "own")) return GemmPolicy::kOwn;
+  if (env && !std::strcmp(env, "openblas")) return GemmPolicy::kOpenBlas;
+  return GemmPolicy::kMeasure;
+}();
+
+using ShapeKey = std::tuple<bool, bool, long, long, long, int, int>;  // tA, tB, M, N, K, isa, threads
+struct Choice {
+  bool openblas;
+  double ownMs, blasMs;
+};
+std::mutex gChoiceMutex;
+std::map<ShapeKey, Choice> gChoices;
+
+void Blas(const OpenBlas& b, bool tA, bool tB, long M, long N, long K, float alpha, const float* A, long lda,
+          const float* B, long ldb, float beta, float* C, long ldc) {
+  b.sgemm(101 /*RowMajor*/, tA ? 112 : 111, tB ? 112 : 111, int(M), int(N), int(K), alpha, A, int(lda), B,
+          int(ldb), beta, C, int(ldc));
+}
+
+template <typename F>
+double BestMs(int reps, F&& f) {
+  double best = 1e30;
+  for (int r = 0; r < reps; ++r) {
+    auto t0 = std::chrono::steady_clock::now();
+    f();
+    best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  return best;
+}
+}  // namespace
+
+const char* OwnGemmImpl() { return VariantFor(ActiveIsa()).name; }
+
+void OwnSgemmIsa(Isa isa, bool transA, bool transB, long M, long N, long K, float alpha, const float* A, long lda,
+                 const float* B, long ldb, float beta, float* C, long ldc) {
   if (M <= 0 || N <= 0) return;
   for (long i = 0; i < M; ++i) {
     float* c = C + i * ldc;
@@ -164,51 +310,95 @@ void OwnSgemm(bool transA, bool transB, long M, long N, long K, float alpha, con
     else if (beta != 1.f) for (long j = 0; j < N; ++j) c[j] *= beta;
   }
   if (K <= 0 || alpha == 0.f) return;
+  const Variant v = VariantFor(isa);
   const double flops = 2.0 * M * N * K;
   ThreadPool& pool = Pool();
   if (flops < 2e6 || pool.threads() == 1) {
-    GemmBlock(transA, transB, M, N, K, alpha, A, lda, B, ldb, C, ldc, 0, 0);
+    v.block(transA, transB, M, N, K, alpha, A, lda, B, ldb, C, ldc, 0, 0);
     return;
   }
   // Split the larger of M and N between threads: each thread runs an independent packed GEMM on its block,
   // so there is no synchronisation inside (B or A is packed twice, O(K(M+N)) against O(MNK) work).
   if (M >= N) {
     pool.Run(M, [&](long b, long e) {
-      GemmBlock(transA, transB, e - b, N, K, alpha, A, lda, B, ldb, C + b * ldc, ldc, b, 0);
-    }, MR);
+      v.block(transA, transB, e - b, N, K, alpha, A, lda, B, ldb, C + b * ldc, ldc, b, 0);
+    }, v.mr);
   } else {
     pool.Run(N, [&](long b, long e) {
-      GemmBlock(transA, transB, M, e - b, K, alpha, A, lda, B, ldb, C + b, ldc, 0, b);
-    }, NR);
+      v.block(transA, transB, M, e - b, K, alpha, A, lda, B, ldb, C + b, ldc, 0, b);
+    }, v.nr);
   }
 }
 
-#ifdef SL_USE_OPENBLAS
+void OwnSgemm(bool transA, bool transB, long M, long N, long K, float alpha, const float* A, long lda,
+              const float* B, long ldb, float beta, float* C, long ldc) {
+  OwnSgemmIsa(ActiveIsa(), transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
 
-const char* GemmImpl() { return "openblas"; }
+void SetGemmPolicy(GemmPolicy p) { gPolicy = p; }
+GemmPolicy GetGemmPolicy() { return gPolicy; }
 
-// OpenBLAS for everything except narrow products (N <= 32 with M or K <= 64: LeNet-5 conv1's im2col GEMMs,
-// 57600x20x25 and its transposes), where its kernels reach 15 GFLOP/s and ours 35 (measured here).
 void Sgemm(bool transA, bool transB, long M, long N, long K, float alpha, const float* A, long lda,
            const float* B, long ldb, float beta, float* C, long ldc) {
   if (M <= 0 || N <= 0) return;
-  if (N <= 32 && std::min(M, K) <= 64) {
+  const OpenBlas& blas = LoadOpenBlas();
+  const bool haveBlas = blas.sgemm && K > 0 && M < (1L << 31) && N < (1L << 31) && K < (1L << 31);
+  if (!haveBlas || gPolicy == GemmPolicy::kOwn) {
     OwnSgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, M, N, K,
-              alpha, A, lda, B, ldb, beta, C, ldc);
+  if (gPolicy == GemmPolicy::kOpenBlas) {
+    Blas(blas, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  const ShapeKey key{transA, transB, M, N, K, int(ActiveIsa()), Pool().threads()};
+  bool useBlas;
+  {
+    std::lock_guard<std::mutex> lock(gChoiceMutex);
+    auto it = gChoices.find(key);
+    if (it == gChoices.end()) {
+      // First time this shape is seen: time both into a scratch output (beta 0, so the real C is untouched),
+      // alternating so that neither profits from warmer caches, and keep the faster.
+      std::vector<float> scratch(size_t(M) * N);
+      const int reps = 2.0 * M * N * K < 2e7 ? 3 : 2;
+      double own = 1e30, bl = 1e30;
+      for (int r = 0; r < reps; ++r) {
+        own = std::min(own, BestMs(1, [&] { OwnSgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, 0.f, scratch.data(), N); }));
+        bl = std::min(bl, BestMs(1, [&] { Blas(blas, transA, transB, M, N, K, alpha, A, lda, B, ldb, 0.f, scratch.data(), N); }));
+      }
+      it = gChoices.emplace(key, Choice{bl < own, own, bl}).first;
+    }
+    useBlas = it->second.openblas;
+  }
+  if (useBlas) Blas(blas, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  else OwnSgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
-#else
-
-const char* GemmImpl() { return OwnGemmImpl(); }
-
-void Sgemm(bool transA, bool transB, long M, long N, long K, float alpha, const float* A, long lda,
-           const float* B, long ldb, float beta, float* C, long ldc) {
-  OwnSgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+std::string GemmImpl() {
+  const OpenBlas& blas = LoadOpenBlas();
+  std::string own = OwnGemmImpl();
+  if (!blas.sgemm || gPolicy == GemmPolicy::kOwn) return own;
+  std::string ob = std::string("openblas") + (*blas.corename ? std::string(" ") + blas.corename : std::string());
+  if (gPolicy == GemmPolicy::kOpenBlas) return ob;
+  return own + " | " + ob + " (faster per shape, timed)";
 }
 
-#endif
+std::vector<std::string> GemmChoices() {
+  std::lock_guard<std::mutex> lock(gChoiceMutex);
+  std::vector<std::string> out;
+  for (const auto& [k, c] : gChoices) {
+    char line[200];
+    std::snprintf(line, sizeof line, "%ldx%ldx%ld%s%s %s %dt: %s (own %.3f ms, openblas %.3f ms)", std::get<2>(k),
+                  std::get<4>(k), std::get<3>(k), std::get<0>(k) ? " tA" : "", std::get<1>(k) ? " tB" : "",
+                  IsaName(Isa(std::get<5>(k))), std::get<6>(k), c.openblas ? "openblas" : "own", c.ownMs, c.blasMs);
+    out.emplace_back(line);
+  }
+  return out;
+}
+
+void ClearGemmChoices() {
+  std::lock_guard<std::mutex> lock(gChoiceMutex);
+  gChoices.clear();
+}
 
 }  // namespace sl

@@ -4,7 +4,9 @@
  * {@link nativeAddonStatus} says why, so the `native` backend is simply unavailable.
  *
  * `SPARSE_LEARNING_NATIVE=0` (or `off`) disables it; `SPARSE_LEARNING_NATIVE=/path/to/sparse_native.node`
- * loads another build (e.g. the own-GEMM variant `build/own/sparse_native.node`).
+ * loads another build (e.g. the own-GEMM variant `build/own/sparse_native.node`). The addon picks its kernels'
+ * ISA from cpuid when it loads (`SPARSE_LEARNING_NATIVE_ISA=avx2|generic` forces a lower one) and says which in
+ * the reason (issue 10).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -59,7 +61,43 @@ export interface NativeAddon {
   ): void;
   /** Resizes the addon's thread pool (and OpenBLAS's threads). */
   setThreads(threads: number): void;
-  info(): { gemm: string; threads: number; version: number };
+  info(): NativeAddonInfo;
+  /**
+   * Switches the kernels' ISA variant (addon version >= 4); `false` when this CPU lacks it. Chosen from cpuid
+   * at load (`SPARSE_LEARNING_NATIVE_ISA` lowers it); tests run every variant of {@link NativeAddonInfo.isas}.
+   */
+  setIsa?(isa: NativeIsa): boolean;
+  /** `measure` (default): per GEMM shape, the faster of OpenBLAS and the own kernel, timed on first use. */
+  setGemmPolicy?(policy: 'measure' | 'own' | 'openblas'): void;
+  /** One line per GEMM shape decided under the `measure` policy, with both timings (addon version >= 4). */
+  gemmChoices?(): string[];
+  /** GFLOP/s of a register-only FMA loop of one ISA on `threads` threads for about `seconds` (0: ISA missing). */
+  fmaPeak?(isa: NativeIsa, threads: number, seconds?: number): number;
+}
+
+/** ISA variants of the addon's kernels, lowest first. */
+export type NativeIsa = 'generic' | 'avx2' | 'avx512';
+
+/** `addon.info()`: what runs the kernels. Fields after `version` exist from addon version 4 on. */
+export interface NativeAddonInfo {
+  /** e.g. `own-avx512 | openblas SkylakeX (faster per shape, timed)`. */
+  gemm: string;
+  threads: number;
+  version: number;
+  /** The active ISA variant, and why (`avx512 (cpuid)`, or the override). */
+  isa?: NativeIsa;
+  isaReason?: string;
+  /** Every variant this CPU can run, lowest first. */
+  isas?: NativeIsa[];
+  /** OpenBLAS as loaded at run time (never linked): its kernel set (`corename`) or why it is absent. */
+  openblas?: { available: boolean; corename?: string; config?: string; path?: string; why?: string };
+  gemmPolicy?: 'measure' | 'own' | 'openblas';
+}
+
+/** One-line description of a loaded addon for the backend reason (recorded in a run's config.json). */
+export function describeAddon(info: NativeAddonInfo): string {
+  const isa = info.isaReason ? `isa: ${info.isaReason}, ` : '';
+  return `native addon loaded (${isa}gemm: ${info.gemm}, ${info.threads} threads)`;
 }
 
 /** Outcome of loading the addon. */
@@ -100,13 +138,12 @@ export function defaultAddonPath(): string {
 /** Loads an addon file without caching (used by tests to compare the OpenBLAS and own-GEMM builds). */
 export function loadAddonFrom(path: string): NativeAddonStatus {
   if (!existsSync(path)) {
-    return { addon: null, path, reason: `native addon not built (${path} missing; run npm run build:native -w @sparse-learning/backend-native)` };
+    return { addon: null, path, reason: `native addon not built (${path} missing; build it with: npx sparse-learning-build-native)` };
   }
   try {
     const require = createRequire(import.meta.url);
     const addon = require(path) as NativeAddon;
-    const info = addon.info();
-    return { addon, path, reason: `native addon loaded (gemm: ${info.gemm}, ${info.threads} threads)` };
+    return { addon, path, reason: describeAddon(addon.info()) };
   } catch (error) {
     return { addon: null, path, reason: `native addon failed to load: ${(error as Error).message}` };
   }

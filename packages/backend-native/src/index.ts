@@ -1,8 +1,9 @@
 /**
  * @sparse-learning/backend-native — fast CPU training for TensorFlow.js 4.22 without libtensorflow (issue 6):
  * wasm training-gradient overrides and composite conv/matmul kernels (always available) and a `native` backend whose GEMM, convolution,
- * max-pool, bias-gradient sum and fused SGD-step kernels run in an optional Node addon (OpenBLAS or the project's own AVX2/FMA
- * GEMM), with deferred outputs so gradients tfjs computes but never reads are skipped.
+ * max-pool, bias-gradient sum and fused SGD-step kernels run in an optional Node addon (the project's own AVX-512 /
+ * AVX2 / portable kernels chosen from cpuid at load, or OpenBLAS where it times faster per GEMM shape), with
+ * deferred outputs so gradients tfjs computes but never reads are skipped.
  */
 export {
   registerWasmTrainingGradients,
@@ -22,8 +23,8 @@ export {
   batchMatMulComposite,
 } from './wasm-composite-kernels.js';
 export type { WasmCompositeKernelOptions } from './wasm-composite-kernels.js';
-export { loadNativeAddon, nativeAddonStatus, loadAddonFrom, defaultAddonPath, packageRoot, adaptThreadsToLoad } from './addon.js';
-export type { NativeAddon, NativeAddonStatus } from './addon.js';
+export { loadNativeAddon, nativeAddonStatus, loadAddonFrom, defaultAddonPath, packageRoot, adaptThreadsToLoad, describeAddon } from './addon.js';
+export type { NativeAddon, NativeAddonInfo, NativeAddonStatus, NativeIsa } from './addon.js';
 export {
   NATIVE_BACKEND,
   registerNativeBackend,
@@ -37,3 +38,5 @@ export { LazyOutputs } from './lazy-outputs.js';
 export type { TensorStore } from './native-kernels.js';
 export { BACKEND_REQUESTS, registerFastBackends, selectBackend, tfjsNodeBinding } from './select-backend.js';
 export type { BackendChoice, BackendNeeds, BackendRequest, FastBackends } from './select-backend.js';
+export * from './sparse-layout.js';
+export * from './sparse-mlp-trainer.js';
