@@ -11,5 +11,12 @@ import type { LayerRequirement, LayerView, StrategyContext } from './layer-view.
 export interface RedistributionStrategy {
   readonly id: string;
   readonly requires?: readonly LayerRequirement[];
+  /**
+   * `true`: the statistic is measured *after* pruning — the views carry the pruned mask and its active count
+   * (DSR reallocates in proportion to each layer's surviving weights, Mostafa & Wang 2019 §3). The engine then
+   * skips the >80 %-dense prune-rate adjustment (spec §1.8 b), which needs the shares before pruning.
+   * Default `false` (Sparse Momentum: measured before pruning).
+   */
+  readonly afterPrune?: boolean;
   statistic(layer: LayerView, ctx: StrategyContext): number;
 }

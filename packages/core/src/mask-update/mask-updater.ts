@@ -10,6 +10,7 @@ import { TOKENS } from '../tokens.js';
 import { countActive } from '../util/selection.js';
 import { checkStrategyContracts, stochasticTolerance } from './contract-checks.js';
 import { updateController } from './controller.js';
+import { planProportionalRegrowth } from './proportional-regrowth.js';
 import { adjustPruneRates, planRegrowth } from './redistribute.js';
 import {
   DEFAULT_MASK_UPDATER_OPTIONS,
@@ -59,6 +60,9 @@ function checkMask(site: PluginSite, result: unknown, size: number): Uint8Array 
  *       a newly enabled position starts at 0; momentum buffers are untouched;
  * (h) the growth-deficit controller.
  *
+ * Variants: `regrowth: 'in-place'` (SET, DeepR), `'proportional'` (DSR), and a redistribution strategy with
+ * `afterPrune` whose shares come from the pruned masks (DSR's surviving counts).
+ *
  * Guarded quirks (see the golden README): a negative budget `G` is clamped to zero targets (option
  * `negativeBudget`), where the official slice `idx[:-k]` would switch on almost a whole layer; a layer with no
  * active weight (NaN statistic) gets share 0 instead of crashing; statistics that are zero for every layer
@@ -84,6 +88,30 @@ export class MaskUpdater {
     checkStrategyContracts(prune, redistribution, growth);
     this.options = { ...DEFAULT_MASK_UPDATER_OPTIONS, ...options };
     this.requires = new Set([...(prune.requires ?? []), ...(redistribution.requires ?? []), ...(growth.requires ?? [])]);
+  }
+
+  /**
+   * The statistics of a redistribution strategy with `afterPrune` (DSR: surviving weights), measured on the
+   * pruned masks, and their shares. Same contract checks as before pruning.
+   */
+  private measureSurvivors(
+    views: readonly LayerView[],
+    prunedMasks: readonly Uint8Array[],
+    removed: readonly number[],
+    ctx: StrategyContext,
+    step: number,
+  ): { stats: number[]; shares: number[] } {
+    const stats = views.map((view, i) => {
+      const pruned: LayerView = { ...view, mask: prunedMasks[i], activeCount: view.activeCount - removed[i] };
+      const site = { plugin: this.redistribution.id, hook: 'statistic', layer: view.name, step };
+      const s = callHook(site, () => this.redistribution.statistic(pruned, ctx));
+      if (typeof s !== 'number' || s < 0 || s === Number.POSITIVE_INFINITY || (Number.isNaN(s) && pruned.activeCount > 0)) {
+        throw pluginContractError(site, `returned ${String(s)} after pruning; expected a finite number >= 0 (NaN only for a layer without active weights)`);
+      }
+      return s;
+    });
+    const total = stats.reduce((acc, s) => (Number.isNaN(s) ? acc : acc + s), 0);
+    return { stats, shares: stats.map((s) => (Number.isNaN(s) || total === 0 ? 0 : s / total)) };
   }
 
   /** Runs one cycle. Inputs are not mutated. */
@@ -124,8 +152,8 @@ export class MaskUpdater {
       activeCount: countActive(layer.mask),
     }));
 
-    // (a) statistics before pruning.
-    const stats = views.map((view) =>
+    // (a) statistics before pruning (a strategy with `afterPrune` is measured again after pruning, below).
+    let stats = views.map((view) =>
       callHook({ plugin: this.redistribution.id, hook: 'statistic', layer: view.name, step }, () =>
         this.redistribution.statistic(view, ctx),
       ),
@@ -145,7 +173,7 @@ export class MaskUpdater {
       }
     });
     const total = stats.reduce((acc, s) => (Number.isNaN(s) ? acc : acc + s), 0);
-    const shares = stats.map((s) => (Number.isNaN(s) || total === 0 ? 0 : s / total));
+    let shares = stats.map((s) => (Number.isNaN(s) || total === 0 ? 0 : s / total));
 
     // (b) prune-rate adjustment for nearly dense, growing layers.
     const zeros = views.map((v) => v.size - v.activeCount);
@@ -182,12 +210,24 @@ export class MaskUpdater {
     });
     const removed = views.map((v, i) => v.activeCount - countActive(prunedMasks[i]));
     const totalRemoved = removed.reduce((a, b) => a + b, 0);
+    if (this.redistribution.afterPrune) {
+      ({ stats, shares } = this.measureSurvivors(views, prunedMasks, removed, ctx, step));
+    }
 
     // (d) regrowth targets.
     let targets: number[];
     let passes = 0;
     if (this.options.regrowth === 'in-place') {
       targets = removed.slice();
+    } else if (this.options.regrowth === 'proportional') {
+      // Just-pruned positions are not candidates (DSR's grow_random), so a layer can take its zeros before pruning.
+      const plan = planProportionalRegrowth(shares, totalRemoved, zeros, input.rng, this.options.maxRedistributionPasses);
+      targets = plan.counts;
+      passes = plan.passes;
+      if (!plan.complete) {
+        warnings.push(`layers too full: regrew ${targets.reduce((a, b) => a + b, 0)} of ${totalRemoved} pruned weights`);
+        logger.warn('proportional regrowth could not place every pruned weight', { step, passes });
+      }
     } else {
       let budget = totalRemoved + input.controller.adjustedGrowth;
       if (budget < 0) {

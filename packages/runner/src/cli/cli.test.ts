@@ -140,7 +140,7 @@ describe('sparse-learning executable (spawned through tsx)', () => {
     const cliPath = cliSource;
     const ok = spawnSync('npx', ['tsx', cliPath, 'presets', '--json'], { cwd: repoRoot, encoding: 'utf8' });
     expect(ok.status).toBe(0);
-    expect(JSON.parse(ok.stdout).map((p: { id: string }) => p.id)).toEqual(['sparse-momentum', 'set', 'deep-r', 'dense', 'static', 'rigl']);
+    expect(JSON.parse(ok.stdout).map((p: { id: string }) => p.id)).toEqual(['sparse-momentum', 'set', 'deep-r', 'dsr', 'dense', 'static', 'rigl']);
     const bad = spawnSync('npx', ['tsx', cliPath, 'trian'], { cwd: repoRoot, encoding: 'utf8' });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("unknown command 'trian'");

@@ -37,9 +37,9 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Erro
 describe('composition root', () => {
   it('lists the built-in ids of every strategy kind', async () => {
     const ids = await listStrategyIds();
-    expect(ids.prune).toEqual(['global-magnitude', 'magnitude', 'set', 'sign-flip']);
+    expect(ids.prune).toEqual(['adaptive-threshold', 'global-magnitude', 'magnitude', 'set', 'sign-flip']);
     expect(ids.growth).toEqual(['gradient', 'momentum', 'random']);
-    expect(ids.redistribution).toEqual(['magnitude', 'momentum', 'none', 'nonzero', 'uniform']);
+    expect(ids.redistribution).toEqual(['magnitude', 'momentum', 'none', 'nonzero', 'surviving', 'uniform']);
     expect(ids.densityDistribution).toEqual(['erdos-renyi', 'erk', 'uniform-bernoulli', 'uniform-exact']);
   });
 

@@ -95,7 +95,7 @@ describe('configuration errors name the field and the valid choices', () => {
     const preset = codeOf(() => resolveConfig(cli({ preset: 'sparse-momentun' })));
     expect(preset.code).toBe('E_UNKNOWN_ID');
     expect(preset.message).toContain("'sparse-momentun'");
-    expect(preset.message).toContain('deep-r, dense, rigl, set, sparse-momentum, static');
+    expect(preset.message).toContain('deep-r, dense, dsr, rigl, set, sparse-momentum, static');
     const model = codeOf(() => resolveConfig(cli({ model: 'lenet-300' })));
     expect(model.code).toBe('E_UNKNOWN_ID');
     expect(model.message).toContain('lenet300-100');

@@ -1,6 +1,7 @@
 import { unknownIdError } from '@sparse-learning/core';
 import { deepRPreset } from './deep-r.js';
 import { densePreset } from './dense.js';
+import { dsrPreset } from './dsr.js';
 import type { Preset } from './preset.js';
 import { riglPreset } from './rigl.js';
 import { setPreset } from './set.js';
@@ -14,10 +15,12 @@ export * from './deep-r.js';
 export * from './dense.js';
 export * from './static.js';
 export * from './rigl.js';
+export * from './dsr.js';
+export * from './rewire-period-trigger.js';
 export { pruneRateScheduleFor, triggerFor } from './common.js';
 
 /** The built-in presets, in display order. */
-export const PRESETS: readonly Preset[] = [sparseMomentumPreset, setPreset, deepRPreset, densePreset, staticPreset, riglPreset];
+export const PRESETS: readonly Preset[] = [sparseMomentumPreset, setPreset, deepRPreset, dsrPreset, densePreset, staticPreset, riglPreset];
 
 /** Ids of the built-in presets. */
 export const presetIds: readonly string[] = PRESETS.map((p) => p.id);
