@@ -53,6 +53,11 @@ export interface LoadDatasetOptions {
   readonly trainLimit?: number;
   /** Use only the first `testLimit` test examples (smoke runs). */
   readonly testLimit?: number;
+  /**
+   * The declared class count of an `idx` directory (default 10, as MNIST and its look-alikes): a label at or
+   * above it is `E_DATA_CORRUPT` naming the file and the index, instead of silently widening the output layer.
+   */
+  readonly numClasses?: number;
 }
 
 /** The default held-out fraction (spec §4.1, §7 gotcha 8: the 90/10 split). */

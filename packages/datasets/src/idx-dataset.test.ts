@@ -48,10 +48,11 @@ function writeDir(name: string, layout: Layout = {}): string {
 }
 
 describe("dataset 'idx' (any MNIST-format directory)", () => {
-  it('reads raw and gzip files alike, with the 90/10 split and class count from the labels', async () => {
-    const raw = await loadDataset('idx', { dataDir: writeDir('raw') });
+  it('reads raw and gzip files alike, with the 90/10 split and the declared class count', async () => {
+    const raw = await loadDataset('idx', { dataDir: writeDir('raw'), numClasses: 7 });
     const gz = await loadDataset('idx', {
       dataDir: writeDir('gz', { gzip: { trainImages: true, trainLabels: true, testImages: true, testLabels: true } }),
+      numClasses: 7,
     });
     for (const ds of [raw, gz]) {
       expect(ds.id).toBe('idx');
@@ -84,7 +85,7 @@ describe("dataset 'idx' (any MNIST-format directory)", () => {
     writeBytes(dir, MNIST_FILE_NAMES.testLabels, encodeIdx('uint8', [2], labels(2, 2)));
     const ds = await loadDataset('idx', { dataDir: dir, normalization: { mean: [0, 0, 0], std: [1, 1, 1] } });
     expect(ds.inputShape).toEqual([2, 2, 3]);
-    expect(ds.numClasses).toBe(2);
+    expect(ds.numClasses).toBe(10); // labels 0..1, nothing declared: MNIST's 10
   });
 
   it('E_DATA_MISSING names the directory and the file names looked for', async () => {
@@ -123,6 +124,30 @@ describe("dataset 'idx' (any MNIST-format directory)", () => {
     writeBytes(dir, MNIST_FILE_NAMES.testLabels, encodeIdx('uint8', [6], [0, 1, 2, 10, 4, 5]));
     const err = await catchCoded(() => loadDataset('mnist', { dataDir: dir }), 'E_DATA_CORRUPT');
     expect(err.details).toMatchObject({ index: 3, label: 10, numClasses: 10 });
+  });
+
+  it("'idx' has 10 classes unless declared: label 10 is E_DATA_CORRUPT naming the file and the index", async () => {
+    const dir = writeDir('idx-labels', { skip: 'trainLabels' });
+    writeBytes(dir, MNIST_FILE_NAMES.trainLabels, encodeIdx('uint8', [20], Uint8Array.from({ length: 20 }, (_, i) => (i === 13 ? 10 : i % 7))));
+    const err = await catchCoded(() => loadDataset('idx', { dataDir: dir }), 'E_DATA_CORRUPT');
+    expect(err.message).toBe(
+      `[E_DATA_CORRUPT] '${join(dir, MNIST_FILE_NAMES.trainLabels)}': label 10 at index 13 is out of range; expected 0 <= label < 10`,
+    );
+    // Declared wider, the same files load with 11 classes.
+    expect((await loadDataset('idx', { dataDir: dir, numClasses: 11 })).numClasses).toBe(11);
+    await catchCoded(() => loadDataset('idx', { dataDir: dir, numClasses: 1 }), 'E_OUT_OF_RANGE');
+  });
+
+  it('gzip inflation stops at what the IDX header declares (a tiny file that would inflate to 64 MB)', async () => {
+    const dir = writeDir('bomb', { skip: 'testLabels' });
+    // Header: 6 labels (14 bytes), then 64 MB of zeros: about 64 KB compressed.
+    const header = encodeIdx('uint8', [6], [0, 1, 2, 3, 4, 5]);
+    const bomb = new Uint8Array(header.length + 64 * 1024 * 1024);
+    bomb.set(header);
+    writeBytes(dir, `${MNIST_FILE_NAMES.testLabels}.gz`, bomb, true);
+    const err = await catchCoded(() => loadDataset('idx', { dataDir: dir }), 'E_DATA_CORRUPT');
+    expect(err.message).toContain(`gzip file '${join(dir, MNIST_FILE_NAMES.testLabels)}.gz' inflates to more than the 14 bytes its IDX header declares`);
+    expect(err.details).toMatchObject({ declaredBytes: 14 });
   });
 
   it("'idx' needs a dataDir", async () => {

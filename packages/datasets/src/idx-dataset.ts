@@ -1,9 +1,9 @@
-import { SparseLearningError } from '@sparse-learning/core';
-import { readMaybeGzip, findDataFile } from './data-files.js';
+import { SparseLearningError, outOfRangeError } from '@sparse-learning/core';
+import { findDataFile } from './data-files.js';
 import type { Dataset, LoadDatasetOptions } from './dataset.js';
 import { assembleDataset } from './dataset.js';
 import type { IdxArray } from './idx-reader.js';
-import { IDX_LABELS_U8_MAGIC, IDX_IMAGES_U8_MAGIC, parseIdx } from './idx-reader.js';
+import { IDX_LABELS_U8_MAGIC, IDX_IMAGES_U8_MAGIC, parseIdx, readIdxBytes } from './idx-reader.js';
 import type { Normalization } from './normalization.js';
 import { MNIST_NORMALIZATION } from './normalization.js';
 
@@ -31,7 +31,7 @@ export interface IdxDirectorySpec {
 
 async function readImages(dir: string, name: string, what: string): Promise<IdxArray> {
   const path = await findDataFile(dir, [name, `${name}.gz`], what);
-  const bytes = await readMaybeGzip(path);
+  const bytes = await readIdxBytes(path);
   // Rank 4 = colour images stored HWC; anything else must be the classic rank-3 greyscale magic.
   const expected = bytes.length >= 4 && bytes[3] === 4 ? IDX_IMAGES_HWC_U8_MAGIC : IDX_IMAGES_U8_MAGIC;
   return parseIdx(bytes, path, expected);
@@ -39,7 +39,7 @@ async function readImages(dir: string, name: string, what: string): Promise<IdxA
 
 async function readLabels(dir: string, name: string, what: string): Promise<IdxArray> {
   const path = await findDataFile(dir, [name, `${name}.gz`], what);
-  return parseIdx(await readMaybeGzip(path), path, IDX_LABELS_U8_MAGIC);
+  return parseIdx(await readIdxBytes(path), path, IDX_LABELS_U8_MAGIC);
 }
 
 function checkPair(images: IdxArray, labels: IdxArray): void {
@@ -123,9 +123,14 @@ export async function loadIdxDirectory(dataDir: string, spec: IdxDirectorySpec, 
   );
 }
 
+/** The class count of an `idx` directory when the user declares none: MNIST's (and its look-alikes'). */
+export const IDX_DEFAULT_NUM_CLASSES = 10;
+
 /**
  * Loader of the `idx` dataset id. Normalisation defaults to MNIST's constants (override with
- * `options.normalization` for another dataset, e.g. Fashion-MNIST); no augmentation; class count = max label + 1.
+ * `options.normalization` for another dataset, e.g. Fashion-MNIST); no augmentation; class count
+ * `options.numClasses`, default {@link IDX_DEFAULT_NUM_CLASSES} (a label outside it is `E_DATA_CORRUPT`,
+ * never a silently wider output layer).
  */
 export async function loadIdxDataset(options: LoadDatasetOptions): Promise<Dataset> {
   if (options.dataDir === undefined) {
@@ -135,5 +140,9 @@ export async function loadIdxDataset(options: LoadDatasetOptions): Promise<Datas
       { dataset: IDX_DATASET_ID, field: 'dataDir' },
     );
   }
-  return loadIdxDirectory(options.dataDir, { id: IDX_DATASET_ID, normalization: MNIST_NORMALIZATION }, options);
+  const numClasses = options.numClasses ?? IDX_DEFAULT_NUM_CLASSES;
+  if (!Number.isInteger(numClasses) || numClasses < 2 || numClasses > 256) {
+    throw outOfRangeError('numClasses', numClasses, 'an integer 2 <= numClasses <= 256 (IDX labels are unsigned bytes)');
+  }
+  return loadIdxDirectory(options.dataDir, { id: IDX_DATASET_ID, normalization: MNIST_NORMALIZATION, numClasses }, options);
 }

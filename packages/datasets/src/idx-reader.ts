@@ -1,5 +1,6 @@
 import { SparseLearningError } from '@sparse-learning/core';
-import { readMaybeGzip } from './data-files.js';
+import { readFile } from 'node:fs/promises';
+import { gunzipBounded, gunzipPrefix, isGzip } from './data-files.js';
 
 /**
  * IDX files (the format MNIST is distributed in, http://yann.lecun.com/exdb/mnist/): a 4-byte magic number
@@ -137,12 +138,45 @@ function decodeValues(bytes: Uint8Array, view: DataView, offset: number, count: 
   }
 }
 
+/** The byte length an IDX header declares (header + values), or null when `prefix` holds no complete valid header. */
+export function idxDeclaredBytes(prefix: Uint8Array): number | null {
+  if (prefix.length < 4 || prefix[0] !== 0 || prefix[1] !== 0) return null;
+  const dtype = DTYPE_BY_CODE.get(prefix[2]);
+  const ndim = prefix[3];
+  const headerBytes = 4 + 4 * ndim;
+  if (dtype === undefined || ndim === 0 || prefix.length < headerBytes) return null;
+  const view = new DataView(prefix.buffer, prefix.byteOffset, prefix.byteLength);
+  let count = 1;
+  for (let d = 0; d < ndim; d++) count *= view.getUint32(4 + 4 * d, false);
+  return headerBytes + count * IDX_DTYPES[dtype].bytes;
+}
+
 /**
- * Reads and decodes one IDX file, raw or gzip (detected by content). See {@link parseIdx} for the checks.
- * A file that cannot be read is `E_DATA_MISSING`.
+ * Reads the bytes of one IDX file, raw or gzip (detected by content). A gzip file is inflated only as far as
+ * its IDX header declares: the header is inflated first, then the rest with that bound, so a tiny file that
+ * would inflate to gigabytes is `E_DATA_CORRUPT` before the memory is spent. A file that cannot be read is
+ * `E_DATA_MISSING`.
+ */
+export async function readIdxBytes(path: string): Promise<Uint8Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (cause) {
+    throw new SparseLearningError('E_DATA_MISSING', `cannot read data file '${path}': ${(cause as Error).message}`, { path, lookedFor: [path] }, { cause });
+  }
+  if (!isGzip(bytes)) return bytes;
+  const prefix = await gunzipPrefix(bytes, path, 4 + 4 * 255);
+  const declared = idxDeclaredBytes(prefix);
+  // No valid header: inflate no more than the header itself, and let parseIdx name the problem.
+  return declared === null ? prefix : gunzipBounded(bytes, path, declared, 'its IDX header declares');
+}
+
+/**
+ * Reads and decodes one IDX file, raw or gzip (detected by content, inflation bounded by the header, see
+ * {@link readIdxBytes}). See {@link parseIdx} for the checks.
  */
 export async function readIdxFile(path: string, expectedMagic?: number): Promise<IdxArray> {
-  return parseIdx(await readMaybeGzip(path), path, expectedMagic);
+  return parseIdx(await readIdxBytes(path), path, expectedMagic);
 }
 
 /**
