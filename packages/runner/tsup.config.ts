@@ -1,10 +1,11 @@
 import { defineConfig } from 'tsup';
 
-// Three entries: the library (`index`), the `sparse-learning` executable (`cli`) and the `compare` worker
-// process (`worker`, forked by the CLI). The shebang banner is harmless in the library files (Node strips a
-// leading hashbang in ESM and CJS) and lets `dist/cli.js` run as the package `bin`.
+// Four entries: the library (`index`), the `sparse-learning` executable (`cli`), the `compare` worker
+// process (`worker`, forked by the CLI) and the process a queue worker trains one job in (`queue/job-process`).
+// The shebang banner is harmless in the library files (Node strips a leading hashbang in ESM and CJS) and
+// lets `dist/cli.js` run as the package `bin`.
 export default defineConfig({
-  entry: ['src/index.ts', 'src/cli.ts', 'src/worker.ts'],
+  entry: ['src/index.ts', 'src/cli.ts', 'src/worker.ts', 'src/queue/job-process.ts'],
   format: ['esm', 'cjs'],
   dts: { entry: 'src/index.ts', compilerOptions: { composite: false } },
   tsconfig: 'tsconfig.build.json',

@@ -34,6 +34,8 @@ export type SparseLearningErrorCode =
   | 'E_CHECKPOINT_INCOMPATIBLE'
   // backends
   | 'E_BACKEND_UNAVAILABLE'
+  // distributed queue (runner `--queue`): Redis cannot be reached or refuses the login
+  | 'E_QUEUE_UNREACHABLE'
   // anything else (a bug): reported without a stack trace by the CLI
   | 'E_INTERNAL';
 

@@ -16,6 +16,10 @@ import { loadResumePoint, resumeConfig } from '../run/resume.js';
 import { loadPlugin } from '../composition/plugin-loader.js';
 import { RUNNER_VERSION } from '../version.js';
 import { addConfigOptions, flagOf, flagValues, parseIntFlag, parseList, parseNumberList } from './options.js';
+import { redactSecrets } from '../queue/connection.js';
+import { queueExecutor } from '../queue/submit.js';
+import { gridProgressLine, queueTrain } from './queue-train.js';
+import { addWorkerCommand } from './worker-command.js';
 import { ProgressRenderer, epochLine, formatDuration, type OutputStream } from './progress.js';
 
 /** Where the CLI reads and writes (process streams by default; tests pass their own). */
@@ -113,14 +117,16 @@ async function trainCommand(options: Record<string, unknown>, io: CliIo): Promis
   const sources = sourcesOf(options, io.cwd);
   const { config, origins } = resolveConfig(...sources);
   const logger = cliLogger(io, options.verbose === true);
+  const queue = typeof options.queue === 'string' ? options.queue : undefined;
   if (config.iters > 1) {
     const outDir = resolve(io.cwd, (options.out as string | undefined) ?? join('runs', `${timestamp()}-${config.preset}-${config.model}-iters${config.iters}`));
     return compareAndPrint(
-      { sources, presets: [config.preset], densities: [config.density], seeds: config.iters, outDir, jobs: jobsOf(options), logger },
+      { sources, presets: [config.preset], densities: [config.density], seeds: config.iters, outDir, jobs: jobsOf(options), logger, queue },
       io,
     );
   }
   const outDir = resolve(io.cwd, (options.out as string | undefined) ?? join('runs', `${timestamp()}-${config.preset}-${config.model}-d${config.density}-s${config.seed}`));
+  if (queue !== undefined) return queueTrain({ url: queue, config, origins, outDir, cwd: io.cwd }, io);
   return trainAndPrint({ config, origins, outDir, logger, options }, io);
 }
 
@@ -208,6 +214,9 @@ interface ResumeArgs {
  * `--data-dir` may differ (a warning: bit-exactness needs the recorded backend).
  */
 async function resumeCommand(options: Record<string, unknown>, io: CliIo): Promise<number> {
+  if (options.queue !== undefined) {
+    throw new SparseLearningError('E_CONFIG_INVALID', '--queue cannot be combined with --resume: a queued run that stops is resumed by the workers themselves', {});
+  }
   const runDir = resolve(io.cwd, String(options.resume));
   const logger = cliLogger(io, options.verbose === true);
   if (typeof options.out === 'string' && resolve(io.cwd, options.out) !== runDir) {
@@ -257,18 +266,35 @@ async function compareAndPrint(
     outDir: string;
     jobs: number;
     logger: Logger;
+    /** `--queue <url>`: run on the workers of a BullMQ queue instead of local processes. */
+    queue?: string;
   },
   io: CliIo,
 ): Promise<number> {
   const progress = new ProgressRenderer(io.stderr);
   const started = performance.now();
+  const { queue, ...comparison } = args;
+  const executor =
+    queue === undefined
+      ? undefined
+      : queueExecutor({
+          url: queue,
+          logger: args.logger,
+          onSubmitted: (info) => progress.line(`submitted to ${info.queue}${info.reattached ? ` (reattached: ${info.reattached} jobs were already there)` : ''}; start workers with: sparse-learning worker --queue <url>`),
+          onProgress: (p) => progress.line(gridProgressLine(p)),
+        });
   const result: ComparisonResult = await runComparison({
-    ...args,
+    ...comparison,
+    ...(executor ? { executor } : {}),
     cwd: io.cwd,
-    command: `sparse-learning ${process.argv.slice(2).join(' ')}`.trim(),
+    command: redactSecrets(`sparse-learning ${process.argv.slice(2).join(' ')}`.trim()),
     observer: {
       onPlan: (plan) =>
-        io.stdout.write(`comparison: ${plan.runs} runs on ${plan.workers} worker process${plan.workers === 1 ? '' : 'es'} → ${plan.outDir}\n`),
+        io.stdout.write(
+          plan.executor
+            ? `comparison: ${plan.runs} runs on ${plan.executor} → ${plan.outDir}\n`
+            : `comparison: ${plan.runs} runs on ${plan.workers} worker process${plan.workers === 1 ? '' : 'es'} → ${plan.outDir}\n`,
+        ),
       onBackend: (run) => progress.line(`[${run.label}] backend: ${run.backend} — ${run.reason}`),
       onEpoch: (run, metrics) => progress.line(epochLine(metrics, run.epochs, `[${run.label}] `)),
       onRunEnd: (run, done, total) => {
@@ -302,8 +328,9 @@ async function compareCommand(options: Record<string, unknown>, io: CliIo): Prom
   const densities = parseNumberList('--densities', String(options.densities));
   const seeds = parseIntFlag('--seeds', String(options.seeds));
   const outDir = resolve(io.cwd, (options.out as string | undefined) ?? join('runs', `${timestamp()}-compare`));
+  const queue = typeof options.queue === 'string' ? options.queue : undefined;
   return compareAndPrint(
-    { sources, presets, densities, seeds, outDir, jobs: jobsOf(options), logger: cliLogger(io, options.verbose === true) },
+    { sources, presets, densities, seeds, outDir, jobs: jobsOf(options), logger: cliLogger(io, options.verbose === true), queue },
     io,
   );
 }
@@ -331,7 +358,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .description('train one model (default: LeNet-300-100 on MNIST with Sparse Momentum at 5 % density, the paper recipe)')
       .option('--out <dir>', 'run directory (default runs/<time>-<preset>-<model>-d<density>-s<seed>)')
       .option('--resume <run-dir>', 'continue a stopped run from its latest checkpoint, exactly (its recorded configuration)')
-      .option('--jobs <n>', 'worker processes when --iters > 1 (default: number of cores)'),
+      .option('--jobs <n>', 'worker processes when --iters > 1 (default: number of cores)')
+      .option('--queue <url>', 'run on the workers of a Redis queue (sparse-learning worker): redis://[[user]:password@]host[:port][/db] or rediss://…'),
   ).action(async (options: Record<string, unknown>) => setExit(await trainCommand(options, io)));
 
   addConfigOptions(
@@ -342,8 +370,11 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .option('--densities <list>', 'comma-separated densities', '0.05')
       .option('--seeds <n>', 'seeds per cell: seed, seed+1, …', '3')
       .option('--jobs <n>', 'parallel worker processes (default: number of cores)')
-      .option('--out <dir>', 'comparison directory (default runs/<time>-compare)'),
+      .option('--out <dir>', 'comparison directory (default runs/<time>-compare)')
+      .option('--queue <url>', 'one job per run on a Redis queue served by `sparse-learning worker` on any number of machines: redis://[[user]:password@]host[:port][/db] or rediss://…'),
   ).action(async (options: Record<string, unknown>) => setExit(await compareCommand(options, io)));
+
+  addWorkerCommand(program, io, setExit);
 
   program
     .command('report')

@@ -11,7 +11,18 @@ import { getPreset } from '../presets/index.js';
 import { runExperiment } from '../run/experiment.js';
 import type { EpochMetrics, RunResults } from '../run/metrics.js';
 import { summarize, type Summary } from './statistics.js';
-import { runJobsInWorkers, type WorkerJob } from './worker-pool.js';
+import { runJobsInWorkers, type WorkerJob, type WorkerMessage } from './worker-pool.js';
+
+/**
+ * Runs a comparison's jobs somewhere other than local worker processes (the BullMQ queue of `--queue`,
+ * `src/queue/`), reporting the same messages as the local pool. It writes each finished run's files into
+ * `job.outDir` before reporting it `done`.
+ */
+export interface JobExecutor {
+  /** Where the runs go, for the plan line (no credentials). */
+  readonly description: string;
+  run(jobs: readonly WorkerJob[], onMessage: (message: WorkerMessage, job: WorkerJob) => void, context: { readonly outDir: string }): Promise<void>;
+}
 
 /** One cell of the grid, as run. */
 export interface ComparisonRun {
@@ -55,7 +66,7 @@ export interface ComparisonResult {
 
 /** Progress callbacks of {@link runComparison}. */
 export interface ComparisonObserver {
-  onPlan?(info: { readonly runs: number; readonly workers: number; readonly outDir: string }): void;
+  onPlan?(info: { readonly runs: number; readonly workers: number; readonly outDir: string; readonly executor?: string }): void;
   onRunStart?(run: { readonly label: string; readonly index: number }): void;
   onBackend?(run: { readonly label: string; readonly backend: string; readonly reason: string }): void;
   onEpoch?(run: { readonly label: string; readonly epochs: number }, metrics: EpochMetrics): void;
@@ -78,6 +89,8 @@ export interface ComparisonOptions {
   readonly cwd?: string;
   /** The command line, recorded in `compare.json` and the Markdown. */
   readonly command?: string;
+  /** Run the jobs with this executor (queue mode) instead of `jobs` local processes. */
+  readonly executor?: JobExecutor;
 }
 
 function cellDir(preset: string, density: number, seed: number): string {
@@ -142,7 +155,7 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
     cwd: options.cwd ?? process.cwd(),
   }));
   const workers = Math.min(jobsWanted, jobs.length);
-  options.observer?.onPlan?.({ runs: jobs.length, workers, outDir });
+  options.observer?.onPlan?.({ runs: jobs.length, workers, outDir, ...(options.executor ? { executor: options.executor.description } : {}) });
   logger.info(`compare: ${jobs.length} runs on ${workers} worker${workers === 1 ? '' : 's'}`, { outDir });
 
   const runs: ComparisonRun[] = new Array(jobs.length);
@@ -163,7 +176,22 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
     if (outcome.error) logger.error(`run ${label(cell.preset, cell.density, cell.seed)} failed: ${outcome.error.message}`);
   };
 
-  if (workers <= 1) {
+  const startedRuns = new Set<number>();
+  const onMessage = (message: WorkerMessage, job: WorkerJob) => {
+    const cell = cells[job.id];
+    const name = label(cell.preset, cell.density, cell.seed);
+    if (!startedRuns.has(job.id)) {
+      startedRuns.add(job.id);
+      options.observer?.onRunStart?.({ label: name, index: job.id });
+    }
+    if (message.type === 'backend') options.observer?.onBackend?.({ label: name, backend: message.backend, reason: message.reason });
+    else if (message.type === 'epoch') options.observer?.onEpoch?.({ label: name, epochs: job.config.epochs }, message.metrics);
+    else if (message.type === 'done') finish(job, { results: message.results });
+    else if (message.type === 'failed') finish(job, { error: message.error });
+  };
+  if (options.executor) {
+    await options.executor.run(jobs, onMessage, { outDir });
+  } else if (workers <= 1) {
     for (const job of jobs) {
       const cell = cells[job.id];
       const name = label(cell.preset, cell.density, cell.seed);
@@ -187,21 +215,7 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
       }
     }
   } else {
-    const started = new Set<number>();
-    await runJobsInWorkers(jobs, workers, {
-      onMessage: (message, job) => {
-        const cell = cells[job.id];
-        const name = label(cell.preset, cell.density, cell.seed);
-        if (!started.has(job.id)) {
-          started.add(job.id);
-          options.observer?.onRunStart?.({ label: name, index: job.id });
-        }
-        if (message.type === 'backend') options.observer?.onBackend?.({ label: name, backend: message.backend, reason: message.reason });
-        else if (message.type === 'epoch') options.observer?.onEpoch?.({ label: name, epochs: job.config.epochs }, message.metrics);
-        else if (message.type === 'done') finish(job, { results: message.results });
-        else if (message.type === 'failed') finish(job, { error: message.error });
-      },
-    });
+    await runJobsInWorkers(jobs, workers, { onMessage });
   }
 
   const rows: ComparisonRow[] = [];
