@@ -23,6 +23,7 @@ describe('model registry', () => {
       'wrn-22-8',
       'wrn-28-2',
       'resnet50',
+      'set-mlp',
     ]);
     expect(isModelId('vgg-d')).toBe(true);
     expect(isModelId('vgg16')).toBe(false);

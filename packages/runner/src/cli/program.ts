@@ -139,6 +139,7 @@ function trainObserver(config: ExperimentConfig, outDir: string, io: CliIo, prog
           `run directory: ${outDir}\nbackend: ${choice.backend} — ${choice.reason}\n`,
       );
     },
+    onExecution: (choice) => io.stdout.write(`execution: ${choice.execution} — ${choice.reason}\n`),
     onStart: (info) => {
       if (resumed && info.resumedAt) {
         io.stdout.write(

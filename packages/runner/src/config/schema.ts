@@ -107,6 +107,10 @@ export const experimentConfigSchema = z.strictObject({
   backend: z.enum(BACKEND_IDS).default('auto'),
   maxBatches: int().min(1).optional(),
   maxEvalBatches: int().min(1).optional(),
+  /** Issue 9: `masked` (dense × masks, faithful), `sparse` (compact active weights, native kernels; ReLU MLPs) or `auto`. */
+  execution: z.enum(['masked', 'sparse', 'auto']).default('masked'),
+  /** Sparse execution: steps before each mask update that compute dense gradients for momentum/gradient growth. */
+  denseGradWindow: int().min(1).default(64),
   plugins: z.array(z.string().min(1)).default([]),
   maskUpdate: maskUpdateSchema.default({ mode: 'epoch', every: 100, endFraction: 1 }),
   deepR: deepRSchema.default(() => deepRSchema.parse({})),

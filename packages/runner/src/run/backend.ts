@@ -2,7 +2,7 @@ import { selectBackend, type BackendChoice, type BackendRequest } from '@sparse-
 import { modelInfo } from '@sparse-learning/models';
 
 /** Models without convolutions (plain MLPs); every other zoo model has conv layers. */
-const MLP_MODELS = new Set(['lenet300-100']);
+const MLP_MODELS = new Set(['lenet300-100', 'set-mlp']);
 
 /** True when the model needs convolution gradients (wasm needs the training-gradient overrides for them). */
 export function modelNeedsConv(model: string): boolean {

@@ -34,12 +34,15 @@ import { activateBackend } from './backend.js';
 import { identityOrder, splitBatches } from './batches.js';
 import { captureRunState, historyOf, restoreRunState, type CheckpointReason, type ResumeExtra, type RunRecord } from './checkpointing.js';
 import { newEpochProgress } from './epoch-progress.js';
+import { chooseExecution, createExecution, type ExecutionChoice } from './sparse-execution.js';
 import type { EpochMetrics, LayerMetrics, RunResults } from './metrics.js';
 import { HOLD_MARKER, RunDirectory } from './run-directory.js';
 
 /** Progress callbacks of one run (the CLI renders them; library code never prints). */
 export interface RunObserver {
   onBackend?(choice: BackendChoice): void;
+  /** Masked or sparse execution, and why (issue 9). */
+  onExecution?(choice: ExecutionChoice): void;
   onStart?(info: RunStartInfo): void;
   onStep?(info: { readonly step: number; readonly epoch: number; readonly loss: number }): void;
   onEpoch?(metrics: EpochMetrics, info: RunStartInfo): void;
@@ -145,6 +148,8 @@ export interface ExperimentSession {
   dataOrderRng(epoch: number): Rng;
   /** The augmentation stream of one training batch: a pure function of (seed, epoch, batch index). */
   augmentRng(epoch: number, batch: number): Rng;
+  /** The sink the trainer emits to (mask updates reach {@link ExperimentSession.takeMaskUpdates} through it). */
+  readonly events: EventSink;
   /** The mask updates emitted since the last {@link ExperimentSession.takeMaskUpdates}. */
   takeMaskUpdates(): MaskUpdateEvent[];
   /** Per-layer sizes, active counts and densities now. */
@@ -215,6 +220,7 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
   const optimizer = createOptimizer(config);
   const updates: MaskUpdateEvent[] = [];
   const collect: EventSink = { emit: (event) => void (event.type === 'mask-update' && updates.push(event)) };
+  const sessionEvents = fanOutEventSink(collect, options.events ?? nullEventSink);
   const trainer = new SparseTrainer({
     model,
     optimizer,
@@ -229,7 +235,7 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
     }),
     trigger: plan.trigger,
     gradientTransforms: plan.gradientTransforms,
-    events: fanOutEventSink(collect, options.events ?? nullEventSink),
+    events: sessionEvents,
     logger,
     rng,
     epochs: config.epochs,
@@ -254,6 +260,7 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
     initRngStates: () => ({ 'mask-init': maskInitRng.getState(), 'preset-init': presetInitRng.getState() }),
     dataOrderRng: (epoch) => rng.fork(`data-order/${epoch}`),
     augmentRng: (epoch, batch) => rng.fork(`augment/${epoch}/${batch}`),
+    events: sessionEvents,
     takeMaskUpdates: () => updates.splice(0, updates.length),
     layerMetrics: () =>
       masking
@@ -365,7 +372,11 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       cwd: options.cwd,
       onBackend: (choice) => observer.onBackend?.(choice),
     });
-    const { backend, dataset, trainer, plan, stepsPerEpoch, totalSteps, maskedWeights } = session;
+    const { backend, dataset, plan, stepsPerEpoch, totalSteps, maskedWeights } = session;
+    // Issue 9: the same session trained masked (dense × masks) or truly sparse (compact, native).
+    const executionChoice = chooseExecution(session, config.execution);
+    logger.info(`execution ${executionChoice.execution}: ${executionChoice.reason}`);
+    observer.onExecution?.(executionChoice);
     const pluginRecord = plugins.map((p) => ({ specifier: p.specifier, resolved: p.resolved }));
     let progress = newEpochProgress(config.lr);
     let previous: ResumeExtra | null = null;
@@ -394,6 +405,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
         backend: { name: backend.backend, reason: backend.reason },
         plugins: pluginRecord,
         plan: { sparsity: plan.sparsity, maskUpdater: plan.maskUpdater, trigger: plan.trigger.id, pruneRateSchedule: plan.pruneRateSchedule.id },
+        execution: executionChoice,
         stepsPerEpoch,
         totalSteps,
         tfjs: tf.version_core,
@@ -401,6 +413,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
         createdAt: startedAt.toISOString(),
       });
     }
+    const execution = createExecution(session, executionChoice, logger, config.denseGradWindow);
+    const trainer = execution.trainer;
     const record = (): RunRecord => ({
       origins: previous?.origins ?? options.origins ?? {},
       // The backend that trained the run so far; a resume on another backend is recorded in config.json.
@@ -410,6 +424,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       startedAt: previous?.startedAt ?? startedAt.toISOString(),
     });
     const checkpoint = async (reason: CheckpointReason): Promise<SavedPoint> => {
+      execution.sync();
       const data = captureRunState(session, { history, progress, reason, record: record() });
       const written = await saveCheckpoint(dir.path, data, { keep: options.checkpoint?.keep ?? 2, logger, fs: options.checkpoint?.fs });
       return { path: written.path, epoch: data.epoch, step: data.step };

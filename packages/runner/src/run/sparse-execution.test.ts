@@ -1,0 +1,116 @@
+import { loadNativeAddon, sparseAddonOf } from '@sparse-learning/backend-native';
+import { batchIndices } from '@sparse-learning/datasets';
+import { silentLogger } from '@sparse-learning/core';
+import { describe, expect, it } from 'vitest';
+import { resolveConfig } from '../config/resolve.js';
+import { prepareExperiment, type ExperimentSession } from './experiment.js';
+import { chooseExecution, createExecution, mlpStructure, type Execution } from './sparse-execution.js';
+
+// Issue 9: the sparse execution of a session must be the masked one, computed differently. With a dense-gradient
+// window covering every step, masks must be equal and weights equal within float32 tolerance after many steps
+// and several mask updates (Sparse Momentum: momentum redistribution and growth read the dense momentum; SET:
+// random growth from the same stream).
+const sparseBuilt = sparseAddonOf(loadNativeAddon()) !== null;
+
+async function session(values: Record<string, unknown>): Promise<ExperimentSession> {
+  const { config } = resolveConfig({ name: 'test', values: { epochs: 3, maxBatches: 25, backend: 'native', seed: 5, ...values } });
+  return prepareExperiment({ config });
+}
+
+/** Trains `epochs` epochs of a session through `execution` (masked: the session's own trainer). */
+function train(s: ExperimentSession, execution: Execution): number[] {
+  const losses: number[] = [];
+  for (let epoch = 1; epoch <= s.config.epochs; epoch++) {
+    const order = s.dataset.train.epochOrder(s.dataOrderRng(epoch), true);
+    for (let b = 0; b < s.stepsPerEpoch; b++) {
+      const batch = s.dataset.train.batch(batchIndices(order, b, s.config.batchSize), s.augmentRng(epoch, b));
+      try {
+        losses.push(execution.trainer.step(batch).loss);
+      } finally {
+        batch.inputs.dispose();
+        batch.labels.dispose();
+      }
+    }
+    execution.trainer.endEpoch({});
+  }
+  execution.sync();
+  return losses;
+}
+
+function compare(masked: ExperimentSession, sparse: ExperimentSession): { maskDiffs: number; maxWeightDiff: number; maxMomentumDiff: number } {
+  let maskDiffs = 0;
+  const a = masked.masking!.readMasks();
+  const b = sparse.masking!.readMasks();
+  a.forEach((m, i) => m.forEach((v, k) => void (v !== b[i][k] && maskDiffs++)));
+  let maxWeightDiff = 0;
+  let maxMomentumDiff = 0;
+  masked.model.variables.forEach((v, i) => {
+    const x = v.variable.dataSync();
+    const y = sparse.model.variables[i].variable.dataSync();
+    for (let k = 0; k < x.length; k++) maxWeightDiff = Math.max(maxWeightDiff, Math.abs(x[k] - y[k]));
+    const ma = masked.optimizer.momentumOf(v.name);
+    const mb = sparse.optimizer.momentumOf(v.name);
+    if (ma && mb) {
+      const p = ma.dataSync();
+      const q = mb.dataSync();
+      for (let k = 0; k < p.length; k++) maxMomentumDiff = Math.max(maxMomentumDiff, Math.abs(p[k] - q[k]));
+    }
+    ma?.dispose();
+    mb?.dispose();
+  });
+  return { maskDiffs, maxWeightDiff, maxMomentumDiff };
+}
+
+describe.skipIf(!sparseBuilt)('sparse execution reproduces the masked run', () => {
+  for (const preset of ['sparse-momentum', 'set'] as const) {
+    it(`${preset}: 75 steps, 2 mask updates, full dense-gradient window → same masks, weights and momentum within 1e-5`, async () => {
+      const values = { preset, density: 0.05 };
+      const masked = await session(values);
+      const sparse = await session(values);
+      try {
+        const maskedLosses = train(masked, createExecution(masked, chooseExecution(masked, 'masked'), silentLogger, 64));
+        const execution = createExecution(sparse, chooseExecution(sparse, 'sparse'), silentLogger, 1_000_000);
+        const sparseLosses = train(sparse, execution);
+        expect(sparseLosses).toHaveLength(75);
+        sparseLosses.forEach((loss, i) => expect(loss).toBeCloseTo(maskedLosses[i], 5));
+        const diff = compare(masked, sparse);
+        expect(diff.maskDiffs).toBe(0);
+        expect(diff.maxWeightDiff).toBeLessThan(1e-5);
+        expect(diff.maxMomentumDiff).toBeLessThan(1e-5);
+        // The synced session reports the sparse run's counters and active counts.
+        expect(sparse.trainer.position()).toEqual(masked.trainer.position());
+        expect(sparse.layerMetrics()).toEqual(masked.layerMetrics());
+        expect(sparse.trainer.getState().controller).toEqual(masked.trainer.getState().controller);
+      } finally {
+        masked.dispose();
+        sparse.dispose();
+      }
+    }, 120_000);
+  }
+
+  it('auto picks sparse for a ReLU MLP at 5 % and says why; masked above the crossover and for convolutions', async () => {
+    const mlp = await session({ epochs: 1, maxBatches: 1 });
+    const dense = await session({ epochs: 1, maxBatches: 1, density: 0.5 });
+    try {
+      expect(chooseExecution(mlp, 'auto')).toMatchObject({ execution: 'sparse', reason: expect.stringMatching(/ReLU MLP at density 0\.05/) });
+      expect(chooseExecution(dense, 'auto')).toMatchObject({ execution: 'masked', reason: expect.stringMatching(/above the measured crossover/) });
+      expect(chooseExecution(mlp, 'masked').execution).toBe('masked');
+      const structure = mlpStructure(mlp.model);
+      expect('layers' in structure && structure.layers.map((l) => [l.weightName, l.inFeatures, l.outFeatures, l.relu])).toEqual([
+        ['fc1.weight', 784, 300, true],
+        ['fc2.weight', 300, 100, true],
+        ['fc3.weight', 100, 10, false],
+      ]);
+    } finally {
+      mlp.dispose();
+      dense.dispose();
+    }
+    const conv = await session({ epochs: 1, maxBatches: 1, model: 'lenet5' });
+    try {
+      expect(chooseExecution(conv, 'auto')).toMatchObject({ execution: 'masked', reason: expect.stringMatching(/Conv2D/) });
+      expect(() => chooseExecution(conv, 'sparse')).toThrow(expect.objectContaining({ code: 'E_CONFIG_INVALID', message: expect.stringMatching(/--execution sparse is not possible here.*Conv2D/) }));
+    } finally {
+      conv.dispose();
+    }
+  }, 120_000);
+});
