@@ -11,12 +11,19 @@
 //            @sparse-learning/models, trained by core's SparseTrainer with Sparse Momentum at 5 % density
 //            (Masking + UniformExactDistribution, MaskUpdater(MagnitudePrune, MomentumRedistribution,
 //            MomentumGrowth), SGD Nesterov 0.9 + wd 5e-4, CosineDecay prune rate 0.5, StepLR, EpochEndTrigger)
+//            plus LeNet-300-100 dense (no masking) at batch 100
 //   per model: median `trainer.step()` time (forward, backward, optimizer, masking; synchronous: the step
 //            reads the loss) and, for the LeNets, the median of `trainer.updateMasks()` as a share of an
 //            epoch (540 steps × median step time)
-//   GEMM:    GFLOP/s of the native addon at 100×784×300 and 1024³ (each build found)
+//   anchor:  PyTorch's step time for the same models, batch sizes and masking (scripts/bench-torch.py), run
+//            right after the native config with the same thread count, when `/usr/bin/python3` (or
+//            SPARSE_LEARNING_BENCH_PYTHON) imports torch (Debian: apt-get install python3-torch); it runs with
+//            OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset so the anchor is at its best. Prints native/PyTorch.
+//   GEMM:    this machine's FMA peak per ISA (register-only loop, 1 thread and all threads), and the addon's
+//            GFLOP/s at 100×784×300 and 1024³ for every own-kernel ISA variant, OpenBLAS and the default
+//            per-shape choice, with 1024³ as a fraction of the best ISA's peak (issue 10)
 //
-//   node scripts/bench.mjs [--quick] [--steps=N] [--no-wrn] [--cpu-cnn] [--configs=a,b,...] [--json=path]
+//   node scripts/bench.mjs [--quick] [--steps=N] [--no-wrn] [--cpu-cnn] [--no-torch] [--configs=a,b,...] [--json=path]
 //
 // Very slow combinations are limited, with a note in the output: cpu LeNet-5 only with --cpu-cnn (one step,
 // ~1 min), cpu WRN-16-8 never (minutes per step); wasm+overrides WRN-16-8 one step without warm-up.
@@ -41,13 +48,15 @@ const KNOWN_CONFIGS = [...CONFIGS, 'native-1t'];
 const CONFIG_ENV = { 'native-1t': { SPARSE_LEARNING_NATIVE_THREADS: '1', OPENBLAS_NUM_THREADS: '1' } };
 const MODELS = [
   { key: 'lenet300', id: 'lenet300-100', label: 'LeNet-300-100 (b100)', batch: 100, lr: 0.01, conv: false },
+  { key: 'lenet300-dense', id: 'lenet300-100', label: 'LeNet-300-100 dense (b100)', batch: 100, lr: 0.01, conv: false, dense: true },
   { key: 'lenet5', id: 'lenet5', label: 'LeNet-5-Caffe (b100)', batch: 100, lr: 0.01, conv: true },
   { key: 'wrn16-8', id: 'wrn-16-8', label: 'WRN-16-8 (b32)', batch: 32, lr: 0.1, conv: true },
 ];
 const STEPS_PER_EPOCH = 540; // MNIST: 54 000 training images (6 000 held out for validation) / batch 100
 const EPOCHS = 100;
 const DENSITY = 0.05;
-const TARGETS = { lenet300: 5, lenet5: 40 };
+/** The anchor: Debian's PyTorch (optional; never needed by tests). */
+const PYTHON = process.env.SPARSE_LEARNING_BENCH_PYTHON ?? '/usr/bin/python3';
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -91,7 +100,7 @@ function plan(config, m) {
     return { warm: 0, steps: 1, maskUpdates: 1 };
   }
   if (config === 'cpu') return { warm: 1, steps: Math.min(steps, quick ? 3 : 6), maskUpdates: 3 };
-  return { warm: 3, steps: m.key === 'lenet5' ? Math.max(3, Math.round(steps / 2)) : steps, maskUpdates: 5 };
+  return { warm: 3, steps: m.key === 'lenet5' ? Math.max(3, Math.round(steps / 2)) : steps, maskUpdates: m.dense ? 0 : 5 };
 }
 
 function randomBatches(tf, m, inputShape, count) {
@@ -105,14 +114,14 @@ async function benchModel(m, p, libs) {
   const { tf, core, models, prune, redistribution, growth } = libs;
   const rng = core.createRng(`bench-${m.key}`);
   const model = models.createModel(m.id, { seed: 1 });
-  const masking = new core.Masking(model.variables);
-  masking.initialize(new core.UniformExactDistribution(), DENSITY, rng.fork('mask-init'));
+  const masking = m.dense ? null : new core.Masking(model.variables);
+  masking?.initialize(new core.UniformExactDistribution(), DENSITY, rng.fork('mask-init'));
   const optimizer = new core.SgdOptimizer({ learningRate: m.lr, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
   const trainer = new core.SparseTrainer({
     model,
     optimizer,
     masking,
-    maskUpdater: new core.MaskUpdater(new prune.MagnitudePrune(), new redistribution.MomentumRedistribution(), new growth.MomentumGrowth()),
+    maskUpdater: m.dense ? null : new core.MaskUpdater(new prune.MagnitudePrune(), new redistribution.MomentumRedistribution(), new growth.MomentumGrowth()),
     pruneRateSchedule: new core.CosineDecaySchedule({ initial: 0.5, totalSteps: EPOCHS * STEPS_PER_EPOCH, etaMin: 0.005 }),
     learningRateSchedule: new core.StepLrSchedule({ initial: m.lr, stepSize: 25000, gamma: 0.1 }),
     trigger: new core.EpochEndTrigger(),
@@ -150,34 +159,73 @@ async function benchModel(m, p, libs) {
   return out;
 }
 
+function timeGemm(addon, M, K, N) {
+  const a = new Float32Array(M * K).map((_, i) => ((i * 7) % 13) / 13 - 0.5);
+  const b = new Float32Array(K * N).map((_, i) => ((i * 5) % 11) / 11 - 0.5);
+  const c = new Float32Array(M * N);
+  const reps = M === 1024 ? 15 : 300;
+  addon.gemm(false, false, M, N, K, 1, a, b, 0, c); // first use: the per-shape choice is timed here
+  const ts = [];
+  for (let r = 0; r < reps; r += 1) {
+    const t0 = performance.now();
+    addon.gemm(false, false, M, N, K, 1, a, b, 0, c);
+    ts.push(performance.now() - t0);
+  }
+  const ms = median(ts);
+  return { ms, gflops: (2 * M * N * K) / (ms * 1e6) };
+}
+
+/** FMA peak per ISA and GEMM GFLOP/s per implementation, with every core (issue 10). */
 function benchGemm(bn) {
   const rows = [];
+  const peaks = [];
   const builds = [['default', bn.nativeAddonStatus()]];
   const own = join(pkg, 'build/own/sparse_native.node');
   if (existsSync(own)) builds.push(['own', bn.loadAddonFrom(own)]);
+  const cores = os.cpus().length;
   for (const [label, status] of builds) {
-    if (!status.addon) continue;
+    const addon = status.addon;
+    if (!addon) continue;
     // GEMM capability with every core, whatever thread count the load made the addon choose for training.
-    const trainingThreads = status.addon.info().threads;
-    status.addon.setThreads(os.cpus().length);
-    for (const [M, K, N] of [[100, 784, 300], [1024, 1024, 1024]]) {
-      const a = new Float32Array(M * K).map((_, i) => ((i * 7) % 13) / 13 - 0.5);
-      const b = new Float32Array(K * N).map((_, i) => ((i * 5) % 11) / 11 - 0.5);
-      const c = new Float32Array(M * N);
-      const reps = M === 1024 ? 10 : 300;
-      status.addon.gemm(false, false, M, N, K, 1, a, b, 0, c);
-      const ts = [];
-      for (let r = 0; r < reps; r += 1) {
-        const t0 = performance.now();
-        status.addon.gemm(false, false, M, N, K, 1, a, b, 0, c);
-        ts.push(performance.now() - t0);
-      }
-      const ms = median(ts);
-      rows.push({ build: label, impl: status.addon.info().gemm, shape: `${M}x${K}x${N}`, ms, gflops: (2 * M * N * K) / (ms * 1e6), threads: os.cpus().length });
+    const trainingThreads = addon.info().threads;
+    addon.setThreads(cores);
+    const info = addon.info();
+    const isas = info.isas ?? [];
+    if (label === 'default' && addon.fmaPeak) {
+      for (const isa of isas) peaks.push({ isa, t1: addon.fmaPeak(isa, 1, 0.3), tAll: addon.fmaPeak(isa, cores, 0.3) });
     }
-    status.addon.setThreads(trainingThreads);
+    // Every own-kernel ISA variant, OpenBLAS alone, then the default (per-shape timed choice, best ISA).
+    const impls = addon.setIsa && addon.setGemmPolicy
+      ? [...isas.map((isa) => ({ isa, policy: 'own', impl: `own-${isa}` })),
+        ...(info.openblas?.available ? [{ isa: isas.at(-1), policy: 'openblas', impl: `openblas ${info.openblas.corename ?? ''}`.trim() }] : []),
+        { isa: isas.at(-1), policy: 'measure', impl: 'default (timed per shape)' }]
+      : [{ impl: info.gemm }];
+    for (const { isa, policy, impl } of impls) {
+      if (isa) addon.setIsa(isa);
+      if (policy) addon.setGemmPolicy(policy);
+      for (const [M, K, N] of [[100, 784, 300], [1024, 1024, 1024]]) {
+        rows.push({ build: label, impl, shape: `${M}x${K}x${N}`, ...timeGemm(addon, M, K, N), threads: cores });
+      }
+    }
+    addon.setGemmPolicy?.('measure');
+    if (isas.length) addon.setIsa?.(isas.at(-1));
+    addon.setThreads(trainingThreads);
   }
-  return rows;
+  return { rows, peaks };
+}
+
+/** PyTorch's step times (scripts/bench-torch.py) or why there are none. */
+function torchAnchor(threads, steps) {
+  const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (probe.error || probe.status !== 0) return { unavailable: `${PYTHON} cannot import torch (apt-get install python3-torch)` };
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE; // the anchor at its best: no pinned older kernel set
+  delete env.OPENBLAS_L2_SIZE;
+  const models = MODELS.filter((m) => !(m.key === 'wrn16-8' && flag('no-wrn'))).map((m) => m.key).join(',');
+  const r = spawnSync(PYTHON, [join(root, 'scripts/bench-torch.py'), `--threads=${threads}`, `--steps=${steps}`, `--models=${models}`], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('TORCH_RESULT '));
+  if (!line) return { unavailable: `bench-torch.py failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` };
+  return JSON.parse(line.slice('TORCH_RESULT '.length));
 }
 
 async function child(config) {
@@ -194,6 +242,8 @@ async function child(config) {
   };
   const result = { config, models: {} };
   const set = await setUpBackend(config, bn, tf);
+  // The threads the native kernels train with (the load-aware default may have chosen 1): the anchor uses as many.
+  if (config.startsWith('native')) result.threads = bn.nativeAddonStatus().addon?.info().threads;
   result.notes = set.notes;
   if (set.unavailable) {
     result.unavailable = set.unavailable;
@@ -202,6 +252,11 @@ async function child(config) {
   for (const m of MODELS) {
     const p = plan(config, m);
     result.models[m.key] = p.skip ? { skipped: p.skip } : await benchModel(m, p, libs);
+  }
+  if (config.startsWith('native')) {
+    const addon = bn.nativeAddonStatus().addon;
+    const choices = addon?.gemmChoices?.() ?? [];
+    result.gemmChoices = { openblas: choices.filter((l) => / openblas \(own/.test(l)).length, own: choices.filter((l) => / own \(own/.test(l)).length, lines: choices };
   }
   if (config === 'native') result.gemm = benchGemm(bn);
   return result;
@@ -229,6 +284,7 @@ function parent() {
     process.exit(2);
   }
   const results = {};
+  const anchors = {};
   const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
   console.log(`sparse-learning bench — node ${process.version}, ${os.cpus().length} cores, load average ${load}, ${new Date().toISOString()}`);
   console.log(`Sparse Momentum ${DENSITY * 100} % (SparseTrainer + @sparse-learning/models); median training-step time; each config in its own process\n`);
@@ -245,16 +301,34 @@ function parent() {
       ? JSON.parse(line.slice('BENCH_RESULT '.length))
       : { config, unavailable: `child failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').filter((l) => !l.startsWith('    at ')).slice(-3).join(' | ').slice(0, 400)}` };
     console.log(`  ${config.padEnd(15)} done in ${((Date.now() - started) / 1000).toFixed(1)} s${results[config].unavailable ? ` (unavailable: ${results[config].unavailable})` : ''}`);
+    // The anchor right after the native config it is compared with, same thread count, so both see the
+    // same machine state as far as a shared machine allows.
+    if (config.startsWith('native') && !flag('no-torch')) {
+      const threads = results[config].threads ?? (config === 'native-1t' ? 1 : os.cpus().length);
+      const t0 = Date.now();
+      const loadBefore = os.loadavg()[0];
+      anchors[config] = torchAnchor(threads, Number(opt('steps', flag('quick') ? 8 : 30)));
+      anchors[config].loadBefore = loadBefore;
+      console.log(`  PyTorch ${threads}t${' '.repeat(Math.max(1, 7 - String(threads).length))}done in ${((Date.now() - t0) / 1000).toFixed(1)} s${anchors[config].unavailable ? ` (unavailable: ${anchors[config].unavailable})` : ` (torch ${anchors[config].torch}, load average ${loadBefore.toFixed(2)} at its start)`}`);
+    }
   }
   const m = (c, key) => results[c]?.models?.[key];
   const ratio = (slow, fast) => (slow?.medianMs && fast?.medianMs ? `${(slow.medianMs / fast.medianMs).toFixed(1)}×` : '—');
-  console.log(`\n| model | ${configs.join(' | ')} | native vs cpu | native vs wasm | native vs wasm+ovr | wasm+ovr vs wasm |`);
-  console.log(`|---|${configs.map(() => '---').join('|')}|---|---|---|---|`);
+  const anchored = configs.filter((c) => anchors[c] && !anchors[c].unavailable);
+  const torchCols = anchored.map((c) => `PyTorch ${anchors[c].threads}t`);
+  const ratioCols = anchored.map((c) => `${c} / PyTorch ${anchors[c].threads}t`);
+  console.log(`\n| model | ${[...configs, ...torchCols, ...ratioCols].join(' | ')} | native vs cpu | native vs wasm | native vs wasm+ovr | wasm+ovr vs wasm |`);
+  console.log(`|---|${[...configs, ...torchCols, ...ratioCols].map(() => '---').join('|')}|---|---|---|---|`);
+  const ratio2 = (ours, anchor) => (ours?.medianMs && anchor?.medianMs ? `**${(ours.medianMs / anchor.medianMs).toFixed(2)}×**` : '—');
   for (const model of MODELS) {
     const row = configs.map((c) => cell(m(c, model.key)));
     const k = model.key;
-    console.log(`| ${model.label} | ${row.join(' | ')} | ${ratio(m('cpu', k), m('native', k))} | ${ratio(m('wasm', k), m('native', k))} | ${ratio(m('wasm+overrides', k), m('native', k))} | ${ratio(m('wasm', k), m('wasm+overrides', k))} |`);
+    const torchRow = anchored.map((c) => cell(anchors[c].models?.[k]));
+    const ratioRow = anchored.map((c) => ratio2(m(c, k), anchors[c].models?.[k]));
+    console.log(`| ${model.label} | ${[...row, ...torchRow, ...ratioRow].join(' | ')} | ${ratio(m('cpu', k), m('native', k))} | ${ratio(m('wasm', k), m('native', k))} | ${ratio(m('wasm+overrides', k), m('native', k))} | ${ratio(m('wasm', k), m('wasm+overrides', k))} |`);
   }
+  if (anchored.length) console.log('(native / PyTorch: the ratio of median step times, < 1 = faster than PyTorch; issue 10 targets ≤ 1.0×)');
+  for (const c of configs) if (anchors[c]?.unavailable) console.log(`PyTorch anchor for ${c}: unavailable: ${anchors[c].unavailable}`);
   const skipped = new Map();
   const failed = new Map();
   for (const c of configs) {
@@ -276,26 +350,27 @@ function parent() {
     }
   }
 
-  console.log('\ntargets (PyTorch + OpenBLAS on this machine), native backend:');
-  for (const c of configs.filter((x) => x.startsWith('native'))) {
-    for (const [key, limit] of Object.entries(TARGETS)) {
-      const r = m(c, key);
-      const v = r?.medianMs;
-      const verdict = v === undefined ? 'n/a' : v <= limit ? 'MET' : `not met (${(v / limit).toFixed(2)}× the target)`;
-      console.log(`  ${c.padEnd(9)} ${key.padEnd(9)} ${fmt(v).padStart(9)} (fastest step ${fmt(r?.minMs)}) vs ≤ ${limit} ms: ${verdict}`);
+  const gemm = results.native?.gemm;
+  if (gemm?.peaks?.length) {
+    console.log('\nFMA peak (register-only loop, best of 0.3 s of 2 ms slices):');
+    for (const p of gemm.peaks) console.log(`  ${p.isa.padEnd(8)} 1 thread ${p.t1.toFixed(1).padStart(7)} GFLOP/s   ${os.cpus().length} threads ${p.tAll.toFixed(1).padStart(7)} GFLOP/s`);
+  }
+  if (gemm?.rows?.length) {
+    const peak = gemm.peaks?.at(-1)?.tAll;
+    console.log(`\nGEMM (native addon, ${gemm.rows[0].threads} threads, row-major C = A·B, M×K×N, median)${peak ? `; fraction of the ${gemm.peaks.at(-1).isa} FMA peak on ${os.cpus().length} threads (${peak.toFixed(0)} GFLOP/s)` : ''}:`);
+    for (const g of gemm.rows) {
+      const frac = peak ? `  ${((100 * g.gflops) / peak).toFixed(0).padStart(3)} % of peak` : '';
+      console.log(`  ${g.build === 'default' ? '' : `[${g.build}] `}${g.impl.padEnd(26)} ${g.shape.padEnd(15)} ${g.ms.toFixed(3).padStart(8)} ms  ${g.gflops.toFixed(1).padStart(6)} GFLOP/s${frac}`);
     }
   }
-  const gemm = results.native?.gemm ?? [];
-  if (gemm.length) {
-    console.log(`\nGEMM (native addon, ${gemm[0].threads} threads, row-major C = A·B, M×K×N, median):`);
-    for (const g of gemm) console.log(`  ${g.impl.padEnd(13)} ${g.shape.padEnd(15)} ${g.ms.toFixed(3).padStart(8)} ms  ${g.gflops.toFixed(1).padStart(6)} GFLOP/s`);
-    const big = gemm.find((g) => g.build === 'default' && g.shape === '1024x1024x1024');
-    if (big) console.log(`  target 1024³ ≥ 100 GFLOP/s: ${big.gflops >= 100 ? 'MET' : 'not met'}`);
+  for (const c of configs) {
+    const ch = results[c]?.gemmChoices;
+    if (ch && ch.lines.length) console.log(`GEMM shapes of the training steps (${c}): ${ch.openblas} ran faster in OpenBLAS, ${ch.own} in the own kernel (timed on first use)`);
   }
   for (const c of configs) for (const n of results[c]?.notes ?? []) console.log(`note (${c}): ${n}`);
   console.log(`load average after the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   const json = opt('json', '');
-  if (json) writeFileSync(json, JSON.stringify(results, null, 2));
+  if (json) writeFileSync(json, JSON.stringify({ ...results, pytorch: anchors }, null, 2));
 }
 
 const childArg = argv.find((a) => a.startsWith('--child='));
