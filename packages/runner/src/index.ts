@@ -28,6 +28,8 @@ export type { RunExport } from './run/export.js';
 export { encodeState, decodeState } from './run/state-codec.js';
 export { activateBackend, modelNeedsConv } from './run/backend.js';
 export * from './compare/compare.js';
+export { queueExecutor, runQueueWorker, parseQueueUrl, redactSecrets, probeRedis, QUEUE_PASSWORD_ENV } from './queue/index.js';
+export type { GridProgress, QueueExecutorOptions, QueueWorkerOptions, QueueWorkerSummary, QueueConnection } from './queue/index.js';
 export * from './compare/statistics.js';
 export * from './report/report.js';
 export { writeFileAtomic, writeJsonAtomic } from './io/atomic-write.js';

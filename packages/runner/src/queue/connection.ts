@@ -25,13 +25,17 @@ export function redactSecrets(text: string): string {
   return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^@\s/]*@/gi, '$1***@');
 }
 
+/** Environment variable with the Redis password, used when the URL has none (keeps it out of `ps` output). */
+export const QUEUE_PASSWORD_ENV = 'SPARSE_LEARNING_QUEUE_PASSWORD';
+
 /**
  * Parses a queue URL: `redis://` or `rediss://` (TLS), optional `user:password@` (URL-encoded), host, port
- * (default 6379), database number as the path (default 0).
+ * (default 6379), database number as the path (default 0). Without a password in the URL, the password is
+ * read from `SPARSE_LEARNING_QUEUE_PASSWORD` when set, so it need not appear on any command line.
  *
  * @throws `E_CONFIG_INVALID` naming the (redacted) URL and the expected form.
  */
-export function parseQueueUrl(text: string): QueueConnection {
+export function parseQueueUrl(text: string, env: Readonly<Record<string, string | undefined>> = process.env): QueueConnection {
   const display = redactSecrets(text);
   let url: URL;
   try {
@@ -49,12 +53,13 @@ export function parseQueueUrl(text: string): QueueConnection {
     throw new SparseLearningError('E_CONFIG_INVALID', `--queue '${display}': database '${path}' is not a number; ${URL_HINT}`, { queue: display });
   }
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+  const password = url.password ? decodeURIComponent(url.password) : env[QUEUE_PASSWORD_ENV] || undefined;
   return {
     host,
     port,
     db: path === '' ? 0 : Number(path),
     ...(url.username ? { username: decodeURIComponent(url.username) } : {}),
-    ...(url.password ? { password: decodeURIComponent(url.password) } : {}),
+    ...(password !== undefined ? { password } : {}),
     tls: url.protocol === 'rediss:',
     display: `${url.protocol}//${url.username || url.password ? '***@' : ''}${url.host}${path === '' ? '' : `/${path}`}`,
   };

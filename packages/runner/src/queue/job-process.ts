@@ -68,7 +68,10 @@ async function run(request: JobProcessRequest): Promise<RunResults> {
     onEpoch: (metrics: EpochMetrics) => send({ type: 'epoch', metrics }),
   };
   const common = { outDir: request.runDir, cwd: process.cwd(), signal: controller.signal, holdAtStep: holdAtStep(), observer };
-  if (!request.resume) return runExperiment({ ...common, config: request.config, origins: request.origins });
+  // The worker planned a fresh run (no usable checkpoint): files an earlier attempt left in the directory
+  // (config.json, run.log of an epoch that never finished) are that same run's, so they are replaced.
+  const fresh = { overwrite: true };
+  if (!request.resume) return runExperiment({ ...common, ...fresh, config: request.config, origins: request.origins });
   const point = await loadResumePoint(request.runDir);
   // The recorded plugin files, by resolved path (as `train --resume` does).
   const plugins = await Promise.all(point.extra.plugins.map((p) => loadPlugin(p.resolved, process.cwd())));

@@ -16,7 +16,7 @@ const config = resolveConfig({ name: 'test', values: { epochs: 2, maxBatches: 5,
 
 describe('queue URLs: parsing and redaction', () => {
   it('reads host, port, database, user, password and TLS; defaults port 6379 and database 0', () => {
-    expect(parseQueueUrl('redis://queue.lab')).toEqual({ host: 'queue.lab', port: 6379, db: 0, tls: false, display: 'redis://queue.lab' });
+    expect(parseQueueUrl('redis://queue.lab', {})).toEqual({ host: 'queue.lab', port: 6379, db: 0, tls: false, display: 'redis://queue.lab' });
     const full = parseQueueUrl('rediss://grid:p%40ss%3Aw0rd@10.0.0.5:6380/3');
     expect(full).toMatchObject({ host: '10.0.0.5', port: 6380, db: 3, username: 'grid', password: 'p@ss:w0rd', tls: true });
     expect(full.display).toBe('rediss://***@10.0.0.5:6380/3');
@@ -24,7 +24,13 @@ describe('queue URLs: parsing and redaction', () => {
     expect(parseQueueUrl('redis://:secret@127.0.0.1:7000').username).toBeUndefined();
     const options = redisOptions(full);
     expect(options).toMatchObject({ host: '10.0.0.5', port: 6380, db: 3, username: 'grid', password: 'p@ss:w0rd', tls: { servername: '10.0.0.5' }, maxRetriesPerRequest: null });
-    expect(redisOptions(parseQueueUrl('redis://h')).tls).toBeUndefined();
+    expect(redisOptions(parseQueueUrl('redis://h', {})).tls).toBeUndefined();
+  });
+
+  it('takes the password from SPARSE_LEARNING_QUEUE_PASSWORD when the URL has none (never over the URL\'s own)', () => {
+    expect(parseQueueUrl('redis://h:1', { SPARSE_LEARNING_QUEUE_PASSWORD: 'from-env' })).toMatchObject({ password: 'from-env', display: 'redis://h:1' });
+    expect(parseQueueUrl('redis://:url-pw@h:1', { SPARSE_LEARNING_QUEUE_PASSWORD: 'from-env' }).password).toBe('url-pw');
+    expect(parseQueueUrl('redis://h:1', {}).password).toBeUndefined();
   });
 
   it('rejects other schemes, a missing host and a database that is not a number, naming the redacted URL', () => {

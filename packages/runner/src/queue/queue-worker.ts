@@ -89,6 +89,18 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Queue
     return { waiting: c.waiting + c.delayed + c.prioritized, active: c.active };
   };
 
+  /** The oldest registered grid other than `except` with runs waiting for a worker, or null. */
+  const waitingGrid = async (except?: string): Promise<string | null> => {
+    for (const grid of await client.zrange(GRID_REGISTRY, 0, -1)) {
+      if (grid === except) continue;
+      const queue = new Queue(gridQueueName(grid), { connection: client, prefix: QUEUE_PREFIX });
+      const left = await pending(queue);
+      await queue.close();
+      if (left.waiting > 0) return grid;
+    }
+    return null;
+  };
+
   const serve = async (grid: string): Promise<void> => {
     const name = gridQueueName(grid);
     const queue = new Queue(name, { connection: redisOptions(connection), prefix: QUEUE_PREFIX });
@@ -130,8 +142,10 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<Queue
         if (options.signal?.aborted) break;
         const registered = (await client.zscore(GRID_REGISTRY, grid)) !== null;
         const left = await pending(queue);
-        // Leave when nothing is waiting or active anywhere (or the grid was withdrawn) and this worker is idle.
+        // Leave when nothing is waiting or active anywhere (or the grid was withdrawn) and this worker is idle,
+        // or when this grid's only work runs on other workers and another grid has runs waiting.
         if (running === 0 && (!registered || left.waiting + left.active === 0)) break;
+        if (running === 0 && left.waiting === 0 && (await waitingGrid(grid)) !== null) break;
       }
     } finally {
       await worker.close();

@@ -19,6 +19,9 @@ import type { JobProcessMessage, JobProcessRequest } from './job-process.js';
  */
 export const RETRYABLE_CODES: ReadonlySet<string> = new Set(['E_WRITE_FAILED', 'E_ENGINE_STATE', 'E_BACKEND_UNAVAILABLE']);
 
+/** How long a job waits before trying a run directory that another (lost) worker's lock still holds. */
+const LOCKED_RETRY_MS = 30_000;
+
 /** Where the job-process entry is: next to the built bundle (`dist/queue/job-process.js`) or in the sources (tsx). */
 export function jobProcessEntry(): { file: string; execArgv: string[] } {
   const here = fileURLToPath(import.meta.url);
@@ -146,7 +149,8 @@ export interface JobContext {
  * The BullMQ processor of a queue worker: validates the job (bad data fails once, `UnrecoverableError`),
  * plans the run in `<run-root>/<grid>/<rel>` ({@link planRun}: fresh, resumed from a checkpoint, or already
  * finished), runs it in a job process, and returns the results and the run's small files. A run stopped by a
- * signal goes back to the queue without using an attempt; a crashed job process is an ordinary failure
+ * signal, or whose directory a lost worker's lock still holds (`E_RUN_LOCKED`), goes back to the queue without
+ * using an attempt; a crashed job process is an ordinary failure
  * (retried up to the job's attempts); a coded failure that is not in {@link RETRYABLE_CODES} is final.
  */
 export async function processJob(job: Job<QueueJobData, QueueJobResult>, token: string | undefined, ctx: JobContext): Promise<QueueJobResult> {
@@ -197,6 +201,13 @@ export async function processJob(job: Job<QueueJobData, QueueJobResult>, token: 
     throw new Error(`[E_ENGINE_STATE] ${message}`);
   }
   const text = `[${outcome.error.code}] ${outcome.error.message}`;
+  if (outcome.error.code === 'E_RUN_LOCKED') {
+    // The run directory is still locked by a lost worker on another host (shared run root): the lock expires
+    // on its own; wait for it without using an attempt.
+    ctx.say(`${name}: run directory still locked by a lost worker; trying again in ${LOCKED_RETRY_MS / 1000} s`);
+    await job.moveToDelayed(Date.now() + LOCKED_RETRY_MS, token);
+    throw new DelayedError();
+  }
   if (RETRYABLE_CODES.has(outcome.error.code)) {
     ctx.say(`${name}: failed ${text} (will retry if attempts remain)`);
     throw new Error(text);
