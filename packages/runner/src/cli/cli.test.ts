@@ -63,7 +63,7 @@ describe('sparse-learning CLI (in-process)', () => {
       [['--prune-rate', '1.5'], 'E_OUT_OF_RANGE', '0 <= pruneRate < 1'],
       [['--epochs', '0'], 'E_OUT_OF_RANGE', 'epochs = 0'],
       [['--density', 'abc'], 'E_CONFIG_INVALID', "--density = 'abc' is not a number"],
-      [['--preset', 'sparse'], 'E_UNKNOWN_ID', 'valid preset ids: deep-r, dense, rigl, set, sparse-momentum, static'],
+      [['--preset', 'sparse'], 'E_UNKNOWN_ID', 'valid preset ids: deep-r, dense, dsr, rigl, set, sparse-momentum, static'],
       [['--model', 'lenet'], 'E_UNKNOWN_ID', 'lenet300-100'],
       [['--growth', 'nope'], 'E_UNKNOWN_ID', 'valid growth strategy ids: gradient, momentum, random'],
       [['--optimizer', 'rmsprop'], 'E_UNKNOWN_ID', 'adam, sgd'],

@@ -10,6 +10,7 @@ import type { ExperimentConfig } from '../config/schema.js';
 import { runComparison, type ComparisonResult } from '../compare/compare.js';
 import { PRESETS } from '../presets/index.js';
 import { writeReport } from '../report/report.js';
+import { addSummarizeCommand } from './summarize-command.js';
 import { exportRun } from '../run/export.js';
 import { RunInterrupted, runExperiment, type RunObserver } from '../run/experiment.js';
 import { loadResumePoint, resumeConfig } from '../run/resume.js';
@@ -386,6 +387,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       io.stdout.write(`wrote ${path}\n`);
       setExit(EXIT.ok);
     });
+
+  addSummarizeCommand(program, io, setExit);
 
   program
     .command('export')

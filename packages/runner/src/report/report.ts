@@ -7,6 +7,9 @@ import type { EpochMetrics, RunResults } from '../run/metrics.js';
 import { RUN_FILES, readJson, readMetrics } from '../run/run-directory.js';
 import { chartJsSource } from './chart-library.js';
 import { CLIENT_SCRIPT } from './client-script.js';
+import { GRID_PLAN_FILE } from '../summarize/collect.js';
+import { renderResultsReportHtml } from '../summarize/html.js';
+import { summarizeResults } from '../summarize/write-summary.js';
 
 /** File name of the report inside the directory it describes. */
 export const REPORT_FILE = 'report.html';
@@ -196,6 +199,12 @@ function comparisonReportData(dir: string, comparison: ComparisonResult): Report
 export function writeReport(dir: string): string {
   const root = resolve(dir);
   const comparison = readJson<ComparisonResult>(root, 'compare.json');
+  if (!comparison && existsSync(join(root, GRID_PLAN_FILE))) {
+    // A results tree of grid runs (results/): the summary tables and the test-error-vs-density figure.
+    const path = join(root, REPORT_FILE);
+    writeFileAtomic(path, renderResultsReportHtml(summarizeResults(root)));
+    return path;
+  }
   let data: ReportData;
   if (comparison) data = comparisonReportData(root, comparison);
   else if (existsSync(join(root, RUN_FILES.metrics))) data = runReportData(root);
