@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "gemm.h"
+#include "isa_dispatch.h"
 #include "thread_pool.h"
 
 namespace sl {
@@ -26,9 +27,17 @@ bool IsPointwise(const ConvParams& p) {
   return p.kh == 1 && p.kw == 1 && p.sh == 1 && p.sw == 1 && p.pt == 0 && p.pl == 0 && p.oh == p.h && p.ow == p.w;
 }
 
+// At least this many GEMM rows (output pixels) per chunk: WRN's 8x8 maps with 512 channels have 64 rows and
+// 295 Ki column floats per image, so the 1 MB cap alone gave 64-row GEMMs at half the kernel's speed
+// (issue 10, measured: 3x3x512 forward 56 GFLOP/s one thread); the column buffer then exceeds L2, which costs
+// less than the short GEMM.
+constexpr long kMinChunkRows = 512;
+
 long ImagesPerChunk(const ConvParams& p) {
-  long perImage = p.oh * p.ow * p.kh * p.kw * p.ci;
-  return std::max(1L, std::min(p.n, kMaxColFloats / std::max(1L, perImage)));
+  const long perImage = p.oh * p.ow * p.kh * p.kw * p.ci;
+  const long byCache = kMaxColFloats / std::max(1L, perImage);
+  const long byRows = (kMinChunkRows + p.oh * p.ow - 1) / std::max(1L, p.oh * p.ow);
+  return std::max(1L, std::min(p.n, std::max(byCache, byRows)));
 }
 
 // cols[(img*OH + oy)*OW + ox][(ky*KW + kx)*Ci + c] = x[img, oy*sh + ky*dh - pt, ox*sw + kx*dw - pl, c] (0 outside).
@@ -150,8 +159,8 @@ void Conv2DBackpropFilter(const ConvParams& p, const float* x, const float* dy, 
   }
 }
 
-void MaxPool(const PoolParams& p, const float* x, float* y) {
-  Pool().Run(p.n * p.oh, [&](long b, long e) {
+namespace {
+SL_ALWAYS_INLINE void MaxPoolRows(const PoolParams& p, const float* x, float* y, long b, long e) {
     std::vector<float> best(p.c);
     for (long r = b; r < e; ++r) {
       long img = r / p.oh, oy = r % p.oh;
@@ -168,7 +177,13 @@ void MaxPool(const PoolParams& p, const float* x, float* y) {
         std::memcpy(y + ((img * p.oh + oy) * p.ow + ox) * p.c, best.data(), p.c * sizeof(float));
       }
     }
-  });
+}
+SL_ISA_VARIANTS(MaxPoolRows, (const PoolParams& p, const float* x, float* y, long b, long e), (p, x, y, b, e))
+}  // namespace
+
+void MaxPool(const PoolParams& p, const float* x, float* y) {
+  const auto rows = MaxPoolRows_for(ActiveIsa());
+  Pool().Run(p.n * p.oh, [&](long b, long e) { rows(p, x, y, b, e); });
 }
 
 namespace {
@@ -177,8 +192,7 @@ namespace {
 // (select instead of if): after ReLU about half the inputs are 0, and a data-dependent branch per element
 // mispredicted so often that this kernel cost ~3x its memory traffic. Same routing as below: the first
 // maximum of the window in row-major order (strict >), no gradient when no element beats -inf (NaN/-inf).
-void MaxPoolGradTiled(const PoolParams& p, const float* x, const float* dy, float* dx) {
-  Pool().Run(p.n * p.oh, [&](long b, long e) {
+SL_ALWAYS_INLINE void MaxPoolGradTiledRows(const PoolParams& p, const float* x, const float* dy, float* dx, long b, long e) {
     const long C = p.c;
     std::vector<float> bestV(C);
     std::vector<int32_t> argV(C);
@@ -212,7 +226,13 @@ void MaxPoolGradTiled(const PoolParams& p, const float* x, const float* dy, floa
           }
       }
     }
-  });
+}
+SL_ISA_VARIANTS(MaxPoolGradTiledRows, (const PoolParams& p, const float* x, const float* dy, float* dx, long b, long e),
+                (p, x, dy, dx, b, e))
+
+void MaxPoolGradTiled(const PoolParams& p, const float* x, const float* dy, float* dx) {
+  const auto rows = MaxPoolGradTiledRows_for(ActiveIsa());
+  Pool().Run(p.n * p.oh, [&](long b, long e) { rows(p, x, dy, dx, b, e); });
 }
 }  // namespace
 
@@ -251,19 +271,19 @@ void MaxPoolGrad(const PoolParams& p, const float* x, const float* dy, float* dx
   });
 }
 
-void SumLeading(const float* x, long rows, long cols, float* out) {
-  // Double accumulators: as accurate as or better than the stock float32 loop, whatever the row count.
-  std::vector<double> acc(cols, 0.0);
+namespace {
+SL_ALWAYS_INLINE void SumLeadingBody(const float* x, long rows, long cols, float* out, double* acc) {
+  for (long c = 0; c < cols; ++c) acc[c] = 0.0;
   for (long r = 0; r < rows; ++r) {
     const float* xr = x + r * cols;
     for (long c = 0; c < cols; ++c) acc[c] += xr[c];
   }
   for (long c = 0; c < cols; ++c) out[c] = static_cast<float>(acc[c]);
 }
+SL_ISA_VARIANTS(SumLeadingBody, (const float* x, long rows, long cols, float* out, double* acc), (x, rows, cols, out, acc))
 
-void BiasActivation(float* out, long rows, long channels, const float* bias, long biasLen, int activation) {
-  const long grain = std::max(1L, (1L << 14) / std::max(1L, channels));
-  auto work = [&](long b, long e) {
+SL_ALWAYS_INLINE void BiasActivationRows(float* out, long channels, const float* bias, long biasLen, int activation,
+                                         long b, long e) {
     for (long r = b; r < e; ++r) {
       float* o = out + r * channels;
       if (bias && biasLen == channels) for (long c = 0; c < channels; ++c) o[c] += bias[c];
@@ -274,7 +294,21 @@ void BiasActivation(float* out, long rows, long channels, const float* bias, lon
         for (long c = 0; c < channels; ++c) o[c] = o[c] < 0.f ? 0.f : (o[c] > 6.f ? 6.f : o[c]);
       }
     }
-  };
+}
+SL_ISA_VARIANTS(BiasActivationRows, (float* out, long channels, const float* bias, long biasLen, int activation, long b, long e),
+                (out, channels, bias, biasLen, activation, b, e))
+}  // namespace
+
+void SumLeading(const float* x, long rows, long cols, float* out) {
+  // Double accumulators: as accurate as or better than the stock float32 loop, whatever the row count.
+  std::vector<double> acc(cols, 0.0);
+  SumLeadingBody_for(ActiveIsa())(x, rows, cols, out, acc.data());
+}
+
+void BiasActivation(float* out, long rows, long channels, const float* bias, long biasLen, int activation) {
+  const long grain = std::max(1L, (1L << 14) / std::max(1L, channels));
+  const auto rowsFn = BiasActivationRows_for(ActiveIsa());
+  auto work = [&](long b, long e) { rowsFn(out, channels, bias, biasLen, activation, b, e); };
   if (rows * channels < (1L << 16)) work(0, rows);
   else Pool().Run(rows, work, grain);
 }
