@@ -134,13 +134,19 @@ async function benchModel(m, p, libs) {
   try {
     for (let i = 0; i < p.warm; i += 1) trainer.step(batches[i % 2]);
     const times = [];
+    const cpu = [];
     let loss = NaN;
     for (let i = 0; i < p.steps; i += 1) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       loss = trainer.step(batches[i % 2]).loss;
       times.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
     }
-    Object.assign(out, { medianMs: median(times), minMs: Math.min(...times), steps: times.length, loss });
+    // CPU time of the whole process (all threads) per step: on a shared machine it moves much less with other
+    // jobs than the wall time does.
+    Object.assign(out, { medianMs: median(times), minMs: Math.min(...times), cpuMs: median(cpu), steps: times.length, loss });
     if (p.maskUpdates > 0) {
       const mt = [];
       for (let i = 0; i < p.maskUpdates; i += 1) {
@@ -327,7 +333,18 @@ function parent() {
     const ratioRow = anchored.map((c) => ratio2(m(c, k), anchors[c].models?.[k]));
     console.log(`| ${model.label} | ${[...row, ...torchRow, ...ratioRow].join(' | ')} | ${ratio(m('cpu', k), m('native', k))} | ${ratio(m('wasm', k), m('native', k))} | ${ratio(m('wasm+overrides', k), m('native', k))} | ${ratio(m('wasm', k), m('wasm+overrides', k))} |`);
   }
-  if (anchored.length) console.log('(native / PyTorch: the ratio of median step times, < 1 = faster than PyTorch; issue 10 targets ≤ 1.0×)');
+  if (anchored.length) {
+    console.log('(native / PyTorch: the ratio of median step times, < 1 = faster than PyTorch; issue 10 targets ≤ 1.0×)');
+    console.log('\nmedian CPU time per step (process, all threads), and fastest step:');
+    for (const model of MODELS) {
+      for (const c of anchored) {
+        const ours = m(c, model.key);
+        const t = anchors[c].models?.[model.key];
+        if (!ours?.cpuMs || !t?.cpuMs) continue;
+        console.log(`  ${model.label.padEnd(27)} ${c.padEnd(9)} cpu ${fmt(ours.cpuMs).padStart(9)} fastest ${fmt(ours.minMs).padStart(9)} | PyTorch ${anchors[c].threads}t cpu ${fmt(t.cpuMs).padStart(9)} fastest ${fmt(t.minMs).padStart(9)} | ratio cpu ${(ours.cpuMs / t.cpuMs).toFixed(2)}×, fastest ${(ours.minMs / t.minMs).toFixed(2)}×`);
+      }
+    }
+  }
   for (const c of configs) if (anchors[c]?.unavailable) console.log(`PyTorch anchor for ${c}: unavailable: ${anchors[c].unavailable}`);
   const skipped = new Map();
   const failed = new Map();
