@@ -14,6 +14,8 @@ import { addSummarizeCommand } from './summarize-command.js';
 import { exportRun } from '../run/export.js';
 import { RunInterrupted, runExperiment, type RunObserver } from '../run/experiment.js';
 import { loadResumePoint, resumeConfig } from '../run/resume.js';
+import { checkRunDirectory } from '../run/run-dir-guard.js';
+import { codedUsageMessage, internalErrorMessage, outDirOf } from './errors.js';
 import { loadPlugin } from '../composition/plugin-loader.js';
 import { RUNNER_VERSION } from '../version.js';
 import { addConfigOptions, flagOf, flagValues, parseIntFlag, parseList, parseNumberList } from './options.js';
@@ -54,6 +56,9 @@ const USAGE_CODES = new Set([
   'E_DATA_MISMATCH',
   'E_CHECKPOINT_INVALID',
   'E_CHECKPOINT_INCOMPATIBLE',
+  'E_USAGE',
+  'E_RUN_EXISTS',
+  'E_PLUGIN_ID_TAKEN',
 ]);
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };
@@ -116,19 +121,20 @@ function pct(value: number, digits = 2): string {
 async function trainCommand(options: Record<string, unknown>, io: CliIo): Promise<number> {
   if (options.resume !== undefined) return resumeCommand(options, io);
   const sources = sourcesOf(options, io.cwd);
-  const { config, origins } = resolveConfig(...sources);
+  const { config, origins, warnings } = resolveConfig(...sources);
   const logger = cliLogger(io, options.verbose === true);
+  for (const warning of warnings) logger.warn(warning);
   const queue = typeof options.queue === 'string' ? options.queue : undefined;
   if (config.iters > 1) {
-    const outDir = resolve(io.cwd, (options.out as string | undefined) ?? join('runs', `${timestamp()}-${config.preset}-${config.model}-iters${config.iters}`));
+    const outDir = resolve(io.cwd, outDirOf(options.out) ?? join('runs', `${timestamp()}-${config.preset}-${config.model}-iters${config.iters}`));
     return compareAndPrint(
-      { sources, presets: [config.preset], densities: [config.density], seeds: config.iters, outDir, jobs: jobsOf(options), logger, queue },
+      { sources, presets: [config.preset], densities: [config.density], seeds: config.iters, outDir, jobs: jobsOf(options), logger, queue, overwrite: forceOf(options) },
       io,
     );
   }
-  const outDir = resolve(io.cwd, (options.out as string | undefined) ?? join('runs', `${timestamp()}-${config.preset}-${config.model}-d${config.density}-s${config.seed}`));
+  const outDir = resolve(io.cwd, outDirOf(options.out) ?? join('runs', `${timestamp()}-${config.preset}-${config.model}-d${config.density}-s${config.seed}`));
   if (queue !== undefined) return queueTrain({ url: queue, config, origins, outDir, cwd: io.cwd }, io);
-  return trainAndPrint({ config, origins, outDir, logger, options }, io);
+  return trainAndPrint({ config, origins, outDir, logger, options, warnings }, io);
 }
 
 /** Progress output of one training run (header, bar or epoch lines). */
@@ -164,10 +170,12 @@ async function trainAndPrint(
     logger: Logger;
     options: Record<string, unknown>;
     resume?: ResumeArgs;
+    warnings?: readonly string[];
   },
   io: CliIo,
 ): Promise<number> {
   const { config, origins, outDir, logger, resume } = args;
+  const overwrite = forceOf(args.options);
   const progress = new ProgressRenderer(io.stderr);
   try {
     const results = await withStopSignals(io, (signal) =>
@@ -179,6 +187,8 @@ async function trainAndPrint(
         cwd: io.cwd,
         signal,
         holdAtStep: holdAtStep(),
+        overwrite,
+        ...(args.warnings?.length ? { configWarnings: args.warnings } : {}),
         ...(resume ? { resume: resume.point.checkpoint, plugins: resume.plugins } : {}),
         observer: trainObserver(config, outDir, io, progress, resume !== undefined),
       }),
@@ -219,7 +229,7 @@ async function resumeCommand(options: Record<string, unknown>, io: CliIo): Promi
   if (options.queue !== undefined) {
     throw new SparseLearningError('E_CONFIG_INVALID', '--queue cannot be combined with --resume: a queued run that stops is resumed by the workers themselves', {});
   }
-  const runDir = resolve(io.cwd, String(options.resume));
+  const runDir = resolve(io.cwd, outDirOf(options.resume, '--resume') ?? '');
   const logger = cliLogger(io, options.verbose === true);
   if (typeof options.out === 'string' && resolve(io.cwd, options.out) !== runDir) {
     throw new SparseLearningError(
@@ -244,15 +254,24 @@ async function resumeCommand(options: Record<string, unknown>, io: CliIo): Promi
   return trainAndPrint({ config, origins: { ...point.extra.origins }, outDir: runDir, logger, options, resume: { point, plugins: plugged } }, io);
 }
 
-async function exportCommand(dir: string, options: { out?: string; verbose?: boolean }, io: CliIo): Promise<number> {
+async function exportCommand(dir: string, options: { out?: string; verbose?: boolean; allowOlderCheckpoint?: boolean }, io: CliIo): Promise<number> {
   const logger = cliLogger(io, options.verbose === true);
-  const r = await exportRun(resolve(io.cwd, dir), { out: options.out === undefined ? undefined : resolve(io.cwd, options.out), logger });
+  const r = await exportRun(resolve(io.cwd, outDirOf(dir, '<run-dir>') ?? ''), {
+    out: options.out === undefined ? undefined : resolve(io.cwd, outDirOf(options.out, '--out') ?? ''),
+    logger,
+    allowOlderCheckpoint: options.allowOlderCheckpoint === true,
+  });
   const n = (v: number) => v.toLocaleString('en-US');
   io.stdout.write(
     `exported ${r.modelId} (epoch ${r.epoch}/${r.epochs}${r.complete ? '' : ', run not finished'}, density ${r.density}) to ${r.path}\n` +
       `sparse ${n(r.sparseBytes)} bytes vs dense ${n(r.denseBytes)} bytes: ratio ${r.ratio.toFixed(4)} (${(1 / r.ratio).toFixed(1)}× smaller)\n`,
   );
   return EXIT.ok;
+}
+
+/** `--force` or its alias `--overwrite`. */
+function forceOf(options: Record<string, unknown>): boolean {
+  return options.force === true || options.overwrite === true;
 }
 
 function jobsOf(options: Record<string, unknown>): number {
@@ -270,12 +289,16 @@ async function compareAndPrint(
     logger: Logger;
     /** `--queue <url>`: run on the workers of a BullMQ queue instead of local processes. */
     queue?: string;
+    /** `--force`: replace an earlier comparison in `outDir`. */
+    overwrite?: boolean;
   },
   io: CliIo,
 ): Promise<number> {
+  // A comparison never writes into a directory that holds anything (--force replaces an earlier comparison).
+  checkRunDirectory(args.outDir, { kind: 'comparison', overwrite: args.overwrite }, args.logger);
   const progress = new ProgressRenderer(io.stderr);
   const started = performance.now();
-  const { queue, ...comparison } = args;
+  const { queue, overwrite: _overwrite, ...comparison } = args;
   const executor =
     queue === undefined
       ? undefined
@@ -329,10 +352,10 @@ async function compareCommand(options: Record<string, unknown>, io: CliIo): Prom
   const presets = parseList(String(options.presets));
   const densities = parseNumberList('--densities', String(options.densities));
   const seeds = parseIntFlag('--seeds', String(options.seeds));
-  const outDir = resolve(io.cwd, (options.out as string | undefined) ?? join('runs', `${timestamp()}-compare`));
+  const outDir = resolve(io.cwd, outDirOf(options.out) ?? join('runs', `${timestamp()}-compare`));
   const queue = typeof options.queue === 'string' ? options.queue : undefined;
   return compareAndPrint(
-    { sources, presets, densities, seeds, outDir, jobs: jobsOf(options), logger: cliLogger(io, options.verbose === true), queue },
+    { sources, presets, densities, seeds, outDir, jobs: jobsOf(options), logger: cliLogger(io, options.verbose === true), queue, overwrite: forceOf(options) },
     io,
   );
 }
@@ -351,7 +374,12 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .description('Dynamic sparse training for TensorFlow.js: Sparse Momentum (Dettmers & Zettlemoyer 2019), SET, DeepR, RigL')
     .version(RUNNER_VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => void io.stdout.write(s), writeErr: (s) => void io.stderr.write(s) })
+    .configureOutput({
+      writeOut: (s: string) => void io.stdout.write(s),
+      writeErr: (s: string) => void io.stderr.write(s),
+      // Parse errors (unknown option, missing value, unknown command) carry a code like every other error.
+      outputError: (s: string, write: (text: string) => void) => write(codedUsageMessage(s)),
+    })
     .showHelpAfterError('(run with --help for usage)');
 
   addConfigOptions(
@@ -361,6 +389,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .option('--out <dir>', 'run directory (default runs/<time>-<preset>-<model>-d<density>-s<seed>)')
       .option('--resume <run-dir>', 'continue a stopped run from its latest checkpoint, exactly (its recorded configuration)')
       .option('--jobs <n>', 'worker processes when --iters > 1 (default: number of cores)')
+      .option('--force', "write into an --out directory that already holds a run, replacing that run's own files (other files are kept)")
+      .option('--overwrite', 'same as --force')
       .option('--queue <url>', 'run on the workers of a Redis queue (sparse-learning worker): redis://[[user]:password@]host[:port][/db] or rediss://…'),
   ).action(async (options: Record<string, unknown>) => setExit(await trainCommand(options, io)));
 
@@ -373,6 +403,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       .option('--seeds <n>', 'seeds per cell: seed, seed+1, …', '3')
       .option('--jobs <n>', 'parallel worker processes (default: number of cores)')
       .option('--out <dir>', 'comparison directory (default runs/<time>-compare)')
+      .option('--force', "write into an --out directory that already holds a comparison, replacing its own files (other files are kept)")
+      .option('--overwrite', 'same as --force')
       .option('--queue <url>', 'one job per run on a Redis queue served by `sparse-learning worker` on any number of machines: redis://[[user]:password@]host[:port][/db] or rediss://…'),
   ).action(async (options: Record<string, unknown>) => setExit(await compareCommand(options, io)));
 
@@ -383,7 +415,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .description('write a self-contained report.html (learning curves, per-layer density, redistribution shares, comparison) into a run or comparison directory')
     .argument('<dir>', 'run or comparison directory')
     .action((dir: string) => {
-      const path = writeReport(resolve(io.cwd, dir));
+      const path = writeReport(resolve(io.cwd, outDirOf(dir, '<dir>') ?? ''), (warning) => io.stderr.write(`warn ${warning}\n`));
       io.stdout.write(`wrote ${path}\n`);
       setExit(EXIT.ok);
     });
@@ -395,8 +427,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .description('save the trained sparse model of a run (values + indices + dense parts) and print its size against the dense model')
     .argument('<run-dir>', 'run directory (its latest checkpoint: the final one once training has finished)')
     .option('--out <file>', 'output file (default <run-dir>/model.slsparse)')
+    .option('--allow-older-checkpoint', "export the newest usable checkpoint when the run's newest one is corrupt (otherwise an error)")
     .option('--verbose', 'print the library log')
-    .action(async (dir: string, options: { out?: string; verbose?: boolean }) => setExit(await exportCommand(dir, options, io)));
+    .action(async (dir: string, options: { out?: string; verbose?: boolean; allowOlderCheckpoint?: boolean }) => setExit(await exportCommand(dir, options, io)));
 
   program
     .command('models')
@@ -470,8 +503,7 @@ export async function main(argv: readonly string[], io?: Partial<CliIo>): Promis
       streams.stderr.write(`error ${error.message}\n`);
       return USAGE_CODES.has(error.code) ? EXIT.usage : EXIT.failed;
     }
-    const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    streams.stderr.write(`error ${message}\n`);
+    streams.stderr.write(`error ${internalErrorMessage(error)}\n`);
     return EXIT.failed;
   }
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { SparseLearningError, outOfRangeError, unknownIdError } from '@sparse-learning/core';
 import { datasetIds } from '@sparse-learning/datasets';
 import { isModelId, modelIds, modelInfo } from '@sparse-learning/models';
@@ -45,8 +45,17 @@ export function readConfigFile(path: string): ConfigSource {
   if (!existsSync(path)) {
     throw new SparseLearningError('E_CONFIG_INVALID', `config file '${path}' does not exist`, { path });
   }
+  if (statSync(path).isDirectory()) {
+    throw new SparseLearningError('E_CONFIG_INVALID', `config file '${path}' is a directory; --config takes a JSON file of options`, { path });
+  }
   const name = `config file ${path}`;
-  return { name, values: parseConfigJson(readFileSync(path, 'utf8'), name) };
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new SparseLearningError('E_CONFIG_INVALID', `config file '${path}' cannot be read: ${(error as Error).message}`, { path }, { cause: error });
+  }
+  return { name, values: parseConfigJson(text, name) };
 }
 
 function fieldOf(path: readonly PropertyKey[]): string {
@@ -162,6 +171,8 @@ export interface ResolvedConfig {
   readonly config: ExperimentConfig;
   /** `field → layer name` (`default`, `recipe cifar10`, `preset set`, `config file x.json`, `command line`). */
   readonly origins: Readonly<Record<string, string>>;
+  /** Contradictions resolved against the user (a preset overriding an explicit value): print and record them. */
+  readonly warnings: readonly string[];
 }
 
 function stringField(sources: readonly ConfigSource[], key: string): { value: string; source: string } | undefined {
@@ -239,8 +250,15 @@ export function resolveConfig(...sources: readonly ConfigSource[]): ResolvedConf
   const parsed = experimentConfigSchema.safeParse(merged);
   if (!parsed.success) throw configIssueError(parsed.error.issues, merged, originOf);
   const config = parsed.data;
-  if (preset.id === 'dense') (config as { density: number }).density = 1;
-  return { config, origins };
+  const warnings: string[] = [];
+  if (preset.id === 'dense') {
+    // The dense baseline trains every weight: an explicit density is contradicted, so say so (spec §2.1 --dense).
+    if (config.density !== 1 && sources.some((source) => source.values.density !== undefined)) {
+      warnings.push(`--preset dense trains every weight: density ${config.density} (${originOf('density')}) is ignored and the run is recorded with density 1`);
+    }
+    (config as { density: number }).density = 1;
+  }
+  return { config, origins, warnings };
 }
 
 function withOrigin(error: SparseLearningError, source: string | undefined): SparseLearningError {

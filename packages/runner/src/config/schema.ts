@@ -26,6 +26,7 @@ export const FIELD_RANGES: Readonly<Record<string, string>> = {
   iters: 'an integer 1 <= iters <= 1000',
   maxBatches: 'an integer >= 1',
   maxEvalBatches: 'an integer >= 1',
+  numClasses: 'an integer 2 <= numClasses <= 256',
   'maskUpdate.every': 'an integer >= 1 (steps)',
   'maskUpdate.endFraction': '0 < endFraction <= 1',
   'deepR.eta': 'eta > 0',
@@ -107,6 +108,8 @@ export const experimentConfigSchema = z.strictObject({
   backend: z.enum(BACKEND_IDS).default('auto'),
   maxBatches: int().min(1).optional(),
   maxEvalBatches: int().min(1).optional(),
+  /** Declared class count of an `idx` dataset (default 10); a label outside it is `E_DATA_CORRUPT`. */
+  numClasses: int().min(2).max(256).optional(),
   /** Issue 9: `masked` (dense × masks, faithful), `sparse` (compact active weights, native kernels; ReLU MLPs) or `auto`. */
   execution: z.enum(['masked', 'sparse', 'auto']).default('masked'),
   /** Sparse execution: steps before each mask update that compute dense gradients for momentum/gradient growth. */

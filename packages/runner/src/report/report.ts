@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { SparseLearningError } from '@sparse-learning/core';
 import { writeFileAtomic } from '../io/atomic-write.js';
@@ -129,8 +129,8 @@ function fmtPct(value: number | null | undefined, digits = 2): string {
 }
 
 /** Collects the data of a single run directory. */
-function runReportData(dir: string): ReportData {
-  const metrics = readMetrics(dir);
+function runReportData(dir: string, onWarning?: (message: string) => void): ReportData {
+  const metrics = readMetrics(dir, onWarning);
   const results = readJson<RunResults>(dir, RUN_FILES.results);
   const config = readJson<{ config?: { preset?: string; model?: string; density?: number } }>(dir, RUN_FILES.config);
   const label = results
@@ -160,14 +160,14 @@ function runReportData(dir: string): ReportData {
 }
 
 /** Collects the data of a comparison directory (`compare.json` + its run directories). */
-function comparisonReportData(dir: string, comparison: ComparisonResult): ReportData {
+function comparisonReportData(dir: string, comparison: ComparisonResult, onWarning?: (message: string) => void): ReportData {
   const groups: ReportGroup[] = [];
   const cells: NonNullable<ReportData['comparison']>['cells'] = {};
   for (const row of comparison.rows) {
     cells[`${row.preset}|${row.density}`] = { mean: row.testError.mean, se: row.testError.se, ci95: row.testError.ci95, n: row.testError.n };
     const runs = comparison.runs
       .filter((r) => r.preset === row.preset && r.density === row.density && r.status === 'ok')
-      .map((r) => ({ name: r.dir, metrics: readMetrics(resolve(dir, r.dir)) }));
+      .map((r) => ({ name: r.dir, metrics: readMetrics(resolve(dir, r.dir), onWarning) }));
     groups.push(groupFromRuns(`${row.preset} · density ${row.density} (${runs.length} seed${runs.length === 1 ? '' : 's'})`, runs));
   }
   return {
@@ -193,12 +193,26 @@ function comparisonReportData(dir: string, comparison: ComparisonResult): Report
  * redistribution shares, and for comparisons the test-error chart with 95 % intervals. The page is
  * self-contained (chart.js inlined) and opens offline.
  *
+ * A truncated last line of a `metrics.jsonl` (a run stopped while appending) is skipped and reported to
+ * `onWarning`.
+ *
  * @returns the path of the written report.
- * @throws `E_DATA_MISSING` when the directory holds neither `compare.json` nor `metrics.jsonl`.
+ * @throws `E_DATA_MISSING` when the path is not a directory or holds neither `compare.json` nor
+ *   `metrics.jsonl`; `E_DATA_CORRUPT` naming the file (and line) when one of them does not parse.
  */
-export function writeReport(dir: string): string {
+export function writeReport(dir: string, onWarning?: (message: string) => void): string {
   const root = resolve(dir);
+  if (existsSync(root) && !statSync(root).isDirectory()) {
+    throw new SparseLearningError(
+      'E_DATA_MISSING',
+      `'${root}' is a file; report takes a run directory (with metrics.jsonl) or a comparison directory (with compare.json)`,
+      { dir: root },
+    );
+  }
   const comparison = readJson<ComparisonResult>(root, 'compare.json');
+  if (comparison && (!Array.isArray(comparison.rows) || !Array.isArray(comparison.runs))) {
+    throw new SparseLearningError('E_DATA_CORRUPT', `'${join(root, 'compare.json')}' is not a comparison record (no 'rows' and 'runs' lists)`, { path: join(root, 'compare.json') });
+  }
   if (!comparison && existsSync(join(root, GRID_PLAN_FILE))) {
     // A results tree of grid runs (results/): the summary tables and the test-error-vs-density figure.
     const path = join(root, REPORT_FILE);
@@ -206,8 +220,8 @@ export function writeReport(dir: string): string {
     return path;
   }
   let data: ReportData;
-  if (comparison) data = comparisonReportData(root, comparison);
-  else if (existsSync(join(root, RUN_FILES.metrics))) data = runReportData(root);
+  if (comparison) data = comparisonReportData(root, comparison, onWarning);
+  else if (existsSync(join(root, RUN_FILES.metrics))) data = runReportData(root, onWarning);
   else {
     const entries = existsSync(root) ? readdirSync(root).join(', ') : 'directory does not exist';
     throw new SparseLearningError(

@@ -13,6 +13,7 @@ import { RUNNER_VERSION } from '../version.js';
 import { epochProgressFromJson, epochProgressToJson, type EpochProgress } from './epoch-progress.js';
 import type { ExperimentSession } from './experiment.js';
 import type { EpochMetrics } from './metrics.js';
+import { configIdentity } from './run-identity.js';
 import { decodeState, encodeState } from './state-codec.js';
 
 /** A strategy (or gradient transform) that can save and restore its state (core `StatefulStrategy`). */
@@ -64,6 +65,8 @@ export interface ResumeExtra extends RunRecord {
   /** `createModel` options that rebuild the model (for `export`). */
   readonly modelOptions: { readonly inputShape: readonly number[]; readonly numClasses: number };
   readonly runnerVersion: string;
+  /** The run's identity (`configIdentity` of its configuration); absent in checkpoints of older versions. */
+  readonly configHash?: string;
 }
 
 /**
@@ -109,6 +112,7 @@ export function captureRunState(
     baselineNonzero: masking ? masking.baselineNonzero : null,
     modelOptions: { inputShape: [...session.dataset.inputShape], numClasses: session.dataset.numClasses },
     runnerVersion: RUNNER_VERSION,
+    configHash: configIdentity(config),
   };
   return {
     modelId: config.model,

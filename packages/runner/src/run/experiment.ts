@@ -37,6 +37,8 @@ import { newEpochProgress } from './epoch-progress.js';
 import { chooseExecution, createExecution, type ExecutionChoice } from './sparse-execution.js';
 import type { EpochMetrics, LayerMetrics, RunResults } from './metrics.js';
 import { HOLD_MARKER, RunDirectory } from './run-directory.js';
+import { claimRunDirectory } from './run-dir-guard.js';
+import { checkLayersPopulated, configIdentity } from './run-identity.js';
 
 /** Progress callbacks of one run (the CLI renders them; library code never prints). */
 export interface RunObserver {
@@ -94,12 +96,23 @@ export interface RunExperimentOptions {
    * the process at a known step.
    */
   readonly holdAtStep?: number;
+  /**
+   * `--force`: write a new run into a directory that already holds one, replacing that run's own files
+   * (other files are kept). Without it such a directory is `E_RUN_EXISTS` (see `checkRunDirectory`).
+   */
+  readonly overwrite?: boolean;
+  /** Warnings about the configuration (e.g. a preset overriding a flag), recorded in `config.json`. */
+  readonly configWarnings?: readonly string[];
+  /** The command holding the run directory's lock, for `E_RUN_LOCKED` messages (default `train`). */
+  readonly command?: string;
 }
 
 /** A logger that also keeps every line for `run.log`. */
 function teeLogger(inner: Logger, dir: RunDirectory): Logger {
   const at = (level: 'debug' | 'info' | 'warn' | 'error') => (message: string, data?: Record<string, unknown>) => {
     dir.log(`${new Date().toISOString()} ${level} ${message}${data ? ` ${JSON.stringify(data)}` : ''}`);
+    // Warnings and errors reach the disk at once: they explain a crash that may follow.
+    if (level === 'warn' || level === 'error') dir.flushLog();
     inner[level](message, data);
   };
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
@@ -191,7 +204,11 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
   logger.info(`backend ${backend.backend}: ${backend.reason}`);
   options.onBackend?.(backend);
 
-  const dataset = await loadDataset(config.dataset, { dataDir: config.dataDir, validSplit: config.validSplit });
+  const dataset = await loadDataset(config.dataset, {
+    dataDir: config.dataDir,
+    validSplit: config.validSplit,
+    ...(config.numClasses === undefined ? {} : { numClasses: config.numClasses }),
+  });
   const stepsPerEpoch = Math.min(dataset.train.batchCount(config.batchSize), config.maxBatches ?? Number.POSITIVE_INFINITY);
   const totalSteps = stepsPerEpoch * config.epochs;
   const plan = preset.plan({ config, stepsPerEpoch, totalSteps });
@@ -214,6 +231,7 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
   if (plan.sparsity !== 'dense' && composition.distribution) {
     masking = new Masking(model.variables);
     masking.initialize(composition.distribution, config.density, maskInitRng);
+    checkLayersPopulated(masking.counts(), config.density, config.densityDistribution);
     masking.apply();
     plan.afterInit?.({ masking, prune: composition.prune, rng: presetInitRng });
   }
@@ -356,6 +374,13 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   const observer = options.observer ?? {};
   const plugins = options.plugins ?? (await Promise.all(config.plugins.map((p) => loadPlugin(p, options.cwd))));
   await checkStrategyIds(config, plugins);
+  // One process per run directory, and a new run never replaces an earlier one unless asked (--force).
+  const lock = await claimRunDirectory(options.outDir, {
+    resuming: resume !== undefined,
+    overwrite: options.overwrite,
+    command: options.command ?? (resume ? 'train --resume' : 'train'),
+    logger: options.logger,
+  });
   const dir = new RunDirectory(options.outDir, { keepLog: resume !== undefined });
   const logger = teeLogger(options.logger ?? silentLogger, dir);
   let saved: SavedPoint | null = resume ? { path: resume.path, epoch: resume.epoch, step: resume.step } : null;
@@ -401,6 +426,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     } else {
       dir.writeConfig({
         config,
+        configHash: configIdentity(config),
+        ...(options.configWarnings?.length ? { warnings: options.configWarnings } : {}),
+        dataset: { numClasses: dataset.numClasses, inputShape: dataset.inputShape },
         origins: options.origins ?? {},
         backend: { name: backend.backend, reason: backend.reason },
         plugins: pluginRecord,
@@ -523,6 +551,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
         logger.info(
           `epoch ${epoch}/${config.epochs} loss ${metrics.trainLoss.toFixed(4)} test acc ${(100 * test.accuracy).toFixed(2)}% density ${metrics.density.toFixed(4)}`,
         );
+        dir.flushLog();
         if (signal?.aborted && epoch < config.epochs) {
           logger.info(`interrupted: saved ${basename(saved.path)} at the end of epoch ${epoch}`);
           throw interrupted(saved.path, epoch + 1, 0, metrics.step);
@@ -565,9 +594,10 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     throw error;
   } finally {
     try {
-      dir.flushLog();
+      dir.closeLog();
     } catch {
       // A failed log write must not hide the run's own error.
     }
+    await lock.release();
   }
 }

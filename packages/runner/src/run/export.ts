@@ -1,11 +1,13 @@
 import { join, resolve } from 'node:path';
 import { exportSparseModel, restoreVariables, type SparseExportResult } from '@sparse-learning/checkpoint';
-import type { Logger } from '@sparse-learning/core';
-import { silentLogger } from '@sparse-learning/core';
+import { SparseLearningError, silentLogger, type Logger } from '@sparse-learning/core';
+import { listCheckpoints } from '@sparse-learning/checkpoint';
+import { readFile } from 'node:fs/promises';
 import { createModel } from '@sparse-learning/models';
 import { activateBackend } from './backend.js';
 import { loadResumePoint } from './resume.js';
 import { RUN_FILES } from './run-directory.js';
+import { acquireRunLock } from './run-lock.js';
 
 /** What {@link exportRun} wrote. */
 export interface RunExport {
@@ -33,11 +35,63 @@ export interface RunExport {
  * a TensorFlow.js model from it for inference.
  *
  * Runs on the `cpu` backend: export only copies tensors, so it needs neither the training backend nor data.
+ *
+ * Holds the run directory's lock while it works (`E_RUN_LOCKED` while a run trains there). The checkpoint
+ * must belong to the run (`checkRunIdentity`). When the newest checkpoint is unusable (corrupt, truncated)
+ * the export fails with `E_CHECKPOINT_INVALID` — an older checkpoint is exported only with
+ * `allowOlderCheckpoint` (`--allow-older-checkpoint`), never silently.
  */
-export async function exportRun(runDir: string, options: { out?: string; logger?: Logger } = {}): Promise<RunExport> {
+export async function exportRun(
+  runDir: string,
+  options: { out?: string; logger?: Logger; allowOlderCheckpoint?: boolean } = {},
+): Promise<RunExport> {
   const dir = resolve(runDir);
-  const point = await loadResumePoint(dir, options.logger ?? silentLogger);
+  const logger = options.logger ?? silentLogger;
+  const lock = await acquireRunLock(dir, 'export', logger).catch((error: unknown) => {
+    // A directory that does not exist gets the checkpoint loader's own message.
+    if ((error as { code?: string }).code === 'E_WRITE_FAILED') return null;
+    throw error;
+  });
+  try {
+    return await exportLocked(dir, { ...options, logger });
+  } finally {
+    await lock?.release();
+  }
+}
+
+/** The newest step a run directory claims to have (its `latest.json`, or its newest checkpoint file name). */
+async function newestClaimedStep(dir: string): Promise<number> {
+  const listed = (await listCheckpoints(dir))[0]?.step ?? -1;
+  try {
+    const pointer = JSON.parse(await readFile(join(dir, 'latest.json'), 'utf8')) as { step?: unknown };
+    return typeof pointer.step === 'number' ? Math.max(pointer.step, listed) : listed;
+  } catch {
+    return listed;
+  }
+}
+
+async function exportLocked(dir: string, options: { out?: string; logger: Logger; allowOlderCheckpoint?: boolean }): Promise<RunExport> {
+  const problems: string[] = [];
+  const point = await loadResumePoint(dir, {
+    ...options.logger,
+    warn: (message, data) => {
+      problems.push(message);
+      options.logger.warn(message, data);
+    },
+  });
   const { checkpoint, config, extra } = point;
+  const newest = await newestClaimedStep(dir);
+  if (checkpoint.step < newest) {
+    const what = `the newest checkpoint of '${dir}' (step ${newest}) is unusable${problems.length ? ` (${problems.join('; ')})` : ''}`;
+    if (!options.allowOlderCheckpoint) {
+      throw new SparseLearningError(
+        'E_CHECKPOINT_INVALID',
+        `${what}; not exporting the older '${checkpoint.path}' (epoch ${checkpoint.epoch} of ${config.epochs}, step ${checkpoint.step}) without --allow-older-checkpoint`,
+        { path: checkpoint.path, newestStep: newest, step: checkpoint.step },
+      );
+    }
+    options.logger.warn(`${what}; exporting the older checkpoint of epoch ${checkpoint.epoch}, step ${checkpoint.step} (--allow-older-checkpoint)`);
+  }
   await activateBackend('cpu', config.model);
   const modelOptions = { inputShape: extra.modelOptions.inputShape as [number, number, number], numClasses: extra.modelOptions.numClasses };
   const model = createModel(checkpoint.modelId, modelOptions);

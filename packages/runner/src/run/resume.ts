@@ -7,6 +7,8 @@ import { experimentConfigSchema, type ExperimentConfig } from '../config/schema.
 import { getPreset } from '../presets/index.js';
 import { historyOf, resumeExtraOf, type ResumeExtra } from './checkpointing.js';
 import type { EpochMetrics } from './metrics.js';
+import { RUN_FILES, readJson } from './run-directory.js';
+import { configIdentity, identityDifferences } from './run-identity.js';
 import { decodeState } from './state-codec.js';
 
 /** A run directory's latest good checkpoint, read back for `train --resume`. */
@@ -68,7 +70,39 @@ export async function loadResumePoint(runDir: string, logger: Logger = silentLog
     throw incompatible(checkpoint, `it holds model '${checkpoint.modelId}' but its configuration names '${config.model}'`);
   }
   const extra = resumeExtraOf(checkpoint);
+  checkRunIdentity(runDir, checkpoint, config);
   return { runDir, checkpoint, config, extra, history: historyOf(checkpoint) };
+}
+
+/**
+ * Checks that a checkpoint belongs to the run of its directory: the identity (`configIdentity`) of the
+ * configuration recorded in `config.json` must equal the checkpoint's. Both are recomputed from the parsed
+ * configurations (not read from the stored hashes), so that a field added by a later version with its default
+ * does not make old runs foreign. A directory without `config.json` (a checkpoint copied on its own) is
+ * accepted on the checkpoint's record.
+ *
+ * @throws `E_CHECKPOINT_INCOMPATIBLE` listing the differing fields; `E_DATA_CORRUPT` when `config.json` does
+ *   not parse.
+ */
+export function checkRunIdentity(runDir: string, checkpoint: LoadedCheckpoint, config: ExperimentConfig): void {
+  const record = readJson<{ config?: unknown; configHash?: string }>(runDir, RUN_FILES.config);
+  if (!record || record.config === undefined) return;
+  const recorded = experimentConfigSchema.safeParse(record.config);
+  if (!recorded.success) {
+    throw new SparseLearningError(
+      'E_DATA_CORRUPT',
+      `'${runDir}/${RUN_FILES.config}' does not hold a valid run configuration, so the checkpoint cannot be matched to this run; restore it, or move it away to rely on the checkpoint's own record`,
+      { path: `${runDir}/${RUN_FILES.config}` },
+    );
+  }
+  const mine = configIdentity(recorded.data);
+  const theirs = configIdentity(config);
+  if (mine === theirs) return;
+  const differences = identityDifferences(recorded.data as unknown as Record<string, unknown>, config as unknown as Record<string, unknown>);
+  throw incompatible(
+    checkpoint,
+    `it belongs to another run: its configuration (${theirs.slice(0, 19)}…) differs from this directory's ${RUN_FILES.config} (${mine.slice(0, 19)}…) in ${differences.join('; ')}. Resume the run the checkpoint came from, or start a new run`,
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SparseLearningError } from '@sparse-learning/core';
 import { jsonReplacer, writeFileAtomic, writeJsonAtomic } from '../io/atomic-write.js';
@@ -18,30 +18,32 @@ export const HOLD_MARKER = '.hold';
 
 /** Options of {@link RunDirectory}. */
 export interface RunDirectoryOptions {
-  /** Keep the existing `run.log` and append to it (a resumed run). */
+  /**
+   * Kept for compatibility: `run.log` is always appended to (a resumed run continues the log of the sessions
+   * before it; a new run starts in a directory without one, see `checkRunDirectory`).
+   */
   readonly keepLog?: boolean;
 }
 
 /**
  * A run directory: `config.json` (resolved configuration, where each field came from, backend and reason),
- * `metrics.jsonl` (one {@link EpochMetrics} per line), `results.json`, `run.log`. Every file is rewritten
- * atomically (temp file + fsync + rename), so a crash leaves the previous complete version.
+ * `metrics.jsonl` (one {@link EpochMetrics} per line), `results.json`, `run.log`. Every file but the log is
+ * rewritten atomically (temp file + fsync + rename), so a crash leaves the previous complete version. The log
+ * is appended line by line as the run goes (a crash keeps every line written before it) and synced to disk by
+ * {@link RunDirectory.flushLog} (the runner calls it after every epoch and on every warning and error).
  */
 export class RunDirectory {
   readonly path: string;
   private readonly lines: string[] = [];
-  private readonly logLines: string[] = [];
+  private logFd: number | null = null;
 
-  constructor(path: string, options: RunDirectoryOptions = {}) {
+  constructor(path: string, _options: RunDirectoryOptions = {}) {
     this.path = resolve(path);
     try {
       mkdirSync(this.path, { recursive: true });
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new SparseLearningError('E_WRITE_FAILED', `could not create run directory '${this.path}': ${reason}`, { path: this.path }, { cause: error });
-    }
-    if (options.keepLog && existsSync(this.file(RUN_FILES.log))) {
-      this.logLines.push(...readFileSync(this.file(RUN_FILES.log), 'utf8').split('\n').filter((line) => line !== ''));
     }
   }
 
@@ -63,7 +65,7 @@ export class RunDirectory {
   /** Appends a resume record to `config.json` (`resumes: [...]`), leaving the rest as the first session wrote it. */
   recordResume(entry: Record<string, unknown>): void {
     const path = this.file(RUN_FILES.config);
-    const current = existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>) : {};
+    const current = readJson<Record<string, unknown>>(this.path, RUN_FILES.config) ?? {};
     const resumes = Array.isArray(current.resumes) ? current.resumes : [];
     writeJsonAtomic(path, { ...current, resumes: [...resumes, entry] });
   }
@@ -86,29 +88,72 @@ export class RunDirectory {
     writeJsonAtomic(this.file(RUN_FILES.results), results);
   }
 
-  /** Appends a log line; the log file is flushed with {@link RunDirectory.flushLog}. */
+  /** Appends a line to `run.log` at once (opened in append mode on first use). */
   log(line: string): void {
-    this.logLines.push(line);
+    this.logFd ??= openSync(this.file(RUN_FILES.log), 'a');
+    writeSync(this.logFd, `${line}\n`);
   }
 
+  /** Syncs `run.log` to disk, so that it survives a crash of the machine, not only of the process. */
   flushLog(): void {
-    writeFileAtomic(this.file(RUN_FILES.log), this.logLines.length ? `${this.logLines.join('\n')}\n` : '');
+    if (this.logFd !== null) fsyncSync(this.logFd);
+  }
+
+  /** Syncs and closes `run.log` (the end of a session; a later {@link RunDirectory.log} reopens it). */
+  closeLog(): void {
+    if (this.logFd === null) return;
+    const fd = this.logFd;
+    this.logFd = null;
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 
-/** Reads `metrics.jsonl` of a run directory (empty when absent). */
-export function readMetrics(dir: string): EpochMetrics[] {
+function corrupt(path: string, problem: string, cause?: unknown): SparseLearningError {
+  return new SparseLearningError('E_DATA_CORRUPT', `'${path}' ${problem}`, { path }, cause === undefined ? undefined : { cause });
+}
+
+/**
+ * Reads `metrics.jsonl` of a run directory (empty when absent). A last line that does not parse is what a
+ * crash in the middle of an append leaves: it is skipped and `onWarning` told. Any other bad line is
+ * `E_DATA_CORRUPT` naming the file and the line.
+ */
+export function readMetrics(dir: string, onWarning: (message: string) => void = () => undefined): EpochMetrics[] {
   const path = join(dir, RUN_FILES.metrics);
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as EpochMetrics);
+  const lines = readFileSync(path, 'utf8').split('\n');
+  const last = lines.reduce((at, line, i) => (line.trim() !== '' ? i : at), -1);
+  const rows: EpochMetrics[] = [];
+  for (const [i, line] of lines.entries()) {
+    if (line.trim() === '') continue;
+    let row: unknown;
+    try {
+      row = JSON.parse(line);
+    } catch (error) {
+      if (i === last) {
+        onWarning(`skipped the truncated last line ${i + 1} of '${path}' (${line.length} characters; a run stopped while writing it): ${rows.length} epoch${rows.length === 1 ? '' : 's'} read`);
+        break;
+      }
+      throw corrupt(path, `line ${i + 1} is not valid JSON (${(error as Error).message}); metrics.jsonl holds one JSON object per epoch`, error);
+    }
+    if (typeof row !== 'object' || row === null || typeof (row as { epoch?: unknown }).epoch !== 'number') {
+      throw corrupt(path, `line ${i + 1} is not an epoch record (no numeric 'epoch' field)`);
+    }
+    rows.push(row as EpochMetrics);
+  }
+  return rows;
 }
 
-/** Reads a JSON file of a run directory, or null when absent. */
+/** Reads a JSON file of a run directory, or null when absent; `E_DATA_CORRUPT` naming the file when it does not parse. */
 export function readJson<T>(dir: string, name: string): T | null {
   const path = join(dir, name);
   if (!existsSync(path)) return null;
-  return JSON.parse(readFileSync(path, 'utf8')) as T;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as T;
+  } catch (error) {
+    throw corrupt(path, `is not valid JSON (${(error as Error).message})`, error);
+  }
 }
