@@ -14,7 +14,6 @@ export type SparseLearningErrorCode =
   | 'E_PLUGIN_CONTRACT'
   | 'E_PLUGIN_THREW'
   | 'E_PLUGIN_LOAD'
-  | 'E_PLUGIN_ID_TAKEN'
   // engine state
   | 'E_SHAPE_MISMATCH'
   | 'E_NO_PRUNABLE_TENSORS'

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { listCheckpoints, loadCheckpoint } from '@sparse-learning/checkpoint';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN_LOCK_DIR, RUN_LOCK_OWNER, acquireRunLock } from '../run/run-lock.js';
-import { cli, removeTmpDirs, spawnCli, tmp, waitForFile } from '../test/run-helpers.js';
+import { cli, fixtures, removeTmpDirs, spawnCli, tmp, waitForFile } from '../test/run-helpers.js';
 import { internalErrorMessage } from './errors.js';
 
 afterAll(() => removeTmpDirs());
@@ -247,6 +247,14 @@ describe('coded errors everywhere, no stack traces', () => {
       expect(r.stderr, args.join(' ')).toContain(text);
       expect(r.code, args.join(' ')).toBe(2);
     }
+  });
+
+  it("a plugin that reuses a built-in id gets a coded error naming the id and its owner, before anything is written", async () => {
+    const out = join(tmp(), 'run');
+    const r = await cli('train', '--plugin', join(fixtures, 'id-clash-plugin.mjs'), '--epochs', '1', ...QUICK, '--out', out);
+    expect(r.stderr).toMatch(/error \[E_PLUGIN_LOAD\] .*growth strategy id 'momentum' is already registered by .*builtin.*; choose another id/);
+    expect(r.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('an unexpected (uncoded) error prints E_INTERNAL and its message, not a stack trace', () => {

@@ -58,7 +58,6 @@ const USAGE_CODES = new Set([
   'E_CHECKPOINT_INCOMPATIBLE',
   'E_USAGE',
   'E_RUN_EXISTS',
-  'E_PLUGIN_ID_TAKEN',
 ]);
 
 const SIGNAL_EXIT: Record<string, number> = { SIGINT: EXIT.sigint, SIGTERM: EXIT.sigterm };

@@ -1,4 +1,12 @@
+import { SparseLearningError } from '@sparse-learning/core';
 import type { Container, ContainerModule, ContainerModuleLoadOptions } from 'inversify';
+
+/** How messages name the strategy kind of a token (`Symbol.for('@sparse-learning/core/GrowthStrategy')`). */
+function kindOf(token: symbol | string): string {
+  const name = typeof token === 'symbol' ? (token.description ?? '') : token;
+  const short = name.split('/').pop() ?? name;
+  return short.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+}
 
 /** Which ids are bound under which token, as recorded while modules load. */
 export class BindingRegistry {
@@ -6,8 +14,21 @@ export class BindingRegistry {
   /** Which module (`builtin:prune`, a plugin specifier...) bound each `token/id`. */
   private readonly owners = new Map<string, string>();
 
+  /**
+   * Records that `owner` binds `name` under `token`.
+   * @throws `E_PLUGIN_LOAD` when another module (a built-in or an earlier plugin) already bound that id: two
+   *   bindings of one name would otherwise surface later as inversify's raw "ambiguous match" exception.
+   */
   record(token: unknown, name: unknown, owner: string): void {
     if (typeof token !== 'symbol' && typeof token !== 'string') return;
+    const previous = this.owners.get(`${String(token)}/${String(name)}`);
+    if (previous !== undefined && previous !== owner) {
+      throw new SparseLearningError(
+        'E_PLUGIN_LOAD',
+        `${owner}: ${kindOf(token)} id '${String(name)}' is already registered by ${previous}; choose another id`,
+        { plugin: owner, id: String(name), kind: kindOf(token), registeredBy: previous },
+      );
+    }
     const set = this.names.get(token) ?? new Set<string>();
     set.add(String(name));
     this.names.set(token, set);
