@@ -9,8 +9,10 @@ import type { NativeAddon } from './addon.js';
 import { registerFastBackends, selectBackend, tfjsNodeBinding } from './select-backend.js';
 import type { BackendRequest } from './select-backend.js';
 import { wasmTrainingGradientScope } from './wasm-training-gradients.js';
+import { nativeSkipOptions } from './native-test-skip.js';
 
 const nativeBuilt = nativeAddonStatus().addon !== null;
+const nativeTest = nativeSkipOptions(nativeBuilt ? null : nativeAddonStatus().reason);
 
 describe('backend selection', () => {
   it('sees tfjs-node installed without its binding and never imports it', () => {
@@ -48,7 +50,7 @@ describe('backend selection', () => {
     });
   }
 
-  it.skipIf(!nativeBuilt)('an explicit native request activates the native backend and computes', async () => {
+  it('an explicit native request activates the native backend and computes', nativeTest, async () => {
     expect((await selectBackend('native')).backend).toBe('native');
     const y = tf.matMul(tf.tensor2d([[1, 2]]), tf.tensor2d([[3], [4]]));
     expect(Array.from(y.dataSync())).toEqual([11]);
