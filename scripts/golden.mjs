@@ -7,8 +7,8 @@
 //   npm run golden -- --dir <path>      # any directory with the same layout
 //   npm run golden -- --dir <path> --verbose   # every mismatch, not only the first three
 //
-// No build step: the script re-runs itself under `node --conditions=source --import tsx`, so every
-// `@sparse-learning/*` import resolves to the package's `src/index.ts` (the `source` export condition) and
+// No build step: the script re-runs itself under `node --import tsx`, so every `@sparse-learning/*` import
+// resolves to the package's `src/index.ts` (the `paths` of the root tsconfig.json, which tsx applies) and
 // TypeScript runs directly.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -63,8 +63,8 @@ if (!process.env[CHILD_FLAG]) {
   const childArgs = ['--dir', dir, ...(args.verbose ? ['--verbose'] : [])];
   const run = spawnSync(
     process.execPath,
-    ['--conditions=source', '--import', 'tsx', fileURLToPath(import.meta.url), ...childArgs],
-    { cwd: root, stdio: 'inherit', env: { ...process.env, [CHILD_FLAG]: '1' } },
+    ['--import', 'tsx', fileURLToPath(import.meta.url), ...childArgs],
+    { cwd: root, stdio: 'inherit', env: { ...process.env, TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.json'), [CHILD_FLAG]: '1' } },
   );
   if (run.status === null) {
     console.error(`golden runner did not finish (${run.error?.message ?? `signal ${run.signal}`})`);

@@ -14,13 +14,12 @@ const pkg = {
   types: './dist/index.d.ts',
   exports: {
     '.': {
-      source: './src/index.ts',
       import: { types: './dist/index.d.ts', default: './dist/index.js' },
       require: { types: './dist/index.d.cts', default: './dist/index.cjs' },
     },
     './package.json': './package.json',
   },
-  files: ['dist', 'README.md', 'ARCHITECTURE.md'],
+  files: ['dist', 'README.md', 'ARCHITECTURE.md', 'LICENSE'],
   sideEffects: true,
   scripts: {
     build: 'tsup',

@@ -2,8 +2,8 @@
  * Sparse Momentum vs SET vs DeepR vs dense on MNIST LeNet-300-100 (the comparison of the paper's §5.2 /
  * spec §5.2 table, on the paper's MNIST recipe).
  *
- *   npx tsx --conditions=source examples/compare-baselines/src/compare-baselines.ts quick [extra flags]
- *   npx tsx --conditions=source examples/compare-baselines/src/compare-baselines.ts full  [extra flags]
+ *   npx tsx examples/compare-baselines/src/compare-baselines.ts quick [extra flags]
+ *   npx tsx examples/compare-baselines/src/compare-baselines.ts full  [extra flags]
  *
  * `quick` (what CI runs): 1 epoch of at most 20 mini-batches, 2 seeds, density 0.05 — minutes, only checks
  * that everything composes and produces the table. `full`: the paper's recipe (100 epochs, batch 100),

@@ -30,22 +30,22 @@ export type PoolMessage = { readonly type: 'run'; readonly job: WorkerJob } | { 
 
 /**
  * Where the worker entry is and how to start it: next to the built bundle (`dist/worker.js` / `.cjs`), or
- * from sources (`src/worker.ts`) through tsx with the `source` export condition when the runner itself runs
- * from sources (tests, `tsx src/cli.ts`).
+ * from sources (`src/worker.ts`) through tsx when the runner itself runs from sources (tests, `tsx src/cli.ts`);
+ * `env` points tsx at the repository's tsconfig, whose `paths` map `@sparse-learning/*` to the sources.
  */
-export function workerEntry(): { file: string; execArgv: string[] } {
+export function workerEntry(): { file: string; execArgv: string[]; env: Record<string, string> } {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) {
     const file = join(dirname(here), '..', 'worker.ts');
     const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    return { file, execArgv: ['--import', tsx, '--conditions=source'] };
+    return { file, execArgv: ['--import', tsx], env: { TSX_TSCONFIG_PATH: join(dirname(here), '..', '..', '..', '..', 'tsconfig.json') } };
   }
   const candidates = here.endsWith('.cjs') ? ['worker.cjs', 'worker.js'] : ['worker.js', 'worker.cjs'];
   const file = candidates.map((name) => join(dirname(here), name)).find((p) => existsSync(p));
   if (!file) {
     throw new SparseLearningError('E_ENGINE_STATE', `worker entry not found next to ${here}; rebuild @sparse-learning/runner`, { here });
   }
-  return { file, execArgv: [] };
+  return { file, execArgv: [], env: {} };
 }
 
 /** Callbacks of {@link runJobsInWorkers}. */
@@ -66,7 +66,7 @@ export async function runJobsInWorkers(
   callbacks: PoolCallbacks = {},
 ): Promise<Extract<WorkerMessage, { type: 'done' | 'failed' }>[]> {
   const outcomes = new Array<Extract<WorkerMessage, { type: 'done' | 'failed' }>>(jobs.length);
-  const { file, execArgv } = workerEntry();
+  const { file, execArgv, env: entryEnv } = workerEntry();
   let next = 0;
   const count = Math.max(1, Math.min(workers, jobs.length));
 
@@ -91,6 +91,7 @@ export async function runJobsInWorkers(
           // worker starting one thread per core (oversubscription slowed steps ~1.5x in the bench).
           env: {
             ...process.env,
+            ...entryEnv,
             SPARSE_LEARNING_WORKER: '1',
             SPARSE_LEARNING_NATIVE_THREADS:
               process.env.SPARSE_LEARNING_NATIVE_THREADS ?? String(Math.max(1, Math.floor(availableParallelism() / count))),

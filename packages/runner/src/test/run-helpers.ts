@@ -47,12 +47,15 @@ export interface SpawnedCli {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Spawns the real CLI in its own Node process (`node --import tsx --conditions=source src/cli.ts ...`). */
+/**
+ * Spawns the real CLI in its own Node process (`node --import tsx src/cli.ts ...`); tsx resolves every
+ * `@sparse-learning/*` import to the package's `src/index.ts` through the root tsconfig's `paths`.
+ */
 export function spawnCli(args: readonly string[], env: Record<string, string> = {}): SpawnedCli {
   const tsx = pathToFileURL(createRequire(__filename).resolve('tsx')).href;
-  const child = spawn(process.execPath, ['--import', tsx, '--conditions=source', cliSource, ...args], {
+  const child = spawn(process.execPath, ['--import', tsx, cliSource, ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    env: { ...process.env, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json'), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
