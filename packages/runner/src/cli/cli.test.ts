@@ -117,8 +117,8 @@ describe('sparse-learning CLI (in-process)', () => {
       const errors = result.runs.filter((r) => r.preset === row.preset).map((r) => r.results!.testError);
       const expected = summarize(errors);
       expect(row.testError.mean).toBeCloseTo(expected.mean, 12);
-      expect(row.testError.se).toBeCloseTo(expected.se, 12);
-      expect(row.testError.ci95[1]).toBeCloseTo(expected.mean + 1.96 * expected.se, 12);
+      expect(row.testError.se).toBeCloseTo(expected.se!, 12);
+      expect(row.testError.ci95![1]).toBeCloseTo(expected.mean + 1.96 * expected.se!, 12);
     }
     expect(result.seeds).toEqual([17, 18]);
     const markdown = readFileSync(join(out, 'compare.md'), 'utf8');

@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { mergeLayers, readConfigFile, resolveConfig, type ConfigSource } from '../config/resolve.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { runComparison, type ComparisonResult } from '../compare/compare.js';
+import { formatInterval } from '../compare/statistics.js';
 import { PRESETS } from '../presets/index.js';
 import { writeReport } from '../report/report.js';
 import { addSummarizeCommand } from './summarize-command.js';
@@ -205,7 +206,7 @@ async function trainAndPrint(
       const reason = typeof error.reason === 'string' ? error.reason : 'signal';
       io.stdout.write(
         `stopped by ${reason} at epoch ${error.epoch}/${config.epochs}, batch ${error.batch}, step ${error.step}: checkpoint saved to ${error.checkpoint}\n` +
-          `resume with: sparse-learning train --resume ${error.runDir}\n`,
+          `resume with: npx sparse-learning train --resume ${error.runDir}\n`,
       );
       return SIGNAL_EXIT[reason] ?? EXIT.failed;
     }
@@ -335,9 +336,9 @@ async function compareAndPrint(
   progress.clear();
   io.stdout.write('\n| preset | density | n | test error (%) | ± SE | 95 % interval |\n|---|---:|---:|---:|---:|---|\n');
   for (const row of result.rows) {
-    const f = (v: number) => (Number.isFinite(v) ? (100 * v).toFixed(2) : '—');
+    const f = (v: number | null) => (typeof v === 'number' && Number.isFinite(v) ? (100 * v).toFixed(2) : '—');
     io.stdout.write(
-      `| ${row.preset} | ${row.density} | ${row.testError.n} | ${f(row.testError.mean)} | ${f(row.testError.se)} | [${f(row.testError.ci95[0])}, ${f(row.testError.ci95[1])}] |\n`,
+      `| ${row.preset} | ${row.density} | ${row.testError.n} | ${f(row.testError.mean)} | ${f(row.testError.se)} | ${formatInterval(row.testError.ci95, 100)} |\n`,
     );
   }
   io.stdout.write(`\nwrote ${join(args.outDir, 'compare.md')} and compare.json in ${formatDuration(result.seconds)}\n`);

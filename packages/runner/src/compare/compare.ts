@@ -10,7 +10,7 @@ import { DENSE_PRESET_ID } from '../presets/dense.js';
 import { getPreset } from '../presets/index.js';
 import { runExperiment } from '../run/experiment.js';
 import type { EpochMetrics, RunResults } from '../run/metrics.js';
-import { summarize, type Summary } from './statistics.js';
+import { formatInterval, summarize, type Summary } from './statistics.js';
 import { runJobsInWorkers, type WorkerJob, type WorkerMessage } from './worker-pool.js';
 
 /**
@@ -271,7 +271,7 @@ export function comparisonMarkdown(result: ComparisonResult): string {
     '|---|---:|---:|---:|---:|---|---:|',
     ...result.rows.map(
       (row) =>
-        `| ${row.preset} | ${row.density} | ${row.testError.n}${row.failed ? ` (${row.failed} failed)` : ''} | ${pct(row.testError.mean)} | ${pct(row.testError.se)} | [${pct(row.testError.ci95[0])}, ${pct(row.testError.ci95[1])}] | ${Number.isFinite(row.seconds.mean) ? row.seconds.mean.toFixed(1) : '—'} |`,
+        `| ${row.preset} | ${row.density} | ${row.testError.n}${row.failed ? ` (${row.failed} failed)` : ''} | ${pct(row.testError.mean)} | ${row.testError.se === null ? '—' : pct(row.testError.se)} | ${formatInterval(row.testError.ci95, 100)} | ${Number.isFinite(row.seconds.mean) ? row.seconds.mean.toFixed(1) : '—'} |`,
     ),
     '',
   ];

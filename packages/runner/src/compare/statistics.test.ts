@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { summarize } from './statistics.js';
+import { formatInterval, formatScaled, summarize } from './statistics.js';
 
 describe('summarize (official get_results_from_logs.py)', () => {
   it('mean, SE = std(ddof=1)/sqrt(n) and the 95 % interval on a hand-worked case', () => {
@@ -9,13 +9,33 @@ describe('summarize (official get_results_from_logs.py)', () => {
     expect(s.mean).toBe(2.5);
     expect(s.std).toBeCloseTo(Math.sqrt(5 / 3), 12);
     expect(s.se).toBeCloseTo(0.6454972243679028, 12);
-    expect(s.ci95[0]).toBeCloseTo(2.5 - 1.96 * 0.6454972243679028, 12);
-    expect(s.ci95[1]).toBeCloseTo(2.5 + 1.96 * 0.6454972243679028, 12);
+    expect(s.ci95![0]).toBeCloseTo(2.5 - 1.96 * 0.6454972243679028, 12);
+    expect(s.ci95![1]).toBeCloseTo(2.5 + 1.96 * 0.6454972243679028, 12);
   });
 
-  it('a single value has SE 0; non-finite values are dropped; nothing gives NaN', () => {
-    expect(summarize([0.0153])).toMatchObject({ n: 1, mean: 0.0153, se: 0, ci95: [0.0153, 0.0153] });
+  it('two values: SE = |a − b| / 2 (std = |a − b|/√2, divided by √2)', () => {
+    const s = summarize([0.02, 0.03]);
+    expect(s.se).toBeCloseTo(0.005, 15);
+    expect(s.ci95).toEqual([s.mean - 1.96 * s.se!, s.mean + 1.96 * s.se!]);
+  });
+
+  it('a single value has no standard deviation, SE or interval (null, not 0); non-finite values are dropped', () => {
+    expect(summarize([0.0153])).toEqual({ n: 1, mean: 0.0153, std: null, se: null, ci95: null });
+    expect(summarize([Number.NaN, 0.0153])).toEqual({ n: 1, mean: 0.0153, std: null, se: null, ci95: null });
     expect(summarize([1, Number.NaN, 3]).mean).toBe(2);
-    expect(Number.isNaN(summarize([]).mean)).toBe(true);
+    const empty = summarize([]);
+    expect(empty.n).toBe(0);
+    expect(Number.isNaN(empty.mean)).toBe(true);
+    expect(empty.se).toBeNull();
+    // JSON keeps the distinction (null), where NaN would also have become null but 0 would have stayed 0.
+    expect(JSON.parse(JSON.stringify(summarize([0.5])))).toEqual({ n: 1, mean: 0.5, std: null, se: null, ci95: null });
+  });
+
+  it('formats a missing SE or interval as a dash', () => {
+    expect(formatScaled(0.01234, 100)).toBe('1.23');
+    expect(formatScaled(null, 100)).toBe('—');
+    expect(formatScaled(Number.NaN)).toBe('—');
+    expect(formatInterval([0.0152, 0.0348], 100)).toBe('[1.52, 3.48]');
+    expect(formatInterval(null, 100)).toBe('—');
   });
 });

@@ -85,7 +85,7 @@ export const CLIENT_SCRIPT = String.raw`
       datasets.push({
         type: 'bar',
         label: '95 % interval, density ' + density,
-        data: cmp.presets.map(function (p) { var r = cmp.cells[p + '|' + density]; return r ? [100 * r.ci95[0], 100 * r.ci95[1]] : null; }),
+        data: cmp.presets.map(function (p) { var r = cmp.cells[p + '|' + density]; return r && r.ci95 ? [100 * r.ci95[0], 100 * r.ci95[1]] : null; }),
         backgroundColor: color(d, 0.25),
         borderColor: color(d),
         borderWidth: 1,

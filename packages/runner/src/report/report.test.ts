@@ -83,6 +83,31 @@ describe('report', () => {
     expect(html).toContain('[1.52, 3.48]');
   });
 
+  it('a cell with one run shows no SE and no interval (a dash and no interval bar, not ± 0)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sl-report-n1-'));
+    writeRun(join(dir, 'runs', 'a'), 0.02);
+    const single = { n: 1, mean: 0.02, std: null, se: null, ci95: null };
+    writeFileSync(
+      join(dir, 'compare.json'),
+      JSON.stringify({
+        model: 'lenet300-100',
+        dataset: 'mnist',
+        presets: ['sparse-momentum'],
+        densities: [0.05],
+        seeds: [17],
+        rows: [{ preset: 'sparse-momentum', density: 0.05, testError: single, testAccuracy: single, seconds: single, failed: 0 }],
+        runs: [{ preset: 'sparse-momentum', density: 0.05, seed: 17, dir: 'runs/a', status: 'ok' }],
+      }),
+    );
+    const html = readFileSync(writeReport(dir), 'utf8');
+    const comparison = drawWithStubs(html).find((c) => c.options.plugins.title.text.startsWith('Test error by preset'));
+    const [means, intervals] = (comparison?.data.datasets ?? []) as { data: unknown[] }[];
+    expect(means.data).toEqual([2]); // mean bar, in %
+    expect(intervals.data).toEqual([null]); // no interval bar
+    expect(html).toContain('"se":null');
+    expect(html).not.toContain('[2.00, 2.00]');
+  });
+
   it('E_DATA_MISSING for a directory that is neither a run nor a comparison', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sl-report-empty-'));
     try {

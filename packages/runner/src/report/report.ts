@@ -3,6 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { SparseLearningError } from '@sparse-learning/core';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { ComparisonResult } from '../compare/compare.js';
+import { formatInterval } from '../compare/statistics.js';
 import type { EpochMetrics, RunResults } from '../run/metrics.js';
 import { RUN_FILES, readJson, readMetrics } from '../run/run-directory.js';
 import { chartJsSource } from './chart-library.js';
@@ -35,7 +36,7 @@ export interface ReportData {
   readonly comparison: {
     readonly presets: string[];
     readonly densities: number[];
-    readonly cells: Record<string, { mean: number; se: number; ci95: readonly [number, number]; n: number }>;
+    readonly cells: Record<string, { mean: number; se: number | null; ci95: readonly [number, number] | null; n: number }>;
   } | null;
   readonly table: { readonly header: string[]; readonly rows: string[][] };
 }
@@ -182,7 +183,7 @@ function comparisonReportData(dir: string, comparison: ComparisonResult, onWarni
         String(row.testError.n),
         fmtPct(row.testError.mean),
         fmtPct(row.testError.se),
-        `[${fmtPct(row.testError.ci95[0])}, ${fmtPct(row.testError.ci95[1])}]`,
+        formatInterval(row.testError.ci95, 100),
       ]),
     },
   };

@@ -95,7 +95,7 @@ describe('checkpoint, kill and exact resume (real processes)', () => {
     const { stdout, stderr } = intRun.output();
     expect(stderr).toContain('SIGINT received: finishing the current step and saving a checkpoint');
     expect(stdout).toContain('stopped by SIGINT at epoch 2/3, batch 5, step 25');
-    expect(stdout).toContain(`resume with: sparse-learning train --resume ${interrupted}`);
+    expect(stdout).toContain(`resume with: npx sparse-learning train --resume ${interrupted}`);
     expect(exit.code).toBe(130);
     expect(existsSync(join(interrupted, HOLD_MARKER))).toBe(false);
     const ckpt = await loadCheckpoint(interrupted);
