@@ -1,34 +1,37 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
-import { MaskUpdater, TOKENS } from '@sparse-learning/core';
-import type { GrowthStrategy, PruneStrategy, RedistributionStrategy } from '@sparse-learning/core';
-import { growthModule } from '@sparse-learning/growth';
-import { pruneModule } from '@sparse-learning/prune';
-import { redistributionModule } from '@sparse-learning/redistribution';
-import { MOMENTUM_GRADIENT_GROWTH_ID, MomentumGradientGrowth } from './momentum-gradient-growth.js';
+import { MaskUpdater, PLUGIN_TOKENS, PluginRegistry, TOKENS, corePlugins, silentLogger } from '@sparse-learning/core';
+import type { PluginRef, RunSettings } from '@sparse-learning/core';
+import { growthPlugins } from '@sparse-learning/growth';
+import { prunePlugins } from '@sparse-learning/prune';
+import { redistributionPlugins } from '@sparse-learning/redistribution';
+import customGrowthPlugins from './plugin.js';
 
-/** Which plugin fills each slot of the engine (ids as registered in the container). */
+/** Which plugin fills each slot of the engine, with its options. */
 export interface EngineChoice {
-  readonly prune: string;
-  readonly redistribution: string;
-  readonly growth: string;
+  readonly prune: PluginRef;
+  readonly redistribution: PluginRef;
+  readonly growth: PluginRef;
+}
+
+/** The built-in plugin modules plus this example's: what the runner registers when given `--plugin`. */
+export function createExampleRegistry(): PluginRegistry {
+  return new PluginRegistry([corePlugins, prunePlugins, growthPlugins, redistributionPlugins, customGrowthPlugins]);
 }
 
 /**
- * The composition root of this example: loads the three built-in plugin modules, registers the custom growth
- * strategy next to them under its id, and binds `TOKENS.MaskUpdater` to an engine assembled from the chosen ids.
+ * A composition root in miniature, as the runner's: validates the chosen ids and options against the
+ * registry, binds what each plugin's factory builds under its kind's typed token, and resolves the
+ * {@link MaskUpdater}, which injects the three strategies.
  */
-export function createEngineContainer(choice: EngineChoice): Container {
+export function createEngineContainer(choice: EngineChoice, registry = createExampleRegistry()): Container {
   const container = new Container();
-  container.loadSync(pruneModule, redistributionModule, growthModule);
-  container.bind(TOKENS.GrowthStrategy).to(MomentumGradientGrowth).whenNamed(MOMENTUM_GRADIENT_GROWTH_ID);
-  container.bind(TOKENS.MaskUpdater).toDynamicValue(
-    (ctx) =>
-      new MaskUpdater(
-        ctx.get<PruneStrategy>(TOKENS.PruneStrategy, { name: choice.prune }),
-        ctx.get<RedistributionStrategy>(TOKENS.RedistributionStrategy, { name: choice.redistribution }),
-        ctx.get<GrowthStrategy>(TOKENS.GrowthStrategy, { name: choice.growth }),
-      ),
-  );
+  const run = {} as RunSettings; // these strategies read no run settings
+  for (const kind of ['prune', 'redistribution', 'growth'] as const) {
+    const chosen = registry.choose(kind, choice[kind]);
+    container.bind(PLUGIN_TOKENS[kind]).toDynamicValue(() => registry.create(chosen, { run, logger: silentLogger }));
+  }
+  container.bind(TOKENS.MaskUpdaterOptions).toConstantValue({});
+  container.bind(MaskUpdater).toSelf();
   return container;
 }

@@ -1,2 +1,3 @@
 export * from './momentum-gradient-growth.js';
 export * from './compose.js';
+export { default as customGrowthPlugins } from './plugin.js';

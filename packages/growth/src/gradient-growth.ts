@@ -1,5 +1,4 @@
-import { inject, injectable, optional } from 'inversify';
-import { SparseLearningError, TOKENS, absolute, addHighestInactive } from '@sparse-learning/core';
+import { SparseLearningError, absolute, addHighestInactive } from '@sparse-learning/core';
 import type { GrowthRequest, GrowthStrategy, LayerRequirement, LayerView, StrategyContext } from '@sparse-learning/core';
 
 /** Registry id of {@link GradientGrowth}. */
@@ -14,13 +13,12 @@ export type GradientGrowthOptions = Record<string, never>;
  * to zero positions (the official top-k over all positions has the issue-#22 flaw). Needs the dense gradient:
  * `requires: ['gradient']`; throws `E_ENGINE_STATE` if it is missing.
  */
-@injectable()
 export class GradientGrowth implements GrowthStrategy {
   readonly id = GRADIENT_GROWTH_ID;
   readonly countPolicy = 'exact' as const;
   readonly requires: readonly LayerRequirement[] = ['gradient'];
 
-  constructor(@inject(TOKENS.GrowthOptions) @optional() readonly options?: GradientGrowthOptions) {}
+  constructor(readonly options?: GradientGrowthOptions) {}
 
   grow(layer: LayerView, request: GrowthRequest, _ctx: StrategyContext): Uint8Array {
     if (layer.gradient === null) {

@@ -1,9 +1,7 @@
-import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { Container } from 'inversify';
-import { TOKENS, createRng, silentLogger } from '@sparse-learning/core';
-import type { GrowthStrategy, LayerView, StrategyContext } from '@sparse-learning/core';
-import { GradientGrowth, MomentumGrowth, RandomGrowth, growthModule, growthStrategyIds, legacyTopK } from './index.js';
+import { PluginRegistry, createRng, isSparseLearningError, silentLogger } from '@sparse-learning/core';
+import type { LayerView, RunSettings, StrategyContext } from '@sparse-learning/core';
+import { GradientGrowth, MomentumGrowth, RandomGrowth, growthPlugins, legacyTopK } from './index.js';
 
 function view(mask: number[], extra: Partial<LayerView> = {}): LayerView {
   const m = Uint8Array.from(mask);
@@ -111,13 +109,27 @@ describe('RandomGrowth (spec §1.11)', () => {
   });
 });
 
-describe('growthModule', () => {
-  it('binds every strategy by id and injects options', () => {
-    const container = new Container();
-    container.loadSync(growthModule);
-    for (const id of growthStrategyIds) expect(container.get<GrowthStrategy>(TOKENS.GrowthStrategy, { name: id }).id).toBe(id);
-    container.bind(TOKENS.GrowthOptions).toConstantValue({ legacyTopK: true, exactCount: true });
-    expect(container.get<GrowthStrategy>(TOKENS.GrowthStrategy, { name: 'momentum' }).countPolicy).toBe('at-most');
-    expect(container.get<GrowthStrategy>(TOKENS.GrowthStrategy, { name: 'random' }).countPolicy).toBe('exact');
+describe('growthPlugins', () => {
+  const registry = new PluginRegistry([growthPlugins]);
+  const run = {} as RunSettings; // growth factories read no run settings
+  const build = (id: string, options?: Record<string, unknown>) => registry.create(registry.choose('growth', { id, options }), { run, logger: silentLogger });
+
+  it('registers every strategy under its id and passes each its own validated options', () => {
+    expect(registry.ids('growth')).toEqual(['gradient', 'momentum', 'random']);
+    for (const id of registry.ids('growth')) expect(build(id).id).toBe(id);
+    expect(build('momentum').countPolicy).toBe('exact');
+    expect(build('momentum', { legacyTopK: true }).countPolicy).toBe('at-most');
+    expect(build('random').countPolicy).toBe('stochastic');
+    expect(build('random', { exactCount: true }).countPolicy).toBe('exact');
+  });
+
+  it("refuses another strategy's options, naming the plugin and the option", () => {
+    try {
+      build('momentum', { exactCount: true });
+      throw new Error('expected an error');
+    } catch (error) {
+      expect(isSparseLearningError(error, 'E_CONFIG_INVALID')).toBe(true);
+      expect(String(error)).toContain("growth strategy 'momentum' has no option 'exactCount'; valid options: legacyTopK");
+    }
   });
 });

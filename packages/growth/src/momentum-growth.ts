@@ -1,5 +1,4 @@
-import { inject, injectable, optional } from 'inversify';
-import { SparseLearningError, TOKENS, absolute, addHighestInactive } from '@sparse-learning/core';
+import { SparseLearningError, absolute, addHighestInactive } from '@sparse-learning/core';
 import type { GrowthRequest, GrowthStrategy, LayerRequirement, LayerView, StrategyContext } from '@sparse-learning/core';
 
 /** Registry id of {@link MomentumGrowth}. */
@@ -23,13 +22,12 @@ export interface MomentumGrowthOptions {
  * ones included; a weight pruned and regrown keeps its old value because the engine applies the mask once).
  * Ties are broken by lower index. Throws `E_ENGINE_STATE` if the optimizer has no momentum yet.
  */
-@injectable()
 export class MomentumGrowth implements GrowthStrategy {
   readonly id = MOMENTUM_GROWTH_ID;
   readonly requires: readonly LayerRequirement[] = ['momentum'];
   private readonly legacyTopK: boolean;
 
-  constructor(@inject(TOKENS.GrowthOptions) @optional() readonly options?: MomentumGrowthOptions) {
+  constructor(readonly options?: MomentumGrowthOptions) {
     this.legacyTopK = options?.legacyTopK ?? false;
   }
 

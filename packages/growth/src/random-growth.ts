@@ -1,5 +1,3 @@
-import { inject, injectable, optional } from 'inversify';
-import { TOKENS } from '@sparse-learning/core';
 import type { GrowthRequest, GrowthStrategy, LayerView, Rng, StrategyContext } from '@sparse-learning/core';
 
 /** Registry id of {@link RandomGrowth}. */
@@ -28,13 +26,12 @@ export interface RandomGrowthOptions {
  * `exactCount`, exactly `count` candidates are drawn without replacement (partial Fisher–Yates on `ctx.rng`).
  * New weights start at 0 (a just-pruned weight regrown keeps its value, as for every growth mode).
  */
-@injectable()
 export class RandomGrowth implements GrowthStrategy {
   readonly id = RANDOM_GROWTH_ID;
   private readonly exactCount: boolean;
   private readonly excludeJustPruned: boolean;
 
-  constructor(@inject(TOKENS.GrowthOptions) @optional() readonly options?: RandomGrowthOptions) {
+  constructor(readonly options?: RandomGrowthOptions) {
     this.exactCount = options?.exactCount ?? false;
     this.excludeJustPruned = options?.excludeJustPruned ?? false;
   }

@@ -1,5 +1,4 @@
-import { inject, injectable, optional } from 'inversify';
-import { SparseLearningError, TOKENS, outOfRangeError } from '@sparse-learning/core';
+import { SparseLearningError, outOfRangeError } from '@sparse-learning/core';
 import type { LayerView, PruneRequest, PruneStrategy, StatefulStrategy, StrategyContext } from '@sparse-learning/core';
 
 /** Registry id of {@link AdaptiveThresholdPrune}. */
@@ -38,7 +37,6 @@ export interface AdaptiveThresholdPruneState {
  * The threshold is adapted inside {@link AdaptiveThresholdPrune.prepare}, from the count it is about to prune;
  * DSR adapts it after regrowth from the same count, so the sequence of thresholds is the same.
  */
-@injectable()
 export class AdaptiveThresholdPrune implements PruneStrategy, StatefulStrategy {
   readonly id = ADAPTIVE_THRESHOLD_PRUNE_ID;
   readonly countPolicy = 'free' as const;
@@ -49,7 +47,7 @@ export class AdaptiveThresholdPrune implements PruneStrategy, StatefulStrategy {
   private readonly tolerance: number;
   private readonly gain: number;
 
-  constructor(@inject(TOKENS.PruneOptions) @optional() readonly options?: AdaptiveThresholdPruneOptions) {
+  constructor(readonly options?: AdaptiveThresholdPruneOptions) {
     this.threshold = options?.initialThreshold ?? 1e-3;
     this.targetPruned = options?.targetPruned ?? 600;
     this.tolerance = options?.tolerance ?? 0.1;

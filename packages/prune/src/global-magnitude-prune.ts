@@ -1,5 +1,4 @@
-import { inject, injectable, optional } from 'inversify';
-import { SparseLearningError, TOKENS, outOfRangeError } from '@sparse-learning/core';
+import { SparseLearningError, outOfRangeError } from '@sparse-learning/core';
 import type { LayerView, PruneRequest, PruneStrategy, StatefulStrategy, StrategyContext } from '@sparse-learning/core';
 
 /** Registry id of {@link GlobalMagnitudePrune}. */
@@ -44,7 +43,6 @@ export interface GlobalMagnitudePruneState {
  * dict iteration; equal to `p` unless that layer is > 80 % dense); this port uses the global `ctx.pruneRate`.
  * The comparison `|w| > τ` is done in float32, as PyTorch compares a float32 tensor with a Python scalar.
  */
-@injectable()
 export class GlobalMagnitudePrune implements PruneStrategy, StatefulStrategy {
   readonly id = GLOBAL_MAGNITUDE_PRUNE_ID;
   readonly countPolicy = 'free' as const;
@@ -55,7 +53,7 @@ export class GlobalMagnitudePrune implements PruneStrategy, StatefulStrategy {
   private readonly exactThreshold: boolean;
   private readonly maxIterations: number;
 
-  constructor(@inject(TOKENS.PruneOptions) @optional() readonly options?: GlobalMagnitudePruneOptions) {
+  constructor(readonly options?: GlobalMagnitudePruneOptions) {
     this.threshold = options?.initialThreshold ?? 0.001;
     this.increment = options?.initialIncrement ?? 0.2;
     this.tolerance = options?.tolerance ?? 0.02;

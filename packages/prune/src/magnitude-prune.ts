@@ -1,5 +1,4 @@
-import { inject, injectable, optional } from 'inversify';
-import { TOKENS, absolute, removeLowestActive } from '@sparse-learning/core';
+import { absolute, removeLowestActive } from '@sparse-learning/core';
 import type { LayerView, PruneRequest, PruneStrategy, StrategyContext } from '@sparse-learning/core';
 
 /** Registry id of {@link MagnitudePrune}. */
@@ -18,12 +17,11 @@ export type MagnitudePruneOptions = Record<string, never>;
  * Ties in `|w|` are broken by position (lower index first); PyTorch's sort is not stable, so on ties the
  * official choice is arbitrary (spec §7 gotcha 13).
  */
-@injectable()
 export class MagnitudePrune implements PruneStrategy {
   readonly id = MAGNITUDE_PRUNE_ID;
   readonly countPolicy = 'exact' as const;
 
-  constructor(@inject(TOKENS.PruneOptions) @optional() readonly options?: MagnitudePruneOptions) {}
+  constructor(readonly options?: MagnitudePruneOptions) {}
 
   prune(layer: LayerView, request: PruneRequest, _ctx: StrategyContext): Uint8Array {
     if (request.count <= 0) return nonzeroMask(layer);

@@ -1,9 +1,8 @@
-import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { Container } from 'inversify';
-import { MaskUpdater, TOKENS, createRng, silentLogger } from '@sparse-learning/core';
-import type { LayerView, PruneStrategy, StrategyContext } from '@sparse-learning/core';
-import { GlobalMagnitudePrune, MagnitudePrune, SetPrune, SignFlipPrune, pruneModule, pruneStrategyIds } from './index.js';
+import { MaskUpdater, PluginRegistry, createRng, silentLogger } from '@sparse-learning/core';
+import type { InitLayer, LayerView, RunSettings, StrategyContext } from '@sparse-learning/core';
+import { GlobalMagnitudePrune, MagnitudePrune, SetPrune, SignFlipPrune } from './index.js';
+import { prunePlugins } from './plugins.js';
 
 function view(weight: number[], mask?: number[], name = 'w'): LayerView {
   const m = Uint8Array.from(mask ?? weight.map((w) => (w !== 0 ? 1 : 0)));
@@ -197,24 +196,36 @@ describe('SignFlipPrune (DeepR, spec §6.2)', () => {
   });
 });
 
-describe('pruneModule', () => {
-  it('binds every strategy under TOKENS.PruneStrategy by id, fresh instances per resolution', () => {
-    const container = new Container();
-    container.loadSync(pruneModule);
-    for (const id of pruneStrategyIds) {
-      const strategy = container.get<PruneStrategy>(TOKENS.PruneStrategy, { name: id });
-      expect(strategy.id).toBe(id);
-    }
-    const a = container.get<PruneStrategy>(TOKENS.PruneStrategy, { name: 'sign-flip' });
-    expect(container.get<PruneStrategy>(TOKENS.PruneStrategy, { name: 'sign-flip' })).not.toBe(a);
+describe('prunePlugins', () => {
+  const registry = new PluginRegistry([prunePlugins]);
+  const pluginCtx = { run: {} as RunSettings, logger: silentLogger };
+  const build = (id: string, options?: Record<string, unknown>) => registry.create(registry.choose('prune', { id, options }), pluginCtx);
+
+  it('registers every strategy under its id, a fresh instance per build', () => {
+    expect(registry.ids('prune')).toEqual(['adaptive-threshold', 'global-magnitude', 'magnitude', 'set', 'sign-flip']);
+    for (const id of registry.ids('prune')) expect(build(id).id).toBe(id);
+    expect(build('sign-flip')).not.toBe(build('sign-flip'));
   });
 
-  it('injects the options token when bound', () => {
-    const container = new Container();
-    container.loadSync(pruneModule);
-    container.bind(TOKENS.PruneOptions).toConstantValue({ initialThreshold: 0.05 });
-    const s = container.get<GlobalMagnitudePrune>(TOKENS.PruneStrategy, { name: 'global-magnitude' });
-    expect(s.currentThreshold).toBe(0.05);
+  it('passes validated options', () => {
+    expect((build('global-magnitude', { initialThreshold: 0.05 }) as GlobalMagnitudePrune).currentThreshold).toBe(0.05);
+    expect((build('global-magnitude') as GlobalMagnitudePrune).currentThreshold).toBe(0.001);
+    expect(() => build('global-magnitude', { initialThreshold: -1 })).toThrow(/E_OUT_OF_RANGE.*'global-magnitude'.*initialThreshold/);
+  });
+
+  it("the deep-r-signs init hook fixes sign-flip's signs at initialisation (DeepR)", () => {
+    const prune = build('sign-flip') as SignFlipPrune;
+    const hook = registry.create(registry.choose('init-hook', 'deep-r-signs'), pluginCtx);
+    const layers: InitLayer[] = [{ name: 'w', shape: [4], size: 4, weight: Float32Array.of(0.5, -0.2, 0, 0), mask: Uint8Array.of(1, 1, 1, 0) }];
+    const rng = createRng(5);
+    hook.afterMaskInit({ layers, prune, growth: null as never, redistribution: null as never, rng, logger: silentLogger });
+    const signs = Array.from(prune.getState().signs.w as Int8Array);
+    expect(signs.slice(0, 2)).toEqual([1, -1]);
+    // Zero or dormant positions draw ±1 from the layer's own stream.
+    const draw = createRng(5).fork('sign:w');
+    expect(signs.slice(2)).toEqual([draw.next() < 0.5 ? -1 : 1, draw.next() < 0.5 ? -1 : 1]);
+    // Another prune strategy keeps no signs: the hook does nothing.
+    expect(() => hook.afterMaskInit({ layers, prune: build('magnitude'), growth: null as never, redistribution: null as never, rng, logger: silentLogger })).not.toThrow();
   });
 
   it('SET prune composes with the engine (exact count checked by MaskUpdater)', async () => {

@@ -1,5 +1,4 @@
-import { inject, injectable, optional } from 'inversify';
-import { TOKENS, absolute, removeLowestActive } from '@sparse-learning/core';
+import { absolute, removeLowestActive } from '@sparse-learning/core';
 import type { LayerView, PruneRequest, PruneStrategy, StrategyContext } from '@sparse-learning/core';
 import { nonzeroMask } from './magnitude-prune.js';
 
@@ -31,12 +30,11 @@ export type SetPruneOptions = Record<string, never>;
  *
  * `r == 0` returns `mask ∧ (w ≠ 0)`, as the official SET mode does.
  */
-@injectable()
 export class SetPrune implements PruneStrategy {
   readonly id = SET_PRUNE_ID;
   readonly countPolicy = 'exact' as const;
 
-  constructor(@inject(TOKENS.PruneOptions) @optional() readonly options?: SetPruneOptions) {}
+  constructor(readonly options?: SetPruneOptions) {}
 
   prune(layer: LayerView, request: PruneRequest, _ctx: StrategyContext): Uint8Array {
     const r = request.count;

@@ -1,6 +1,5 @@
-import { inject, injectable, optional } from 'inversify';
-import { SparseLearningError, TOKENS } from '@sparse-learning/core';
-import type { LayerView, PruneRequest, PruneStrategy, StatefulStrategy, StrategyContext } from '@sparse-learning/core';
+import { SparseLearningError } from '@sparse-learning/core';
+import type { InitLayer, LayerView, PruneRequest, PruneStrategy, Rng, StatefulStrategy, StrategyContext } from '@sparse-learning/core';
 
 /** Registry id of {@link SignFlipPrune}. */
 export const SIGN_FLIP_PRUNE_ID = 'sign-flip';
@@ -15,7 +14,7 @@ export interface SignFlipPruneState {
 }
 
 /**
- * DeepR's pruning rule (Bellec et al. 2018; spec §6.2): every connection has a *fixed* sign; an active weight
+ * DeepR's pruning rule (Bellec et al. 2018, §2; docs/algorithm.md#deepr): every connection has a *fixed* sign; an active weight
  * whose current sign differs from it has crossed zero and becomes dormant.
  *
  * Fixed signs are drawn the first time a layer is seen: the sign of the weight for active non-zero weights,
@@ -27,13 +26,12 @@ export interface SignFlipPruneState {
  * The signs are state: {@link SignFlipPrune.getState} / {@link SignFlipPrune.setState} carry them through
  * checkpoints.
  */
-@injectable()
 export class SignFlipPrune implements PruneStrategy, StatefulStrategy {
   readonly id = SIGN_FLIP_PRUNE_ID;
   readonly countPolicy = 'free' as const;
   private signs = new Map<string, Int8Array>();
 
-  constructor(@inject(TOKENS.PruneOptions) @optional() readonly options?: SignFlipPruneOptions) {}
+  constructor(readonly options?: SignFlipPruneOptions) {}
 
   prune(layer: LayerView, _request: PruneRequest, ctx: StrategyContext): Uint8Array {
     const signs = this.signsOf(layer, ctx);
@@ -59,6 +57,24 @@ export class SignFlipPrune implements PruneStrategy, StatefulStrategy {
     }
     this.signs.set(layer.name, signs);
     return signs;
+  }
+
+  /**
+   * Fixes every connection's sign now, as DeepR does at initialisation (Bellec et al. 2018, §2): the sign of
+   * the initial weight for active non-zero weights, a random ±1 (stream `sign:<layer>` of `rng`) otherwise.
+   * Without it the signs are drawn at the first mask update, after the first step, and a sign change during
+   * that step would go unnoticed. Called by the `deep-r-signs` init hook.
+   */
+  fixSigns(layers: readonly InitLayer[], rng: Rng): void {
+    for (const layer of layers) {
+      const draw = rng.fork(`sign:${layer.name}`);
+      const signs = new Int8Array(layer.size);
+      for (let i = 0; i < layer.size; i++) {
+        if (layer.mask[i] === 1 && layer.weight[i] !== 0) signs[i] = layer.weight[i] > 0 ? 1 : -1;
+        else signs[i] = draw.next() < 0.5 ? -1 : 1;
+      }
+      this.signs.set(layer.name, signs);
+    }
   }
 
   getState(): SignFlipPruneState {

@@ -1,5 +1,3 @@
-import { inject, injectable, optional } from 'inversify';
-import { TOKENS } from '@sparse-learning/core';
 import type { LayerView, RedistributionStrategy, StrategyContext } from '@sparse-learning/core';
 import { meanAbsOverActive } from './mean-over-active.js';
 
@@ -13,11 +11,10 @@ export type MagnitudeRedistributionOptions = Record<string, never>;
  * Magnitude redistribution (spec §1.9, official `magnitude_redistribution`): `s_i` = mean `|w|` over the
  * layer's active weights; NaN for a layer without active weights.
  */
-@injectable()
 export class MagnitudeRedistribution implements RedistributionStrategy {
   readonly id = MAGNITUDE_REDISTRIBUTION_ID;
 
-  constructor(@inject(TOKENS.RedistributionOptions) @optional() readonly options?: MagnitudeRedistributionOptions) {}
+  constructor(readonly options?: MagnitudeRedistributionOptions) {}
 
   statistic(layer: LayerView, _ctx: StrategyContext): number {
     return meanAbsOverActive(layer.weight, layer.mask);

@@ -1,5 +1,4 @@
-import { inject, injectable, optional } from 'inversify';
-import { SparseLearningError, TOKENS } from '@sparse-learning/core';
+import { SparseLearningError } from '@sparse-learning/core';
 import type { LayerRequirement, LayerView, RedistributionStrategy, StrategyContext } from '@sparse-learning/core';
 import { meanAbsOverActive } from './mean-over-active.js';
 
@@ -16,12 +15,11 @@ export type MomentumRedistributionOptions = Record<string, never>;
  *
  * Throws `E_ENGINE_STATE` when the optimizer has no momentum yet (before the first step).
  */
-@injectable()
 export class MomentumRedistribution implements RedistributionStrategy {
   readonly id = MOMENTUM_REDISTRIBUTION_ID;
   readonly requires: readonly LayerRequirement[] = ['momentum'];
 
-  constructor(@inject(TOKENS.RedistributionOptions) @optional() readonly options?: MomentumRedistributionOptions) {}
+  constructor(readonly options?: MomentumRedistributionOptions) {}
 
   statistic(layer: LayerView, _ctx: StrategyContext): number {
     if (layer.momentum === null) {

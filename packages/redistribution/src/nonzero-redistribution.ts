@@ -1,5 +1,3 @@
-import { inject, injectable, optional } from 'inversify';
-import { TOKENS } from '@sparse-learning/core';
 import type { LayerView, RedistributionStrategy, StrategyContext } from '@sparse-learning/core';
 
 /** Registry id of {@link NonzeroRedistribution}. */
@@ -13,11 +11,10 @@ export type NonzeroRedistributionOptions = Record<string, never>;
  * (over the whole tensor, as the official code counts; masked weights are 0), so regrowth is proportional to
  * the layer's current size and roughly keeps the current layer distribution. 0 for an empty layer.
  */
-@injectable()
 export class NonzeroRedistribution implements RedistributionStrategy {
   readonly id = NONZERO_REDISTRIBUTION_ID;
 
-  constructor(@inject(TOKENS.RedistributionOptions) @optional() readonly options?: NonzeroRedistributionOptions) {}
+  constructor(readonly options?: NonzeroRedistributionOptions) {}
 
   statistic(layer: LayerView, _ctx: StrategyContext): number {
     let count = 0;

@@ -1,16 +1,8 @@
-import 'reflect-metadata';
 import { describe, expect, it } from 'vitest';
-import { Container } from 'inversify';
-import { TOKENS, createRng, silentLogger } from '@sparse-learning/core';
-import type { LayerView, RedistributionStrategy, StrategyContext } from '@sparse-learning/core';
-import {
-  MagnitudeRedistribution,
-  MomentumRedistribution,
-  NonzeroRedistribution,
-  UniformRedistribution,
-  redistributionModule,
-  redistributionStrategyIds,
-} from './index.js';
+import { PluginRegistry, createRng, silentLogger } from '@sparse-learning/core';
+import type { LayerView, RunSettings, StrategyContext } from '@sparse-learning/core';
+import { MagnitudeRedistribution, MomentumRedistribution, NonzeroRedistribution, UniformRedistribution } from './index.js';
+import { redistributionPlugins } from './plugins.js';
 
 const v: LayerView = {
   name: 'w',
@@ -51,12 +43,12 @@ describe('redistribution statistics (spec §1.9)', () => {
   });
 });
 
-describe('redistributionModule', () => {
-  it('binds every id, with none as an alias of uniform', () => {
-    const container = new Container();
-    container.loadSync(redistributionModule);
-    for (const id of redistributionStrategyIds) {
-      const s = container.get<RedistributionStrategy>(TOKENS.RedistributionStrategy, { name: id });
+describe('redistributionPlugins', () => {
+  it('registers every id, with none as an alias of uniform', () => {
+    const registry = new PluginRegistry([redistributionPlugins]);
+    expect(registry.ids('redistribution')).toEqual(['magnitude', 'momentum', 'none', 'nonzero', 'surviving', 'uniform']);
+    for (const id of registry.ids('redistribution')) {
+      const s = registry.create(registry.choose('redistribution', id), { run: {} as RunSettings, logger: silentLogger });
       expect(s.id).toBe(id === 'none' ? 'uniform' : id);
     }
   });

@@ -1,5 +1,3 @@
-import { inject, injectable, optional } from 'inversify';
-import { TOKENS } from '@sparse-learning/core';
 import type { LayerView, RedistributionStrategy, StrategyContext } from '@sparse-learning/core';
 
 /** Registry id of {@link SurvivingRedistribution}. */
@@ -18,12 +16,11 @@ export type SurvivingRedistributionOptions = Record<string, never>;
  * DSR computes `grow_backs ∝ mean(K_l / R_l) · R_l`, which is `∝ R_l` (the mean is one number for all layers);
  * the engine's normalisation gives the same shares.
  */
-@injectable()
 export class SurvivingRedistribution implements RedistributionStrategy {
   readonly id = SURVIVING_REDISTRIBUTION_ID;
   readonly afterPrune = true;
 
-  constructor(@inject(TOKENS.RedistributionOptions) @optional() readonly options?: SurvivingRedistributionOptions) {}
+  constructor(readonly options?: SurvivingRedistributionOptions) {}
 
   statistic(layer: LayerView, _ctx: StrategyContext): number {
     let count = 0;

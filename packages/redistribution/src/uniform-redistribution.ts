@@ -1,5 +1,4 @@
-import { inject, injectable, optional } from 'inversify';
-import { TOKENS, outOfRangeError } from '@sparse-learning/core';
+import { outOfRangeError } from '@sparse-learning/core';
 import type { LayerView, RedistributionStrategy, StrategyContext } from '@sparse-learning/core';
 
 /** Registry id of {@link UniformRedistribution}. */
@@ -16,11 +15,10 @@ export type UniformRedistributionOptions = Record<string, never>;
  * layer that drifted denser or sparser than `d` drifts back towards uniform density. Finite even for a layer
  * without active weights, as in the official code.
  */
-@injectable()
 export class UniformRedistribution implements RedistributionStrategy {
   readonly id: string = UNIFORM_REDISTRIBUTION_ID;
 
-  constructor(@inject(TOKENS.RedistributionOptions) @optional() readonly options?: UniformRedistributionOptions) {}
+  constructor(readonly options?: UniformRedistributionOptions) {}
 
   statistic(layer: LayerView, ctx: StrategyContext): number {
     if (!(ctx.baselineNonzero > 0)) throw outOfRangeError('baselineNonzero', ctx.baselineNonzero, '> 0');

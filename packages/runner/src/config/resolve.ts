@@ -4,6 +4,7 @@ import { datasetIds } from '@sparse-learning/datasets';
 import { isModelId, modelIds, modelInfo } from '@sparse-learning/models';
 import type { z } from 'zod';
 import { getPreset } from '../presets/index.js';
+import { mergePluginSlots, normalizePluginFields, PLUGIN_SLOTS } from './plugin-slots.js';
 import { datasetRecipe } from './recipes.js';
 import {
   CONFIG_KEYS,
@@ -143,14 +144,20 @@ function nestedShape(field: string): Record<string, unknown> {
   return inner?.def?.innerType?.shape ?? {};
 }
 
-const NESTED = new Set(['maskUpdate', 'deepR']);
+const NESTED = new Set<string>([]);
+const PLUGIN_OPTION_FIELDS = new Set(PLUGIN_SLOTS.map((s) => s.optionsField));
 
-/** Merges configuration layers: later layers win; the nested option groups merge key by key. */
+/**
+ * Merges configuration layers: later layers win; nested option groups merge key by key; a plugin's options
+ * belong to its id (see {@link mergePluginSlots}).
+ */
 export function mergeLayers(...layers: readonly Record<string, unknown>[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const layer of layers) {
+  for (const raw of layers) {
+    const layer = normalizePluginFields(raw);
+    mergePluginSlots(out, layer);
     for (const [key, value] of Object.entries(layer)) {
-      if (value === undefined) continue;
+      if (value === undefined || PLUGIN_OPTION_FIELDS.has(key)) continue;
       const previous = out[key];
       if (
         NESTED.has(key) &&
@@ -220,11 +227,11 @@ export function resolveConfig(...sources: readonly ConfigSource[]): ResolvedConf
   }
 
   const recipe = datasetRecipe(dataset, model);
-  const presetDefaults = preset.defaults(recipe);
+  const presetDefaults = preset.config;
   const layers: ConfigSource[] = [
     { name: `dataset recipe ${dataset}`, values: { ...recipe, dataset } as Record<string, unknown> },
-    { name: `preset ${preset.id}`, values: presetDefaults as Record<string, unknown> },
-    ...sources,
+    { name: `preset ${preset.id}`, values: normalizePluginFields(presetDefaults as Record<string, unknown>) },
+    ...sources.map((source) => ({ ...source, values: normalizePluginFields(source.values) })),
   ];
   const merged = mergeLayers(...layers.map((l) => l.values));
   const origins: Record<string, string> = {};
@@ -251,7 +258,7 @@ export function resolveConfig(...sources: readonly ConfigSource[]): ResolvedConf
   if (!parsed.success) throw configIssueError(parsed.error.issues, merged, originOf);
   const config = parsed.data;
   const warnings: string[] = [];
-  if (preset.id === 'dense') {
+  if (preset.sparsity === 'dense') {
     // The dense baseline trains every weight: an explicit density is contradicted, so say so (spec §2.1 --dense).
     if (config.density !== 1 && sources.some((source) => source.values.density !== undefined)) {
       warnings.push(`--preset dense trains every weight: density ${config.density} (${originOf('density')}) is ignored and the run is recorded with density 1`);

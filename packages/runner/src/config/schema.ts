@@ -2,10 +2,6 @@ import { z } from 'zod';
 
 /** Backends the runner can ask for (see `@sparse-learning/backend-native` for the `auto` order). */
 export const BACKEND_IDS = ['auto', 'tensorflow-gpu', 'tensorflow', 'native', 'wasm', 'cpu'] as const;
-/** Prune-rate schedules (spec §1.6) plus `constant` (SET's fixed ζ). */
-export const DECAY_SCHEDULE_IDS = ['cosine', 'linear', 'constant'] as const;
-/** Optimizers (spec §2.1 `--optimizer`). */
-export const OPTIMIZER_IDS = ['sgd', 'adam'] as const;
 
 /**
  * Human-readable valid range of every bounded number, used in error messages (`E_OUT_OF_RANGE`). Kept next to
@@ -27,48 +23,17 @@ export const FIELD_RANGES: Readonly<Record<string, string>> = {
   maxBatches: 'an integer >= 1',
   maxEvalBatches: 'an integer >= 1',
   numClasses: 'an integer 2 <= numClasses <= 256',
-  'maskUpdate.every': 'an integer >= 1 (steps)',
-  'maskUpdate.endFraction': '0 < endFraction <= 1',
-  'deepR.eta': 'eta > 0',
-  'deepR.l1': 'l1 >= 0',
-  'deepR.temperature.epoch': 'an integer epoch >= 0',
-  'deepR.temperature.value': 'temperature >= 0',
 };
 
 const int = () => z.number().int();
 
-/** A `{ epoch, value }` step of DeepR's temperature schedule (spec §6.2). */
-export const temperatureStepSchema = z.strictObject({
-  epoch: int().min(0),
-  value: z.number().min(0),
-});
+/** Options of one plugin, validated against that plugin's schema by the composition root. */
+const pluginOptions = () => z.record(z.string(), z.unknown()).default({});
 
-/**
- * When the prune–regrow cycle runs: `'epoch'` (end of every epoch but the last, spec §1.7) or every
- * `every` optimizer steps until `endFraction` of the run (RigL's ΔT and T_end; DeepR uses every = 1).
- */
-export const maskUpdateSchema = z.strictObject({
-  mode: z.enum(['epoch', 'steps']).default('epoch'),
-  every: int().min(1).default(100),
-  endFraction: z.number().gt(0).lte(1).default(1),
-});
-
-/** DeepR options (spec §6.2, DSR-codebase settings). */
-export const deepRSchema = z.strictObject({
-  /** `η` of the noise standard deviation `sqrt(2ηT)` (DSR `--DeepR_eta`, 0.01 in the paper's runs). */
-  eta: z.number().gt(0).default(0.01),
-  /** L1 strength α: `α·sign(w)` is added to the gradient of every active weight (DSR `--L1-loss-coeff 1e-5`). */
-  l1: z.number().min(0).default(1e-5),
-  /** Temperature `T` by epoch (piecewise constant; DSR CIFAR schedule 1e-5 → 1e-8 @25 → 1e-12 @80 → 1e-15 @140). */
-  temperature: z
-    .array(temperatureStepSchema)
-    .min(1)
-    .default([
-      { epoch: 0, value: 1e-5 },
-      { epoch: 25, value: 1e-8 },
-      { epoch: 80, value: 1e-12 },
-      { epoch: 140, value: 1e-15 },
-    ]),
+/** One entry of a plugin list (`gradientTransforms`, `initHooks`). */
+export const pluginRefSchema = z.strictObject({
+  id: z.string().min(1),
+  options: z.record(z.string(), z.unknown()).default({}),
 });
 
 /**
@@ -78,8 +43,10 @@ export const deepRSchema = z.strictObject({
  * magnitude pruning, momentum redistribution, 100 epochs, batch 100, lr 0.1, Nesterov momentum 0.9, L2 5e-4,
  * LR ×0.1 every 25,000 mini-batches, 10 % validation split, seed 17, one iteration, SGD.
  *
- * Ids (`preset`, `model`, `dataset`, `growth`, `prune`, `redistribution`, `densityDistribution`) are plain
- * strings here: plugins can add ids, so the composition root checks them against what is registered.
+ * Plugin fields (see `PLUGIN_SLOTS`: `prune`, `growth`, `redistribution`, `densityDistribution`,
+ * `decaySchedule`, `lrSchedule`, `trigger`, `optimizer`) hold an id, and `<field>Options` that plugin's
+ * options; `gradientTransforms` and `initHooks` are lists of `{ id, options }`. Ids are plain strings here:
+ * plugins can add ids, so the composition root checks ids and options against the plugin registry.
  */
 export const experimentConfigSchema = z.strictObject({
   preset: z.string().min(1).default('sparse-momentum'),
@@ -88,11 +55,20 @@ export const experimentConfigSchema = z.strictObject({
   dataDir: z.string().min(1).optional(),
   density: z.number().gt(0).lte(1).default(0.05),
   pruneRate: z.number().min(0).lt(1).default(0.5),
-  decaySchedule: z.enum(DECAY_SCHEDULE_IDS).default('cosine'),
+  decaySchedule: z.string().min(1).default('cosine'),
+  decayScheduleOptions: pluginOptions(),
   growth: z.string().min(1).default('momentum'),
+  growthOptions: pluginOptions(),
   prune: z.string().min(1).default('magnitude'),
+  pruneOptions: pluginOptions(),
   redistribution: z.string().min(1).default('momentum'),
+  redistributionOptions: pluginOptions(),
   densityDistribution: z.string().min(1).default('uniform-bernoulli'),
+  densityDistributionOptions: pluginOptions(),
+  lrSchedule: z.string().min(1).default('step-lr'),
+  lrScheduleOptions: pluginOptions(),
+  trigger: z.string().min(1).default('epoch-end'),
+  triggerOptions: pluginOptions(),
   epochs: int().min(1).default(100),
   batchSize: int().min(1).default(100),
   testBatchSize: int().min(1).default(100),
@@ -104,7 +80,8 @@ export const experimentConfigSchema = z.strictObject({
   validSplit: z.number().min(0).lt(1).default(0.1),
   seed: int().min(0).max(4294967295).default(17),
   iters: int().min(1).max(1000).default(1),
-  optimizer: z.enum(OPTIMIZER_IDS).default('sgd'),
+  optimizer: z.string().min(1).default('sgd'),
+  optimizerOptions: pluginOptions(),
   backend: z.enum(BACKEND_IDS).default('auto'),
   maxBatches: int().min(1).optional(),
   maxEvalBatches: int().min(1).optional(),
@@ -115,8 +92,8 @@ export const experimentConfigSchema = z.strictObject({
   /** Sparse execution: steps before each mask update that compute dense gradients for momentum/gradient growth. */
   denseGradWindow: int().min(1).default(64),
   plugins: z.array(z.string().min(1)).default([]),
-  maskUpdate: maskUpdateSchema.default({ mode: 'epoch', every: 100, endFraction: 1 }),
-  deepR: deepRSchema.default(() => deepRSchema.parse({})),
+  gradientTransforms: z.array(pluginRefSchema).default([]),
+  initHooks: z.array(pluginRefSchema).default([]),
 });
 
 /** A fully resolved configuration (every default filled in). */

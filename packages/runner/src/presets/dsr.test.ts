@@ -4,39 +4,17 @@ import { activateBackend } from '../run/backend.js';
 import { resolveConfig } from '../config/resolve.js';
 import { splitBatches } from '../run/batches.js';
 import { prepareExperiment } from '../run/experiment.js';
-import { DSR_REWIRE_PERIODS, RewirePeriodTrigger } from './rewire-period-trigger.js';
 
-const at = (step: number, epoch: number) => ({ step, epoch, epochs: 200, stepsPerEpoch: 600 });
-
-describe('RewirePeriodTrigger (DSR codebase schedule)', () => {
-  it('fires after iteration j ≠ 0 with j mod P(epoch) = 0: steps 101, 201, … then every 200 from epoch 25', () => {
-    const t = new RewirePeriodTrigger(DSR_REWIRE_PERIODS);
-    expect([1, 100, 101, 102, 201].map((s) => t.afterStep(at(s, 0)))).toEqual([false, false, true, false, true]);
-    expect(t.periodAt(24)).toBe(100);
-    expect(t.periodAt(25)).toBe(200);
-    expect(t.periodAt(80)).toBe(400);
-    expect(t.periodAt(150)).toBe(800);
-    // epoch 25 starts at step 15 000: j = 15 100 is a multiple of 100 but not of 200.
-    expect(t.afterStep(at(15_101, 25))).toBe(false);
-    expect(t.afterStep(at(15_201, 25))).toBe(true);
-    expect(t.afterEpoch()).toBe(false);
-    const stopped = new RewirePeriodTrigger(DSR_REWIRE_PERIODS, 10);
-    expect(stopped.afterStep(at(6_001, 10))).toBe(false);
-    expect(() => new RewirePeriodTrigger([{ epoch: 3, every: 10 }])).toThrow(expect.objectContaining({ code: 'E_OUT_OF_RANGE' }));
-    expect(() => new RewirePeriodTrigger([{ epoch: 0, every: 0 }])).toThrow(expect.objectContaining({ code: 'E_OUT_OF_RANGE' }));
-  });
-});
-
-describe('DSR preset (spec §6.3)', () => {
+describe('DSR preset (Mostafa & Wang 2019)', () => {
   beforeAll(async () => {
     await activateBackend('wasm', 'lenet300-100');
   });
 
   it('trains with exact counts: every reallocation regrows exactly what the threshold pruned, elsewhere', async () => {
-    // maskUpdate.every = 5 scales the DSR periods 100/200/400/800 to 5/10/20/40: updates after steps 6 and 11.
+    // the trigger's every = 5 scales the DSR periods 100/200/400/800 to 5/10/20/40: updates after steps 6 and 11.
     const { config } = resolveConfig({
       name: 'test',
-      values: { preset: 'dsr', epochs: 1, maxBatches: 12, backend: 'wasm', seed: 3, maskUpdate: { every: 5 } },
+      values: { preset: 'dsr', epochs: 1, maxBatches: 12, backend: 'wasm', seed: 3, triggerOptions: { every: 5 } },
     });
     expect(config).toMatchObject({ prune: 'adaptive-threshold', redistribution: 'surviving', growth: 'random', densityDistribution: 'uniform-exact' });
     const session = await prepareExperiment({ config });

@@ -1,12 +1,10 @@
-import { ConstantSchedule } from '@sparse-learning/core';
 import type { Preset } from './preset.js';
-import { DSR_REWIRE_PERIODS, RewirePeriodTrigger } from './rewire-period-trigger.js';
 
 /** Registry id of {@link dsrPreset}. */
 export const DSR_PRESET_ID = 'dsr';
 
 /**
- * Dynamic Sparse Reparameterization (Mostafa & Wang 2019, ICML, §3 and Algorithm 1; spec §6.3), as the DSR
+ * Dynamic Sparse Reparameterization (Mostafa & Wang 2019, ICML, §3 and Algorithm 1; docs/algorithm.md#dsr), as the DSR
  * codebase runs it with `--rewire --threshold-prune --rewire-scaling` (the code the Sparse Momentum paper took
  * its DSR numbers from):
  * - prune: every active weight with `|w| < H`, one global threshold (`adaptive-threshold`); `H` starts at
@@ -16,8 +14,8 @@ export const DSR_PRESET_ID = 'dsr';
  *   discrepancy to a random layer);
  * - growth: uniformly random zero positions of the layer, excluding the just-pruned ones; new weights 0;
  * - when: after iteration `j ≠ 0` with `j mod P = 0`, `P` from the published DSR schedule 100 → 200 @25 →
- *   400 @80 → 800 @140 epochs, scaled by `maskUpdate.every / 100` (so `--mask-update-every 50` halves every
- *   period), until `maskUpdate.endFraction` of the run (DSR: never stops);
+ *   400 @80 → 800 @140 epochs (trigger `rewire-period`), scaled by its option `every / 100` (so
+ *   `--trigger-opt every=50` halves every period), until its `endFraction` of the run (DSR: never stops);
  * - initial masks: the same exact count in every layer (`uniform-exact`; DSR draws `int((1−s)·n + 0.1)` per
  *   tensor); no growth controller, no Sparse Momentum prune-rate adjustment.
  *
@@ -32,29 +30,17 @@ export const DSR_PRESET_ID = 'dsr';
 export const dsrPreset: Preset = {
   id: DSR_PRESET_ID,
   summary: 'DSR: global adaptive threshold |w| < H (N_p = 600), regrowth ∝ surviving weights, random growth',
-  reference: 'Mostafa & Wang 2019, "Dynamic Sparse Reparameterization", ICML (spec §6.3)',
-  defaults: () => ({
+  reference: 'Mostafa & Wang 2019, "Dynamic Sparse Reparameterization", ICML (§3, Algorithm 1)',
+  sparsity: 'dynamic',
+  maskUpdater: { regrowth: 'proportional', controller: false },
+  config: {
     prune: 'adaptive-threshold',
-    growth: 'random',
+    growth: { id: 'random', options: { exactCount: true, excludeJustPruned: true } },
     redistribution: 'surviving',
+    // the threshold decides the count; the schedule only feeds the event log.
     pruneRate: 0,
     decaySchedule: 'constant',
     densityDistribution: 'uniform-exact',
-    maskUpdate: { mode: 'steps', every: 100, endFraction: 1 },
-  }),
-  plan: ({ config, stepsPerEpoch, totalSteps }) => {
-    const scale = config.maskUpdate.every / 100;
-    const periods = DSR_REWIRE_PERIODS.map((s) => ({ epoch: s.epoch, every: Math.max(1, Math.round(s.every * scale)) }));
-    // endFraction < 1 stops rewiring at that fraction of the run, counted in whole epochs as DSR does.
-    const stopEpoch = config.maskUpdate.endFraction >= 1 ? Number.POSITIVE_INFINITY : Math.floor((config.maskUpdate.endFraction * totalSteps) / stepsPerEpoch);
-    return {
-      sparsity: 'dynamic',
-      maskUpdater: { regrowth: 'proportional', controller: false },
-      growthOptions: { exactCount: true, excludeJustPruned: true },
-      trigger: new RewirePeriodTrigger(periods, stopEpoch),
-      // the threshold decides the count; the schedule only feeds the event log.
-      pruneRateSchedule: new ConstantSchedule({ rate: config.pruneRate }),
-      gradientTransforms: [],
-    };
+    trigger: 'rewire-period',
   },
 };

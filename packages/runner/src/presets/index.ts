@@ -8,7 +8,7 @@ import { setPreset } from './set.js';
 import { sparseMomentumPreset } from './sparse-momentum.js';
 import { staticPreset } from './static.js';
 
-export type { Preset, PresetContext, PresetPlan } from './preset.js';
+export type { Preset, PresetConfig } from './preset.js';
 export * from './sparse-momentum.js';
 export * from './set.js';
 export * from './deep-r.js';
@@ -16,8 +16,6 @@ export * from './dense.js';
 export * from './static.js';
 export * from './rigl.js';
 export * from './dsr.js';
-export * from './rewire-period-trigger.js';
-export { pruneRateScheduleFor, triggerFor } from './common.js';
 
 /** The built-in presets, in display order. */
 export const PRESETS: readonly Preset[] = [sparseMomentumPreset, setPreset, deepRPreset, dsrPreset, densePreset, staticPreset, riglPreset];

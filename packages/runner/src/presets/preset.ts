@@ -1,60 +1,31 @@
-import type {
-  GradientTransform,
-  Masking,
-  PruneStrategy,
-  Rng,
-  MaskUpdateTrigger,
-  MaskUpdaterOptions,
-  PruneRateSchedule,
-} from '@sparse-learning/core';
-import type { ExperimentConfig, PartialConfig } from '../config/schema.js';
+import type { MaskUpdaterOptions } from '@sparse-learning/core';
+import type { PluginRefInput } from '../config/plugin-slots.js';
+import type { PartialConfig } from '../config/schema.js';
 
-/** What a preset needs to know to plan a run. */
-export interface PresetContext {
-  readonly config: ExperimentConfig;
-  /** Optimizer steps per epoch (after `maxBatches`). */
-  readonly stepsPerEpoch: number;
-  /** `epochs × stepsPerEpoch`: `T_max` of the prune-rate schedule (spec §1.6). */
-  readonly totalSteps: number;
-}
-
-/** The parts of a run that only a preset decides (everything else is plain configuration). */
-export interface PresetPlan {
-  /**
-   * `'dynamic'`: masks and mask updates; `'static'`: a fixed random mask, never updated; `'dense'`: no masks
-   * at all (the official `--dense`).
-   */
-  readonly sparsity: 'dynamic' | 'static' | 'dense';
-  /** Engine options of the prune–regrow cycle (regrowth mode, controller...). */
-  readonly maskUpdater: Partial<MaskUpdaterOptions>;
-  /** Options handed to the growth strategy under `TOKENS.GrowthOptions`. */
-  readonly growthOptions?: Readonly<Record<string, unknown>>;
-  /** Options handed to the prune strategy under `TOKENS.PruneOptions`. */
-  readonly pruneOptions?: Readonly<Record<string, unknown>>;
-  /** Options handed to the redistribution strategy under `TOKENS.RedistributionOptions`. */
-  readonly redistributionOptions?: Readonly<Record<string, unknown>>;
-  readonly trigger: MaskUpdateTrigger;
-  readonly pruneRateSchedule: PruneRateSchedule;
-  readonly gradientTransforms: readonly GradientTransform[];
-  /**
-   * Runs once after the initial masks are drawn and applied, before the first step (e.g. DeepR fixes every
-   * connection's sign at initialisation).
-   */
-  readonly afterInit?: (init: PresetInit) => void;
-}
-
-/** What {@link PresetPlan.afterInit} sees. */
-export interface PresetInit {
-  readonly masking: Masking;
-  readonly prune: PruneStrategy;
-  /** A stream forked for the preset from the run's seed. */
-  readonly rng: Rng;
-}
+/** A plugin slot as a preset writes it: an id, or an id with options for that plugin only. */
+type Slot = string | PluginRefInput;
 
 /**
- * A preset = configuration defaults (over the dataset recipe, under the user's file and flags) plus a plan for
- * the parts configuration does not express. Presets are just data and functions: the composition root does
- * the wiring (cf. rollup/unified presets, which are lists of plugins).
+ * What a preset sets: configuration defaults over the dataset recipe and under the user's file and flags —
+ * plugin ids with their options, and recipe fields — validated exactly like a user's configuration.
+ */
+export type PresetConfig = Omit<PartialConfig, 'prune' | 'growth' | 'redistribution' | 'densityDistribution' | 'decaySchedule' | 'lrSchedule' | 'trigger' | 'optimizer' | 'gradientTransforms' | 'initHooks'> & {
+  readonly prune?: Slot;
+  readonly growth?: Slot;
+  readonly redistribution?: Slot;
+  readonly densityDistribution?: Slot;
+  readonly decaySchedule?: Slot;
+  readonly lrSchedule?: Slot;
+  readonly trigger?: Slot;
+  readonly optimizer?: Slot;
+  readonly gradientTransforms?: readonly Slot[];
+  readonly initHooks?: readonly Slot[];
+};
+
+/**
+ * A preset is data (cf. rollup and unified, whose presets are lists of plugins): plugin ids and options plus
+ * recipe settings (`config`), and the two engine settings no plugin owns — whether the run is sparse at all
+ * and how the prune–regrow cycle shares the regrowth (`maskUpdater`). The composition root does the wiring.
  */
 export interface Preset {
   /** Registry id, lower-kebab. */
@@ -63,7 +34,13 @@ export interface Preset {
   readonly summary: string;
   /** The paper it reproduces. */
   readonly reference: string;
-  /** Defaults applied over the dataset recipe (spec §4.3); the user's config file and flags win. */
-  defaults(recipe: PartialConfig): PartialConfig;
-  plan(ctx: PresetContext): PresetPlan;
+  /**
+   * `'dynamic'`: masks and mask updates; `'static'`: a fixed random mask, never updated; `'dense'`: no masks
+   * at all (the official `--dense`; the density is recorded as 1).
+   */
+  readonly sparsity: 'dynamic' | 'static' | 'dense';
+  /** Engine options of the prune–regrow cycle (regrowth mode, controller...). */
+  readonly maskUpdater: Partial<MaskUpdaterOptions>;
+  /** Configuration defaults (applied over the dataset recipe; the user's file and flags win). */
+  readonly config: PresetConfig;
 }

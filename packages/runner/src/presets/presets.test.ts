@@ -20,7 +20,7 @@ describe('every preset composes and trains a few steps (wasm, 2 epochs × 3 batc
     it(preset.id, async () => {
       const { config } = resolveConfig({
         name: 'test',
-        values: { preset: preset.id, epochs: 2, maxBatches: 3, backend: 'wasm', seed: 5, maskUpdate: preset.id === 'rigl' ? { every: 2 } : {} },
+        values: { preset: preset.id, epochs: 2, maxBatches: 3, backend: 'wasm', seed: 5, ...(preset.id === 'rigl' ? { triggerOptions: { every: 2 } } : {}) },
       });
       const before = tf.memory().numTensors;
       const results = await runExperiment({ config, outDir: join(out, preset.id) });

@@ -1,4 +1,3 @@
-import { ConstantSchedule, EpochEndTrigger } from '@sparse-learning/core';
 import type { Preset } from './preset.js';
 
 /** Registry id of {@link staticPreset}. */
@@ -6,19 +5,14 @@ export const STATIC_PRESET_ID = 'static';
 
 /**
  * Static sparse training: a fixed random mask drawn once (by `densityDistribution`, uniform Bernoulli by
- * default) and never updated — the "static sparse" baseline of Mostafa & Wang 2019 (spec §5.5). Masked weights
- * stay at zero after every step; the prune rate is 0 throughout.
+ * default) and never updated — the "static sparse" baseline of Mostafa & Wang 2019 (§4). Masked weights stay
+ * at zero after every step; the prune rate is 0 throughout.
  */
 export const staticPreset: Preset = {
   id: STATIC_PRESET_ID,
   summary: 'Static sparse: fixed random mask, never updated',
-  reference: 'Mostafa & Wang 2019 "static sparse" baseline (spec §5.5)',
-  defaults: () => ({ densityDistribution: 'uniform-bernoulli', pruneRate: 0, decaySchedule: 'constant' }),
-  plan: () => ({
-    sparsity: 'static',
-    maskUpdater: {},
-    trigger: new EpochEndTrigger(),
-    pruneRateSchedule: new ConstantSchedule({ rate: 0 }),
-    gradientTransforms: [],
-  }),
+  reference: 'Mostafa & Wang 2019 "static sparse" baseline',
+  sparsity: 'static',
+  maskUpdater: {},
+  config: { densityDistribution: 'uniform-bernoulli', pruneRate: 0, decaySchedule: 'constant' },
 };

@@ -39,7 +39,7 @@ describe('state codec (lossless JSON for checkpoint states)', () => {
  */
 describe.each([
   ['deep-r', { preset: 'deep-r' }],
-  ['rigl', { preset: 'rigl', maskUpdate: { mode: 'steps', every: 2, endFraction: 1 } }],
+  ['rigl', { preset: 'rigl', triggerOptions: { every: 2, endFraction: 1 } }],
   // global-magnitude keeps its threshold between updates: the update after epoch 2 needs epoch 1's state
   ['set with adam and global-magnitude pruning', { preset: 'set', optimizer: 'adam', lr: 0.001, prune: 'global-magnitude', epochs: 3, maxBatches: 5 }],
 ])('interrupt mid-epoch and resume: %s', (_name, values) => {

@@ -5,13 +5,10 @@ import { saveCheckpoint, type FsOps, type LoadedCheckpoint } from '@sparse-learn
 import {
   SparseLearningError,
   isSparseLearningError,
-  AdamOptimizer,
   type Rng,
   type RngState,
   Masking,
-  SgdOptimizer,
   SparseTrainer,
-  StepLrSchedule,
   createRng,
   fanOutEventSink,
   nullEventSink,
@@ -26,10 +23,8 @@ import { batchIndices, loadDataset, type Dataset } from '@sparse-learning/datase
 import { createModel, type ZooModel } from '@sparse-learning/models';
 import type { Container } from 'inversify';
 import type { ExperimentConfig } from '../config/schema.js';
-import { checkStrategyIds, composeExperiment, createRootContainer, type Composition } from '../composition/compose.js';
+import { checkStrategyIds, composeExperiment, createRootContainer, type Composition, type RunPlan, describeChoices } from '../composition/compose.js';
 import { loadPlugin, type LoadedPlugin } from '../composition/plugin-loader.js';
-import { getPreset } from '../presets/index.js';
-import type { PresetPlan } from '../presets/preset.js';
 import { activateBackend } from './backend.js';
 import { identityOrder, splitBatches } from './batches.js';
 import { captureRunState, historyOf, restoreRunState, type CheckpointReason, type ResumeExtra, type RunRecord } from './checkpointing.js';
@@ -118,16 +113,6 @@ function teeLogger(inner: Logger, dir: RunDirectory): Logger {
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-function createOptimizer(config: ExperimentConfig): SparseOptimizer {
-  if (config.optimizer === 'adam') return new AdamOptimizer({ learningRate: config.lr, weightDecay: config.l2 });
-  return new SgdOptimizer({
-    learningRate: config.lr,
-    momentum: config.momentum,
-    nesterov: config.nesterov && config.momentum > 0,
-    weightDecay: config.l2,
-  });
-}
-
 /** A short label for progress lines: `preset model d=… seed=…`. */
 export function runLabel(config: ExperimentConfig): string {
   return `${config.preset} ${config.model} d=${config.density} seed=${config.seed}`;
@@ -142,7 +127,7 @@ export interface ExperimentSession {
   readonly masking: Masking | null;
   readonly optimizer: SparseOptimizer;
   readonly trainer: SparseTrainer;
-  readonly plan: PresetPlan;
+  readonly plan: RunPlan;
   readonly composition: Composition;
   readonly stepsPerEpoch: number;
   readonly totalSteps: number;
@@ -195,7 +180,6 @@ export interface PrepareExperimentOptions {
 export async function prepareExperiment(options: PrepareExperimentOptions): Promise<ExperimentSession> {
   const { config } = options;
   const logger = options.logger ?? silentLogger;
-  const preset = getPreset(config.preset);
   const plugins = options.plugins ?? (await Promise.all(config.plugins.map((p) => loadPlugin(p, options.cwd))));
   // Fail on a bad id before the backend, the data or the disk are touched.
   await checkStrategyIds(config, plugins);
@@ -211,9 +195,9 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
   });
   const stepsPerEpoch = Math.min(dataset.train.batchCount(config.batchSize), config.maxBatches ?? Number.POSITIVE_INFINITY);
   const totalSteps = stepsPerEpoch * config.epochs;
-  const plan = preset.plan({ config, stepsPerEpoch, totalSteps });
   const root = options.root ?? createRootContainer({ logger, events: options.events });
-  const composition = await composeExperiment(root, config, plan, plugins);
+  const composition = await composeExperiment(root, config, plugins, { stepsPerEpoch, totalSteps });
+  const { plan } = composition;
 
   const rng = createRng(config.seed);
   const model = createModel(config.model, {
@@ -233,9 +217,9 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
     masking.initialize(composition.distribution, config.density, maskInitRng);
     checkLayersPopulated(masking.counts(), config.density, config.densityDistribution);
     masking.apply();
-    plan.afterInit?.({ masking, prune: composition.prune, rng: presetInitRng });
+    composition.runInitHooks(masking, presetInitRng);
   }
-  const optimizer = createOptimizer(config);
+  const optimizer = composition.optimizer;
   const updates: MaskUpdateEvent[] = [];
   const collect: EventSink = { emit: (event) => void (event.type === 'mask-update' && updates.push(event)) };
   const sessionEvents = fanOutEventSink(collect, options.events ?? nullEventSink);
@@ -245,12 +229,7 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
     masking,
     maskUpdater: composition.maskUpdater,
     pruneRateSchedule: plan.pruneRateSchedule,
-    learningRateSchedule: new StepLrSchedule({
-      initial: config.lr,
-      stepSize: config.decayFrequency,
-      gamma: 0.1,
-      steppedBeforeEachBatch: true,
-    }),
+    learningRateSchedule: composition.learningRateSchedule,
     trigger: plan.trigger,
     gradientTransforms: plan.gradientTransforms,
     events: sessionEvents,
@@ -433,6 +412,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
         backend: { name: backend.backend, reason: backend.reason },
         plugins: pluginRecord,
         plan: { sparsity: plan.sparsity, maskUpdater: plan.maskUpdater, trigger: plan.trigger.id, pruneRateSchedule: plan.pruneRateSchedule.id },
+        // Every plugin of the run with its complete, validated options (defaults filled in).
+        strategies: describeChoices(session.composition.choices),
         execution: executionChoice,
         stepsPerEpoch,
         totalSteps,

@@ -1,0 +1,2 @@
+export * from './deep-r-gradient.js';
+export * from './deep-r-plugin.js';
