@@ -3,7 +3,7 @@
 // the layout of `../shared/golden` (`mask-update/`, `optimizer/`, `schedule/`), one line per case, and prints
 // `N passed, M failed` as its LAST line; exits non-zero if any case failed or none was found.
 //
-//   npm run golden                      # packages/testing/golden, the vendored copy of shared/golden (or $SPARSE_LEARNING_GOLDEN_DIR)
+//   npm run golden                      # packages/golden/cases, the vendored copy of shared/golden (or $SPARSE_LEARNING_GOLDEN_DIR)
 //   npm run golden -- --dir <path>      # any directory with the same layout
 //   npm run golden -- --dir <path> --verbose   # every mismatch, not only the first three
 //
@@ -59,7 +59,7 @@ if (!process.env[CHILD_FLAG]) {
   const callerCwd = process.env.INIT_CWD ?? process.cwd();
   const dir = args.dir !== undefined
     ? path.resolve(callerCwd, args.dir)
-    : path.resolve(process.env.SPARSE_LEARNING_GOLDEN_DIR ?? path.resolve(root, 'packages/testing/golden'));
+    : path.resolve(process.env.SPARSE_LEARNING_GOLDEN_DIR ?? path.resolve(root, 'packages/golden/cases'));
   const childArgs = ['--dir', dir, ...(args.verbose ? ['--verbose'] : [])];
   const run = spawnSync(
     process.execPath,
@@ -80,7 +80,7 @@ let failed = 0;
 try {
   const { dir, verbose } = parseArgs(process.argv.slice(2));
   if (!existsSync(dir)) throw new Error(`golden directory ${dir} does not exist`);
-  const golden = await import(pathToFileURL(path.join(root, 'packages/testing/src/golden/index.ts')).href);
+  const golden = await import(pathToFileURL(path.join(root, 'packages/golden/src/index.ts')).href);
   const files = golden.listGoldenFiles(dir);
   if (files.length === 0) {
     throw new Error(`no case files in ${dir} (expected *.json under ${golden.GOLDEN_SUBDIRECTORIES.join('/, ')}/)`);

@@ -1,7 +1,7 @@
 /**
- * @sparse-learning/testing — conformance suites any prune, redistribution or growth strategy runs in one line,
- * and the golden runner that checks the engine, optimizer and schedules against the official PyTorch
- * reference cases (`shared/golden`, spec §1.5–§1.11, §4.2).
+ * @sparse-learning/testing — conformance suites any prune, redistribution or growth strategy runs in one line
+ * (`describePruneConformance('mine', () => new Mine())`), plus the leak and invariant helpers they use. It
+ * depends on `@sparse-learning/core` only; the golden reference checks live in the private
+ * `@sparse-learning/golden` workspace package.
  */
 export * from './conformance/index.js';
-export * from './golden/index.js';

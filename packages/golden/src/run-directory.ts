@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { ensureTfBackend } from '../conformance/tf-env.js';
+import { ensureTfBackend } from '@sparse-learning/testing';
 import type { GoldenResult } from './compare.js';
 import { runMaskUpdateGolden } from './mask-update-golden.js';
 import { runSgdGolden } from './optimizer-golden.js';

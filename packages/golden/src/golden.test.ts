@@ -2,15 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureTfBackend, liveTensors } from '../conformance/tf-env.js';
+import { ensureTfBackend, liveTensors } from '@sparse-learning/testing';
 import { listGoldenFiles, runGoldenCase, runGoldenFile } from './run-directory.js';
 import { loadMaskUpdateCase } from './schemas.js';
 import { runMaskUpdateGolden } from './mask-update-golden.js';
 
-// The reference cases are vendored in `packages/testing/golden` (a copy of the project's `shared/golden`);
+// The reference cases are vendored in `packages/golden/cases` (a copy of the project's `shared/golden`);
 // the env var points the same checks at another directory.
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const goldenDir = process.env.SPARSE_LEARNING_GOLDEN_DIR ?? path.resolve(repoRoot, 'packages/testing/golden');
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const goldenDir = process.env.SPARSE_LEARNING_GOLDEN_DIR ?? path.resolve(repoRoot, 'packages/golden/cases');
 const files = existsSync(goldenDir) ? listGoldenFiles(goldenDir) : [];
 
 describe(`golden cases in ${goldenDir}`, () => {
