@@ -231,6 +231,39 @@ for (const [vi, v] of variants.entries()) {
         expectClose(await runOn(name, [x], fn), await runOn('cpu', [x], fn));
       });
 
+      it('mean over leading axes (batch-norm moments) natively, other axes through the stock kernel', async () => {
+        const x = input([3, 5, 4, 7], 9);
+        const fn = (xt: tf.Tensor) => {
+          const m = tf.moments(xt, [0, 1, 2], true);
+          return [tf.mean(xt, [0, 1, 2]), tf.mean(xt, 0), tf.mean(xt, [0, 1, 2, 3]), tf.mean(xt, [1, 2]), m.mean, m.variance];
+        };
+        expectClose(await runOn(name, [x], fn), await runOn('cpu', [x], fn));
+        await tf.setBackend(name);
+        const h = tf.tensor2d([[1, 2], [3, 5]]);
+        const mean = tf.mean(h, 0);
+        expect(Array.from(mean.dataSync())).toEqual([2, 3.5]);
+        tf.dispose([h, mean]);
+      });
+
+      it('tile (batch-norm gradient shapes, odd repetitions, every axis) matches the stock kernel', async () => {
+        const row = input([1, 1, 1, 5], 4);
+        const block = input([2, 3, 1, 2], 5);
+        const vec = input([3], 6);
+        const fn = (r: tf.Tensor, b: tf.Tensor, v: tf.Tensor) => [
+          tf.tile(r, [2, 3, 4, 1]),
+          tf.tile(b, [3, 1, 5, 2]),
+          tf.tile(b, [1, 1, 1, 1]),
+          tf.tile(v, [7]),
+          tf.tile(tf.reshape(v, [3, 1]), [2, 3]),
+        ];
+        expectClose(await runOn(name, [row, block, vec], fn), await runOn('cpu', [row, block, vec], fn), 0);
+        await tf.setBackend(name);
+        const h = tf.tensor2d([[1, 2], [3, 4]]);
+        const t = tf.tile(h, [2, 3]);
+        expect(Array.from(t.dataSync())).toEqual([1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4, 1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4]);
+        tf.dispose([h, t]);
+      });
+
       it('hand-worked max-pool gradient routes to the first maximum', async () => {
         await tf.setBackend(name);
         const x = tf.tensor4d([1, 3, 3, 2], [1, 2, 2, 1]);

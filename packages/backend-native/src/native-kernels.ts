@@ -338,6 +338,71 @@ function sumImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo
   return out;
 }
 
+/**
+ * `Mean` over leading axes (batch norm's `tf.moments(x, [0, 1, 2])` in NHWC): the column sums of
+ * {@link sumImpl} divided by the row count. wasm's `Mean` transposes the reduced axes innermost first (a full
+ * copy): on WRN-16-8's `[32,32,32,128]` activations it took about 4× an element-wise op, 28 of them per step
+ * (issue 10, measured). Other axes and dtypes: stock kernel.
+ */
+function meanImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { x } = args.inputs;
+  if (!x) return null;
+  const out = sumImpl(args, addon, store);
+  if (!out) return null;
+  const rows = util.sizeFromShape(x.shape) / Math.max(1, util.sizeFromShape(out.shape));
+  const v = store.view(args.backend, out);
+  for (let i = 0; i < v.length; i += 1) v[i] /= rows;
+  return out;
+}
+
+/**
+ * `Tile` (float32) by block copies: the first repetition of each axis is filled recursively, the others are
+ * `copyWithin` copies of it (the repeated block is contiguous in the output). tfjs-core's batch-norm gradient
+ * tiles the `[1,1,1,C]` inverse standard deviation to the full `[N,H,W,C]` activation shape for every BN layer;
+ * wasm's `Tile` walks the output element by element with index arithmetic and took a fifth of a WRN-16-8 step
+ * (13 calls, `tf.profile`, one thread; issue 10). Here it is a few memmoves per axis.
+ */
+function tileImpl(args: Args, _addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { x } = args.inputs;
+  const reps = (args.attrs as { reps?: number[] } | undefined)?.reps;
+  if (!x || x.dtype !== 'float32' || !reps || reps.length !== x.shape.length || x.shape.length === 0) return null;
+  const inShape = x.shape;
+  const outShape = inShape.map((d, i) => d * reps[i]);
+  const size = util.sizeFromShape(outShape);
+  if (size === 0) return null;
+  const out = store.alloc(args.backend, outShape);
+  const src = store.view(args.backend, x);
+  const dst = store.view(args.backend, out);
+  const rank = inShape.length;
+  // Strides (in elements) of the input and the output.
+  const inStride = new Array<number>(rank);
+  const outStride = new Array<number>(rank);
+  inStride[rank - 1] = 1;
+  outStride[rank - 1] = 1;
+  for (let d = rank - 2; d >= 0; d -= 1) {
+    inStride[d] = inStride[d + 1] * inShape[d + 1];
+    outStride[d] = outStride[d + 1] * outShape[d + 1];
+  }
+  const fill = (d: number, inOff: number, outOff: number): void => {
+    const n = inShape[d];
+    if (d === rank - 1) {
+      dst.set(src.subarray(inOff, inOff + n), outOff);
+    } else {
+      for (let i = 0; i < n; i += 1) fill(d + 1, inOff + i * inStride[d], outOff + i * outStride[d]);
+    }
+    // Repetitions 1..reps-1 of this axis: copies of the block just written, doubling the copied span.
+    const block = n * outStride[d];
+    let done = 1;
+    while (done < reps[d]) {
+      const count = Math.min(done, reps[d] - done);
+      dst.copyWithin(outOff + done * block, outOff, outOff + count * block);
+      done += count;
+    }
+  };
+  fill(0, 0, 0);
+  return out;
+}
+
 /** Kernel names the native backend overrides, with their implementations. */
 export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, NativeImpl>([
   ['BatchMatMul', (args, addon, store, lazy) => matMulImpl(args, addon, store, false, lazy)],
@@ -350,6 +415,8 @@ export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, N
   ['MaxPoolGrad', maxPoolGradImpl],
   ['Identity', identityImpl],
   ['Sum', sumImpl],
+  ['Mean', meanImpl],
+  ['Tile', tileImpl],
   [SGD_STEP_KERNEL_NAME, sgdStepImpl],
 ]);
 
