@@ -14,8 +14,17 @@ import { GRID_REGISTRY } from './grid.js';
  * same grid (timings excluded); a run that fails on bad input fails once, without retries.
  */
 const redisServer = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
-const SKIP_REASON = 'redis-server not found on PATH (Debian: apt-get install redis-server; .ci/run installs it)';
-if (!redisServer) console.warn(`queue tests skipped: ${SKIP_REASON}`);
+const SKIP_REASON = 'needs redis-server on PATH (Debian: apt-get install redis-server; .ci/run installs it)';
+
+declare module 'vitest' {
+  interface TaskMeta {
+    /** Why a test (or every test of a suite) is skipped; printed by `npm test` above its last line. */
+    skipReason?: string;
+  }
+}
+
+/** Skipped with the reason (listed by `npm test`) when redis-server is not installed. */
+const redisSuite = redisServer ? { skip: false, meta: {} } : { skip: true, meta: { skipReason: SKIP_REASON } };
 
 afterAll(() => removeTmpDirs());
 
@@ -68,7 +77,7 @@ function withoutTimings(value: unknown): unknown {
 
 const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
 
-describe.skipIf(!redisServer)(`grids on a real Redis queue${redisServer ? '' : ` (skipped: ${SKIP_REASON})`}`, () => {
+describe('grids on a real Redis queue', redisSuite, () => {
   const root = tmp('sl-queue-');
   const runRoot = join(root, 'worker-runs'); // shared by the workers: a taken-over run resumes from its checkpoint
   const local = join(root, 'local');
