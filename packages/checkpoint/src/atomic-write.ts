@@ -162,6 +162,68 @@ export async function writeFileAtomic(
   }
 }
 
+/**
+ * The synchronous twin of {@link writeFileAtomic} for small files written between training steps (the run's
+ * `config.json`, `results.json`, reports, lock files): the same temporary sibling, fsync, rename and
+ * directory fsync, the same `E_WRITE_FAILED` errors; it also creates the parent directory.
+ *
+ * @throws SparseLearningError `E_WRITE_FAILED` naming the path and the OS error; the previous file is untouched.
+ */
+export function writeFileAtomicSync(path: string, data: Uint8Array | string, options: { readonly mode?: number } = {}): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const temp = tempPathFor(path);
+  let fd: number | undefined;
+  let created = false;
+  try {
+    fs.mkdirSync(dirname(path), { recursive: true });
+    fd = fs.openSync(temp, 'wx', options.mode ?? 0o644);
+    created = true;
+    let offset = 0;
+    while (offset < bytes.byteLength) offset += fs.writeSync(fd, bytes, offset, bytes.byteLength - offset);
+    fs.fsyncSync(fd);
+    const closing = fd;
+    fd = undefined;
+    fs.closeSync(closing);
+    fs.renameSync(temp, path);
+    created = false;
+  } catch (error) {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // already failing: the write error is the one worth reporting
+      }
+    }
+    if (created) fs.rmSync(temp, { force: true });
+    throw writeFailedError(path, error);
+  }
+  let dirFd: number | undefined;
+  try {
+    dirFd = fs.openSync(dirname(path), 'r');
+    fs.fsyncSync(dirFd);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException)?.code;
+    if (!code || !DIR_FSYNC_UNSUPPORTED.has(code)) throw writeFailedError(path, error, 'make durable (directory fsync after rename)');
+  } finally {
+    if (dirFd !== undefined) fs.closeSync(dirFd);
+  }
+}
+
+/**
+ * JSON has no NaN or Infinity and no typed arrays: write non-finite numbers as `null` and typed arrays as
+ * plain arrays rather than failing or producing invalid JSON (metrics of a diverged run stay readable).
+ */
+export function jsonReplacer(_key: string, value: unknown): unknown {
+  if (typeof value === 'number' && !Number.isFinite(value)) return null;
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  return value;
+}
+
+/** {@link writeFileAtomicSync} of pretty JSON ({@link jsonReplacer}) plus a final newline. */
+export function writeJsonAtomicSync(path: string, value: unknown): void {
+  writeFileAtomicSync(path, `${JSON.stringify(value, jsonReplacer, 2)}\n`);
+}
+
 /** {@link writeFileAtomic} of `JSON.stringify(value, null, 2)` plus a final newline. */
 export async function writeJsonAtomic(path: string, value: JsonValue | object, options?: AtomicWriteOptions): Promise<void> {
   await writeFileAtomic(path, `${JSON.stringify(value, null, 2)}\n`, options);

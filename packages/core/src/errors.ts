@@ -100,6 +100,19 @@ export function pluginContractError(site: PluginSite, problem: string): SparseLe
   return new SparseLearningError('E_PLUGIN_CONTRACT', `${describeSite(site)}: ${problem}`, { ...site, problem });
 }
 
+/**
+ * Calls a plugin hook; anything it throws that is not already a {@link SparseLearningError} is wrapped with
+ * {@link pluginThrewError} (plugin id, hook, layer, step). The one place plugin errors are wrapped.
+ */
+export function callPlugin<T>(site: PluginSite, hook: () => T): T {
+  try {
+    return hook();
+  } catch (error) {
+    if (error instanceof SparseLearningError) throw error;
+    throw pluginThrewError(site, error);
+  }
+}
+
 /** A plugin threw: wrap it so the message names where it happened; the original error is the `cause`. */
 export function pluginThrewError(site: PluginSite, cause: unknown): SparseLearningError {
   const message = cause instanceof Error ? cause.message : String(cause);

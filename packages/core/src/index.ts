@@ -20,4 +20,5 @@ export * from './density/index.js';
 export * from './triggers/index.js';
 export * from './masking/index.js';
 export * from './training/index.js';
+export * from './losses/nll-loss.js';
 export * from './transforms/index.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { NamedVariable, TrainableModel } from '@sparse-learning/core';
+import { nllLoss, type NamedVariable, type TrainableModel } from '@sparse-learning/core';
 import type { ModelBuilder, Sym } from './builder.js';
 
 /** Datasets the zoo's models are defined for (spec §3). */
@@ -67,9 +67,7 @@ export class LayersTrainableModel implements ZooModel {
   loss(inputs: tf.Tensor, labels: tf.Tensor): tf.Scalar {
     return tf.tidy(() => {
       const logits = this.layersModel.apply(inputs, { training: true }) as tf.Tensor;
-      const logProbs = tf.logSoftmax(logits);
-      const oneHot = tf.oneHot(tf.cast(tf.reshape(labels, [-1]), 'int32'), this.numClasses);
-      return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, logProbs), -1))) as tf.Scalar;
+      return nllLoss(tf.logSoftmax(logits), labels);
     });
   }
 

@@ -31,7 +31,6 @@ export { queueExecutor, runQueueWorker, parseQueueUrl, redactSecrets, probeRedis
 export type { GridProgress, QueueExecutorOptions, QueueWorkerOptions, QueueWorkerSummary, QueueConnection } from './queue/index.js';
 export * from './compare/statistics.js';
 export * from './report/report.js';
-export { writeFileAtomic, writeJsonAtomic } from './io/atomic-write.js';
 export { main, buildProgram, EXIT } from './cli/program.js';
 export type { CliIo } from './cli/program.js';
 export { RUNNER_VERSION } from './version.js';

@@ -1,4 +1,5 @@
 export type { LayerView, LayerRequirement, StrategyContext, StatefulStrategy } from './layer-view.js';
+export { isStatefulStrategy } from './layer-view.js';
 export type { PruneStrategy, PruneRequest } from './prune-strategy.js';
 export type { RedistributionStrategy } from './redistribution-strategy.js';
 export type { GrowthStrategy, GrowthRequest } from './growth-strategy.js';

@@ -43,6 +43,12 @@ export interface StatefulStrategy {
   setState(state: unknown): void;
 }
 
+/** True for any plugin product (strategy, transform, distribution) that keeps state across updates. */
+export function isStatefulStrategy(value: unknown): value is StatefulStrategy {
+  const v = value as Partial<StatefulStrategy> | null;
+  return !!v && typeof v.getState === 'function' && typeof v.setState === 'function';
+}
+
 /** Optional per-layer inputs a strategy can ask the engine to supply. */
 export type LayerRequirement = 'momentum' | 'gradient';
 

@@ -3,7 +3,7 @@ import type { GrowthStrategy } from '../contracts/growth-strategy.js';
 import type { LayerRequirement, LayerView, StrategyContext } from '../contracts/layer-view.js';
 import type { PruneStrategy } from '../contracts/prune-strategy.js';
 import type { RedistributionStrategy } from '../contracts/redistribution-strategy.js';
-import { SparseLearningError, pluginContractError, pluginThrewError, type PluginSite } from '../errors.js';
+import { SparseLearningError, callPlugin, pluginContractError, type PluginSite } from '../errors.js';
 import type { LayerUpdateReport } from '../events.js';
 import { silentLogger } from '../logger.js';
 import { TOKENS } from '../tokens.js';
@@ -20,15 +20,6 @@ import {
   type MaskUpdaterOptions,
 } from './types.js';
 
-/** Calls a plugin hook; anything it throws is wrapped with the plugin id, hook, layer and step. */
-function callHook<T>(site: PluginSite, hook: () => T): T {
-  try {
-    return hook();
-  } catch (error) {
-    if (error instanceof SparseLearningError) throw error;
-    throw pluginThrewError(site, error);
-  }
-}
 
 /** Checks that a hook returned a 0/1 mask of the right length. */
 function checkMask(site: PluginSite, result: unknown, size: number): Uint8Array {
@@ -104,7 +95,7 @@ export class MaskUpdater {
     const stats = views.map((view, i) => {
       const pruned: LayerView = { ...view, mask: prunedMasks[i], activeCount: view.activeCount - removed[i] };
       const site = { plugin: this.redistribution.id, hook: 'statistic', layer: view.name, step };
-      const s = callHook(site, () => this.redistribution.statistic(pruned, ctx));
+      const s = callPlugin(site, () => this.redistribution.statistic(pruned, ctx));
       if (typeof s !== 'number' || s < 0 || s === Number.POSITIVE_INFINITY || (Number.isNaN(s) && pruned.activeCount > 0)) {
         throw pluginContractError(site, `returned ${String(s)} after pruning; expected a finite number >= 0 (NaN only for a layer without active weights)`);
       }
@@ -154,7 +145,7 @@ export class MaskUpdater {
 
     // (a) statistics before pruning (a strategy with `afterPrune` is measured again after pruning, below).
     let stats = views.map((view) =>
-      callHook({ plugin: this.redistribution.id, hook: 'statistic', layer: view.name, step }, () =>
+      callPlugin({ plugin: this.redistribution.id, hook: 'statistic', layer: view.name, step }, () =>
         this.redistribution.statistic(view, ctx),
       ),
     );
@@ -187,13 +178,13 @@ export class MaskUpdater {
     const requested = views.map((v, i) => Math.ceil(layerRates[i] * v.activeCount));
     if (this.prune.prepare) {
       const prepare = this.prune.prepare.bind(this.prune);
-      callHook({ plugin: this.prune.id, hook: 'prepare', step }, () => prepare(views, ctx));
+      callPlugin({ plugin: this.prune.id, hook: 'prepare', step }, () => prepare(views, ctx));
     }
     const prunedMasks = views.map((view, i) => {
       const site = { plugin: this.prune.id, hook: 'prune', layer: view.name, step };
       const mask = checkMask(
         site,
-        callHook(site, () => this.prune.prune(view, { count: requested[i], pruneRate: layerRates[i] }, ctx)),
+        callPlugin(site, () => this.prune.prune(view, { count: requested[i], pruneRate: layerRates[i] }, ctx)),
         view.size,
       );
       let removed = 0;
@@ -289,7 +280,7 @@ export class MaskUpdater {
         activeCount: view.activeCount - removed[i],
         maskBeforePrune: view.mask,
       };
-      const mask = checkMask(site, callHook(site, () => this.growth.grow(growthView, { count: regrow[i] }, ctx)), view.size);
+      const mask = checkMask(site, callPlugin(site, () => this.growth.grow(growthView, { count: regrow[i] }, ctx)), view.size);
       let grown = 0;
       for (let j = 0; j < mask.length; j++) {
         if (mask[j] < pruned[j]) throw pluginContractError(site, `switched off position ${j}; growth may only add weights`);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { NamedVariable, TrainableModel } from '../contracts/model.js';
 import { outOfRangeError } from '../errors.js';
 import type { Rng } from '../rng.js';
+import { nllLoss } from '../losses/nll-loss.js';
 
 /** Options of {@link createMlpModel}. */
 export interface MlpModelOptions {
@@ -14,14 +15,6 @@ export interface MlpModelOptions {
   readonly id?: string;
 }
 
-/** Mean NLL of `log_softmax(logits)` for int32 labels (the official training loss, spec §1.5). */
-export function nllLoss(logProbabilities: tf.Tensor, labels: tf.Tensor): tf.Scalar {
-  return tf.tidy(() => {
-    const classes = logProbabilities.shape[logProbabilities.rank - 1];
-    const picked = tf.sum(tf.mul(tf.oneHot(tf.cast(labels, 'int32'), classes), logProbabilities), -1);
-    return tf.neg(tf.mean(picked)) as tf.Scalar;
-  });
-}
 
 /**
  * A minimal fully connected {@link TrainableModel} built from raw `tf.variable`s: a function of variables,

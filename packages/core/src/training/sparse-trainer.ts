@@ -4,7 +4,7 @@ import type { MaskUpdateTrigger, TrainingPosition } from '../contracts/mask-upda
 import type { Batch, NamedVariable, TrainableModel } from '../contracts/model.js';
 import type { SparseOptimizer } from '../contracts/optimizer.js';
 import type { LearningRateSchedule, PruneRateSchedule } from '../contracts/schedules.js';
-import { SparseLearningError, outOfRangeError, pluginContractError, pluginThrewError } from '../errors.js';
+import { SparseLearningError, callPlugin, outOfRangeError, pluginContractError } from '../errors.js';
 import { type EventSink, type MaskUpdateEvent, nullEventSink } from '../events.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { INITIAL_CONTROLLER_STATE } from '../mask-update/controller.js';
@@ -12,7 +12,7 @@ import type { MaskUpdater } from '../mask-update/mask-updater.js';
 import type { ControllerState, MaskUpdateLayerInput } from '../mask-update/types.js';
 import type { Masking } from '../masking/masking.js';
 import { type Rng, type RngState, rngFromState } from '../rng.js';
-import { nllLoss } from './create-mlp-model.js';
+import { nllLoss } from '../losses/nll-loss.js';
 
 /** Everything a {@link SparseTrainer} composes. */
 export interface SparseTrainerOptions {
@@ -394,13 +394,7 @@ export class SparseTrainer {
       rng: this.noiseRng,
     };
     const site = { plugin: transform.id, hook: 'transform', step: this.stepCount };
-    let out: Record<string, tf.Tensor>;
-    try {
-      out = transform.transform(gradients, ctx);
-    } catch (error) {
-      if (error instanceof SparseLearningError) throw error;
-      throw pluginThrewError(site, error);
-    }
+    const out = callPlugin(site, () => transform.transform(gradients, ctx));
     for (const [name, grad] of Object.entries(gradients)) {
       const next = out?.[name];
       if (!next) throw pluginContractError({ ...site, layer: name }, 'returned no gradient for this variable');

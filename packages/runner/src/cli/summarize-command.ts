@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomicSync } from '@sparse-learning/checkpoint';
 import { summarizeResults, summaryJson, writeSummary } from '../summarize/write-summary.js';
 import type { OutputStream } from './progress.js';
 
@@ -32,14 +32,14 @@ export function summarizeCommand(dir: string, options: SummarizeOptions, io: Sum
   const text = options.json ? summaryJson(outputs.summary) : outputs.markdown;
   if (options.out) {
     const path = resolve(io.cwd, options.out);
-    writeFileAtomic(path, text);
+    writeFileAtomicSync(path, text);
     io.stdout.write(`wrote ${path}\n`);
   } else if (!options.write) {
     io.stdout.write(text);
   }
   if (options.figure) {
     const path = resolve(io.cwd, options.figure);
-    writeFileAtomic(path, outputs.svg);
+    writeFileAtomicSync(path, outputs.svg);
     io.stdout.write(`wrote ${path}\n`);
   }
   if (options.write) {

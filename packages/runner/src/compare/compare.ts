@@ -5,7 +5,7 @@ import { resolveConfig, type ConfigSource } from '../config/resolve.js';
 import { checkStrategyIds } from '../composition/compose.js';
 import { loadPlugin } from '../composition/plugin-loader.js';
 import type { ExperimentConfig } from '../config/schema.js';
-import { writeFileAtomic, writeJsonAtomic } from '../io/atomic-write.js';
+import { writeFileAtomicSync, writeJsonAtomicSync } from '@sparse-learning/checkpoint';
 import { DENSE_PRESET_ID } from '../presets/dense.js';
 import { getPreset } from '../presets/index.js';
 import { runExperiment } from '../run/experiment.js';
@@ -249,8 +249,8 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
     createdAt: new Date().toISOString(),
     seconds: (performance.now() - started) / 1000,
   };
-  writeJsonAtomic(join(outDir, 'compare.json'), result);
-  writeFileAtomic(join(outDir, 'compare.md'), comparisonMarkdown(result));
+  writeJsonAtomicSync(join(outDir, 'compare.json'), result);
+  writeFileAtomicSync(join(outDir, 'compare.md'), comparisonMarkdown(result));
   return result;
 }
 

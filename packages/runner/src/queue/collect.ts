@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkerJob, WorkerMessage } from '../compare/worker-pool.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomicSync } from '@sparse-learning/checkpoint';
 import { RESULT_FILES, type QueueJobResult } from './grid.js';
 
 /**
@@ -54,7 +54,7 @@ export class ResultCollector {
     mkdirSync(job.outDir, { recursive: true });
     for (const name of RESULT_FILES) {
       const text = value.files?.[name];
-      if (typeof text === 'string') writeFileAtomic(join(job.outDir, name), text);
+      if (typeof text === 'string') writeFileAtomicSync(join(job.outDir, name), text);
     }
     this.onMessage({ type: 'done', id: index, results: value.results }, job);
     return true;

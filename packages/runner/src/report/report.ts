@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { SparseLearningError } from '@sparse-learning/core';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomicSync } from '@sparse-learning/checkpoint';
 import type { ComparisonResult } from '../compare/compare.js';
 import { formatInterval } from '../compare/statistics.js';
 import type { EpochMetrics, RunResults } from '../run/metrics.js';
@@ -217,7 +217,7 @@ export function writeReport(dir: string, onWarning?: (message: string) => void):
   if (!comparison && existsSync(join(root, GRID_PLAN_FILE))) {
     // A results tree of grid runs (results/): the summary tables and the test-error-vs-density figure.
     const path = join(root, REPORT_FILE);
-    writeFileAtomic(path, renderResultsReportHtml(summarizeResults(root)));
+    writeFileAtomicSync(path, renderResultsReportHtml(summarizeResults(root)));
     return path;
   }
   let data: ReportData;
@@ -232,6 +232,6 @@ export function writeReport(dir: string, onWarning?: (message: string) => void):
     );
   }
   const path = join(root, REPORT_FILE);
-  writeFileAtomic(path, renderReportHtml(data));
+  writeFileAtomicSync(path, renderReportHtml(data));
   return path;
 }

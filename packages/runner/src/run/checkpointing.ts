@@ -7,7 +7,7 @@ import {
   type JsonValue,
   type LoadedCheckpoint,
 } from '@sparse-learning/checkpoint';
-import { SparseLearningError, type RngState, type SparseTrainerState } from '@sparse-learning/core';
+import { SparseLearningError, isStatefulStrategy, type RngState, type SparseTrainerState, type StatefulStrategy } from '@sparse-learning/core';
 import type { ExperimentConfig } from '../config/schema.js';
 import { RUNNER_VERSION } from '../version.js';
 import { epochProgressFromJson, epochProgressToJson, type EpochProgress } from './epoch-progress.js';
@@ -16,19 +16,9 @@ import type { EpochMetrics } from './metrics.js';
 import { configIdentity } from './run-identity.js';
 import { decodeState, encodeState } from './state-codec.js';
 
-/** A strategy (or gradient transform) that can save and restore its state (core `StatefulStrategy`). */
-interface Stateful {
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-
-function isStateful(value: unknown): value is Stateful {
-  const v = value as Partial<Stateful> | null;
-  return !!v && typeof v.getState === 'function' && typeof v.setState === 'function';
-}
 
 /** The stateful parts of a session by a stable key (`prune:<id>`, `growth:<id>`, ..., `transform:<i>:<id>`). */
-function statefulParts(session: ExperimentSession): [string, Stateful][] {
+function statefulParts(session: ExperimentSession): [string, StatefulStrategy][] {
   const { composition, plan } = session;
   const parts: [string, unknown][] = [
     [`prune:${composition.prune.id}`, composition.prune],
@@ -37,7 +27,7 @@ function statefulParts(session: ExperimentSession): [string, Stateful][] {
     ...plan.gradientTransforms.map((t, i): [string, unknown] => [`transform:${i}:${t.id}`, t]),
   ];
   if (composition.distribution) parts.push([`distribution:${composition.distribution.id}`, composition.distribution]);
-  return parts.filter((p): p is [string, Stateful] => isStateful(p[1]));
+  return parts.filter((p): p is [string, StatefulStrategy] => isStatefulStrategy(p[1]));
 }
 
 /** Run facts a checkpoint records besides the engine state (the checkpoint's `extra`). */

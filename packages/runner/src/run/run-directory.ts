@@ -1,7 +1,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { SparseLearningError } from '@sparse-learning/core';
-import { jsonReplacer, writeFileAtomic, writeJsonAtomic } from '../io/atomic-write.js';
+import { jsonReplacer, writeFileAtomicSync, writeJsonAtomicSync } from '@sparse-learning/checkpoint';
 import type { EpochMetrics, RunResults } from './metrics.js';
 
 /** File names inside a run directory. */
@@ -59,7 +59,7 @@ export class RunDirectory {
   resetMetrics(history: readonly EpochMetrics[]): void {
     this.lines.length = 0;
     this.lines.push(...history.map((m) => JSON.stringify(m, jsonReplacer)));
-    writeFileAtomic(this.file(RUN_FILES.metrics), this.lines.length ? `${this.lines.join('\n')}\n` : '');
+    writeFileAtomicSync(this.file(RUN_FILES.metrics), this.lines.length ? `${this.lines.join('\n')}\n` : '');
   }
 
   /** Appends a resume record to `config.json` (`resumes: [...]`), leaving the rest as the first session wrote it. */
@@ -67,7 +67,7 @@ export class RunDirectory {
     const path = this.file(RUN_FILES.config);
     const current = readJson<Record<string, unknown>>(this.path, RUN_FILES.config) ?? {};
     const resumes = Array.isArray(current.resumes) ? current.resumes : [];
-    writeJsonAtomic(path, { ...current, resumes: [...resumes, entry] });
+    writeJsonAtomicSync(path, { ...current, resumes: [...resumes, entry] });
   }
 
   file(name: string): string {
@@ -75,17 +75,17 @@ export class RunDirectory {
   }
 
   writeConfig(value: unknown): void {
-    writeJsonAtomic(this.file(RUN_FILES.config), value);
+    writeJsonAtomicSync(this.file(RUN_FILES.config), value);
   }
 
   /** Appends one epoch and rewrites `metrics.jsonl` atomically (a few KB per epoch: cheap, and never torn). */
   appendMetrics(metrics: EpochMetrics): void {
     this.lines.push(JSON.stringify(metrics, jsonReplacer));
-    writeFileAtomic(this.file(RUN_FILES.metrics), `${this.lines.join('\n')}\n`);
+    writeFileAtomicSync(this.file(RUN_FILES.metrics), `${this.lines.join('\n')}\n`);
   }
 
   writeResults(results: RunResults): void {
-    writeJsonAtomic(this.file(RUN_FILES.results), results);
+    writeJsonAtomicSync(this.file(RUN_FILES.results), results);
   }
 
   /** Appends a line to `run.log` at once (opened in append mode on first use). */

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { SparseLearningError, silentLogger, type Logger } from '@sparse-learning/core';
 import lockfile from 'proper-lockfile';
-import { writeJsonAtomic } from '../io/atomic-write.js';
+import { writeJsonAtomicSync } from '@sparse-learning/checkpoint';
 
 /** The lock of a run directory: a directory created atomically (`mkdir`) by `proper-lockfile`. */
 export const RUN_LOCK_DIR = '.sparse-learning.lock';
@@ -127,7 +127,7 @@ export async function acquireRunLock(dir: string, command: string, logger: Logge
     }
   }
   const owner: RunLockOwner = { pid: process.pid, hostname: hostname(), command, since: new Date().toISOString() };
-  writeJsonAtomic(join(dir, RUN_LOCK_OWNER), owner);
+  writeJsonAtomicSync(join(dir, RUN_LOCK_OWNER), owner);
   let released = false;
   return {
     dir,

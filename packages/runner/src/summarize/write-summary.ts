@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { writeFileAtomicSync } from '@sparse-learning/checkpoint';
 import { collectRuns, type CollectOptions } from './collect.js';
 import { FIGURE_FILE, renderFigure } from './figure.js';
 import { replaceBlock } from './readme-block.js';
@@ -34,8 +34,8 @@ export const summaryJson = (summary: ResultsSummary): string => `${JSON.stringif
 export function writeSummary(dir: string, outputs: SummaryOutputs): { readme: string; figure: string } {
   const readme = join(dir, RESULTS_README);
   const current = existsSync(readme) ? readFileSync(readme, 'utf8') : '# Results\n';
-  writeFileAtomic(readme, replaceBlock(current, outputs.markdown, readme));
+  writeFileAtomicSync(readme, replaceBlock(current, outputs.markdown, readme));
   const figure = join(dir, FIGURE_FILE);
-  writeFileAtomic(figure, outputs.svg);
+  writeFileAtomicSync(figure, outputs.svg);
   return { readme, figure };
 }
