@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -287,13 +288,24 @@ void Blas(const OpenBlas& b, bool tA, bool tB, long M, long N, long K, float alp
           int(ldb), beta, C, int(ldc));
 }
 
+// CPU time of the whole process (all threads) in ms: on a shared machine a preempted trial would add the
+// time spent waiting to the wall clock and flip the decision; CPU time only counts the work (and an
+// implementation whose idle threads spin is charged for it, which on a shared machine is right).
+double ProcessCpuMs() {
+#if defined(CLOCK_PROCESS_CPUTIME_ID)
+  timespec ts;
+  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0) return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+#endif
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
 template <typename F>
 double BestMs(int reps, F&& f) {
   double best = 1e30;
   for (int r = 0; r < reps; ++r) {
-    auto t0 = std::chrono::steady_clock::now();
+    const double t0 = ProcessCpuMs();
     f();
-    best = std::min(best, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    best = std::min(best, ProcessCpuMs() - t0);
   }
   return best;
 }
@@ -357,8 +369,9 @@ void Sgemm(bool transA, bool transB, long M, long N, long K, float alpha, const 
     std::lock_guard<std::mutex> lock(gChoiceMutex);
     auto it = gChoices.find(key);
     if (it == gChoices.end()) {
-      // First time this shape is seen: time both into a scratch output (beta 0, so the real C is untouched),
-      // alternating so that neither profits from warmer caches, and keep the faster.
+      // First time this shape is seen: time both (process CPU time, see ProcessCpuMs) into a scratch output
+      // (beta 0, so the real C is untouched), alternating so that neither profits from warmer caches, and
+      // keep the faster.
       std::vector<float> scratch(size_t(M) * N);
       const int reps = 2.0 * M * N * K < 2e7 ? 3 : 2;
       double own = 1e30, bl = 1e30;
