@@ -189,10 +189,18 @@ describe('resume and export check the run identity', () => {
     expect(r.stderr).toContain('(epoch 1 of 2, step 2) without --allow-older-checkpoint');
     expect(r.code).toBe(2);
     expect(existsSync(join(dir, 'model.slsparse'))).toBe(false);
+    // --out never overwrites a file that is not a sparse export (nor a directory).
+    writeFileSync(join(root, 'notes.txt'), 'mine\n');
+    const target = await cli('export', dir, '--allow-older-checkpoint', '--out', join(root, 'notes.txt'));
+    expect(target.stderr).toContain(`error [E_CONFIG_INVALID] export would overwrite '${join(root, 'notes.txt')}', which is not a sparse model export`);
+    expect(target.code).toBe(2);
+    expect(readFileSync(join(root, 'notes.txt'), 'utf8')).toBe('mine\n');
     const older = await cli('export', dir, '--allow-older-checkpoint');
     expect(older.code, older.stderr).toBe(0);
     expect(older.stdout).toContain('exported lenet300-100 (epoch 1/2, run not finished');
     expect(older.stderr).toContain('exporting the older checkpoint of epoch 1, step 2 (--allow-older-checkpoint)');
+    // Its own earlier export is replaced.
+    expect((await cli('export', dir, '--allow-older-checkpoint')).code).toBe(0);
   });
 
   it('a malformed config.json: --resume and report stop with E_DATA_CORRUPT naming the file', async () => {

@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import { exportSparseModel, restoreVariables, type SparseExportResult } from '@sparse-learning/checkpoint';
 import { SparseLearningError, silentLogger, type Logger } from '@sparse-learning/core';
-import { listCheckpoints } from '@sparse-learning/checkpoint';
+import { SPARSE_MODEL_MAGIC, listCheckpoints } from '@sparse-learning/checkpoint';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createModel } from '@sparse-learning/models';
 import { activateBackend } from './backend.js';
@@ -59,6 +60,34 @@ export async function exportRun(
   }
 }
 
+/**
+ * Refuses an output path that would overwrite something that is not a sparse export (a user's file, a
+ * directory): `export` replaces only its own earlier output.
+ */
+function checkExportTarget(path: string): void {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    return; // nothing there yet
+  }
+  const head = Buffer.alloc(SPARSE_MODEL_MAGIC.length);
+  if (isFile) {
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (head.toString('latin1') === SPARSE_MODEL_MAGIC) return;
+  }
+  throw new SparseLearningError(
+    'E_CONFIG_INVALID',
+    `export would overwrite '${path}', which is ${isFile ? 'not a sparse model export' : 'a directory'}; choose another --out file`,
+    { path },
+  );
+}
+
 /** The newest step a run directory claims to have (its `latest.json`, or its newest checkpoint file name). */
 async function newestClaimedStep(dir: string): Promise<number> {
   const listed = (await listCheckpoints(dir))[0]?.step ?? -1;
@@ -98,6 +127,7 @@ async function exportLocked(dir: string, options: { out?: string; logger: Logger
   try {
     restoreVariables(model.variables, checkpoint.tensors);
     const path = resolve(options.out ?? join(dir, RUN_FILES.export));
+    checkExportTarget(path);
     const result: SparseExportResult = await exportSparseModel(path, model, checkpoint.tensors.masks, {
       modelId: checkpoint.modelId,
       modelOptions: { inputShape: [...modelOptions.inputShape], numClasses: modelOptions.numClasses },
