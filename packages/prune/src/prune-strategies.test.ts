@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MaskUpdater, PluginRegistry, createRng, silentLogger } from '@sparse-learning/core';
+import { PluginRegistry, createRng, silentLogger } from '@sparse-learning/core';
+import { runEngineUpdate } from '@sparse-learning/testing';
 import type { InitLayer, LayerView, RunSettings, StrategyContext } from '@sparse-learning/core';
 import { GlobalMagnitudePrune, MagnitudePrune, SetPrune, SignFlipPrune } from './index.js';
 import { prunePlugins } from './plugins.js';
@@ -228,24 +229,14 @@ describe('prunePlugins', () => {
     expect(() => hook.afterMaskInit({ layers, prune: build('magnitude'), growth: null as never, redistribution: null as never, rng, logger: silentLogger })).not.toThrow();
   });
 
-  it('SET prune composes with the engine (exact count checked by MaskUpdater)', async () => {
-    const { MomentumRedistribution } = await import('@sparse-learning/redistribution');
-    const { MomentumGrowth } = await import('@sparse-learning/growth');
-    const updater = new MaskUpdater(new SetPrune(), new MomentumRedistribution(), new MomentumGrowth());
+  it('SET prune composes with the engine (exact count checked by MaskUpdater)', () => {
     const rng = createRng(3);
     const n = 64;
     const mask = Uint8Array.from({ length: n }, (_, i) => (i % 2 ? 1 : 0));
     const weight = Float32Array.from(mask, (m) => (m ? rng.normal() : 0));
     const momentum = Float32Array.from({ length: n }, () => rng.normal());
-    const result = updater.update({
-      layers: [{ name: 'w', shape: [8, 8], weight, mask, momentum, gradient: null }],
-      pruneRate: 0.5,
-      baselineNonzero: 32,
-      controller: { adjustedGrowth: 0, adjustments: [] },
-      step: 1,
-      epoch: 1,
-      rng,
-    });
+    const layer: LayerView = { name: 'w', index: 0, shape: [8, 8], size: n, weight, mask, momentum, gradient: null, activeCount: 32 };
+    const result = runEngineUpdate({ prune: new SetPrune() }, [layer], 3, 0.5);
     expect(result.layers[0].removed).toBe(16);
   });
 });
