@@ -3,7 +3,7 @@ import { GRADIENT_GROWTH_ID, GradientGrowth } from './gradient-growth.js';
 import { MOMENTUM_GROWTH_ID, MomentumGrowth } from './momentum-growth.js';
 import { RANDOM_GROWTH_ID, RandomGrowth } from './random-growth.js';
 
-/** Momentum growth, the Sparse Momentum default (paper §3; docs/algorithm.md#grow). */
+/** Momentum growth, the Sparse Momentum default (paper §3; docs/algorithm.md#strategy-variants). */
 export const momentumGrowthPlugin = definePlugin({
   kind: 'growth',
   id: MOMENTUM_GROWTH_ID,

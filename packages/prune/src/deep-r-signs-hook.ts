@@ -5,7 +5,7 @@ import { SignFlipPrune } from './sign-flip-prune.js';
 export const DEEP_R_SIGNS_HOOK_ID = 'deep-r-signs';
 
 /**
- * DeepR's initialisation (Bellec et al. 2018, §2; docs/algorithm.md#deepr): every connection gets its fixed
+ * DeepR's initialisation (Bellec et al. 2018, §2; docs/algorithm.md#baselines): every connection gets its fixed
  * sign right after the initial masks are drawn, handed to the `sign-flip` prune strategy. With another prune
  * strategy there are no signs to fix: the hook says so in the log and does nothing (a user may combine the
  * DeepR preset with their own prune strategy).

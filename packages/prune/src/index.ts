@@ -1,5 +1,5 @@
 /**
- * @sparse-learning/prune — prune strategies for the sparse-training engine (docs/algorithm.md#prune):
+ * @sparse-learning/prune — prune strategies for the sparse-training engine (docs/algorithm.md#strategy-variants):
  * `magnitude` (Sparse Momentum's default), `set` (the rule SET intends), `global-magnitude`, `sign-flip` with
  * the `deep-r-signs` init hook (DeepR), `adaptive-threshold` (DSR). {@link prunePlugins} is the package's
  * plugin module.

@@ -6,7 +6,7 @@ import { MAGNITUDE_PRUNE_ID, MagnitudePrune } from './magnitude-prune.js';
 import { SET_PRUNE_ID, SetPrune } from './set-prune.js';
 import { SIGN_FLIP_PRUNE_ID, SignFlipPrune } from './sign-flip-prune.js';
 
-/** Magnitude pruning, the Sparse Momentum default (paper §3; docs/algorithm.md#prune). */
+/** Magnitude pruning, the Sparse Momentum default (paper §3; docs/algorithm.md#strategy-variants). */
 export const magnitudePrunePlugin = definePlugin({
   kind: 'prune',
   id: MAGNITUDE_PRUNE_ID,

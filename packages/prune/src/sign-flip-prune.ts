@@ -14,7 +14,7 @@ export interface SignFlipPruneState {
 }
 
 /**
- * DeepR's pruning rule (Bellec et al. 2018, §2; docs/algorithm.md#deepr): every connection has a *fixed* sign; an active weight
+ * DeepR's pruning rule (Bellec et al. 2018, §2; docs/algorithm.md#baselines): every connection has a *fixed* sign; an active weight
  * whose current sign differs from it has crossed zero and becomes dormant.
  *
  * Fixed signs are drawn the first time a layer is seen: the sign of the weight for active non-zero weights,

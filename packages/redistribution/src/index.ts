@@ -1,6 +1,6 @@
 /**
  * @sparse-learning/redistribution — redistribution statistics for the sparse-training engine
- * (docs/algorithm.md#redistribute): `momentum` (Sparse Momentum's default), `magnitude`, `uniform` (alias
+ * (docs/algorithm.md#strategy-variants): `momentum` (Sparse Momentum's default), `magnitude`, `uniform` (alias
  * `none`, the paper's "no redistribution"), `nonzero`, `surviving` (DSR, measured after pruning).
  * {@link redistributionPlugins} is the package's plugin module.
  */

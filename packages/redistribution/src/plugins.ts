@@ -5,7 +5,7 @@ import { NONZERO_REDISTRIBUTION_ID, NonzeroRedistribution } from './nonzero-redi
 import { SURVIVING_REDISTRIBUTION_ID, SurvivingRedistribution } from './surviving-redistribution.js';
 import { NONE_REDISTRIBUTION_ID, UNIFORM_REDISTRIBUTION_ID, UniformRedistribution } from './uniform-redistribution.js';
 
-/** Momentum redistribution, the Sparse Momentum default (paper §3; docs/algorithm.md#redistribute). */
+/** Momentum redistribution, the Sparse Momentum default (paper §3; docs/algorithm.md#strategy-variants). */
 export const momentumRedistributionPlugin = definePlugin({
   kind: 'redistribution',
   id: MOMENTUM_REDISTRIBUTION_ID,

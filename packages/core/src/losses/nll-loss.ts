@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /**
  * Mean negative log-likelihood of int32 class labels under `logProbabilities` (`log_softmax` outputs,
- * `[batch, classes]`): the training loss of every model in the paper (docs/algorithm.md#training-recipes).
+ * `[batch, classes]`): the training loss of every model in the paper (docs/algorithm.md#recipes).
  * The one implementation: the MLP helper of core and every model of `@sparse-learning/models` use it.
  */
 export function nllLoss(logProbabilities: tf.Tensor, labels: tf.Tensor): tf.Scalar {

@@ -30,7 +30,7 @@ export function temperatureAt(schedule: readonly TemperatureStep[], epoch: numbe
 }
 
 /**
- * DeepR's stochastic part (Bellec et al. 2018, §2; docs/algorithm.md#deepr, as the DSR codebase used for the paper's baselines
+ * DeepR's stochastic part (Bellec et al. 2018, §2; docs/algorithm.md#baselines, as the DSR codebase used for the paper's baselines
  * implements it): to the gradient of every *active* weight of every masked tensor add Gaussian noise of
  * standard deviation `sqrt(2·η·T)` and the L1 term `α·sign(w)`. Dormant (masked) positions keep their plain
  * dense gradient, which only moves momentum buffers (the weight is re-masked after the step).

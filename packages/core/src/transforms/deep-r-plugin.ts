@@ -24,7 +24,7 @@ function temperatureSchedule(value: unknown): TemperatureStep[] {
 }
 
 /**
- * DeepR's gradient noise and L1 term as a plugin (Bellec et al. 2018, §2; docs/algorithm.md#deepr). The
+ * DeepR's gradient noise and L1 term as a plugin (Bellec et al. 2018, §2; docs/algorithm.md#baselines). The
  * defaults are the DSR codebase's settings, with which the paper ran its DeepR baselines.
  */
 export const deepRGradientPlugin = definePlugin({

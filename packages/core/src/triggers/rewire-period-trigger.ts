@@ -22,7 +22,7 @@ export const DSR_REWIRE_PERIODS: readonly RewirePeriodStep[] = Object.freeze([
 export const REWIRE_PERIOD_TRIGGER_ID = 'rewire-period';
 
 /**
- * DSR's reallocation trigger (DSR codebase training loop; Mostafa & Wang 2019, §3; docs/algorithm.md#dsr): after the optimizer step of
+ * DSR's reallocation trigger (DSR codebase training loop; Mostafa & Wang 2019, §3; docs/algorithm.md#baselines): after the optimizer step of
  * iteration `j` (0-based, counted over the whole run), reallocate when `j ≠ 0` and `j mod P(epoch) = 0`, with
  * `P` the period of the current epoch in a piecewise-constant schedule, and only before `stopEpoch`
  * (`--stop-rewire-epoch`). With `step` = completed steps, `j = step − 1`: with `P = 100` updates run after

@@ -44,7 +44,7 @@ export function addPluginOptions(command: Command): Command {
   }
   for (const { field, kind } of PLUGIN_LIST_SLOTS) {
     const flag = `--${kebab(field).replace(/s$/, '')}`;
-    command.option(`${flag} <id>`, `add a ${PLUGIN_KIND_LABELS[kind]} (repeatable): ${builtinRegistry().ids(kind).join(', ')}, or a plugin id`, collect);
+    command.option(`${flag} <id>`, `add one ${PLUGIN_KIND_LABELS[kind]} (repeatable): ${builtinRegistry().ids(kind).join(', ')}, or a plugin id`, collect);
   }
   return command;
 }

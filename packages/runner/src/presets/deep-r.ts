@@ -4,7 +4,7 @@ import type { Preset } from './preset.js';
 export const DEEP_R_PRESET_ID = 'deep-r';
 
 /**
- * Deep Rewiring (Bellec et al. 2018, §2; docs/algorithm.md#deepr): every connection has a fixed sign (the `sign-flip` prune
+ * Deep Rewiring (Bellec et al. 2018, §2; docs/algorithm.md#baselines): every connection has a fixed sign (the `sign-flip` prune
  * strategy draws and keeps it); after *every* optimizer step, active weights whose sign left their fixed sign
  * become dormant and exactly as many dormant connections, chosen uniformly at random among the zero positions
  * of the same layer excluding the just-pruned ones, are activated at 0 — so the number of connections is

@@ -4,7 +4,7 @@ import type { Preset } from './preset.js';
 export const DSR_PRESET_ID = 'dsr';
 
 /**
- * Dynamic Sparse Reparameterization (Mostafa & Wang 2019, ICML, §3 and Algorithm 1; docs/algorithm.md#dsr), as the DSR
+ * Dynamic Sparse Reparameterization (Mostafa & Wang 2019, ICML, §3 and Algorithm 1; docs/algorithm.md#baselines), as the DSR
  * codebase runs it with `--rewire --threshold-prune --rewire-scaling` (the code the Sparse Momentum paper took
  * its DSR numbers from):
  * - prune: every active weight with `|w| < H`, one global threshold (`adaptive-threshold`); `H` starts at

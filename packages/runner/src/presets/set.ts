@@ -4,7 +4,7 @@ import type { Preset } from './preset.js';
 export const SET_PRESET_ID = 'set';
 
 /**
- * Sparse Evolutionary Training (Mocanu et al. 2018; docs/algorithm.md#set): Erdős–Rényi initial masks, and after every
+ * Sparse Evolutionary Training (Mocanu et al. 2018; docs/algorithm.md#baselines): Erdős–Rényi initial masks, and after every
  * epoch (but the last) each layer removes a fraction ζ = 0.3 of its active weights by the SET rule (half the
  * smallest positive, half the largest negative weights) and regrows exactly as many at uniformly random zero
  * positions of the *same* layer — no cross-layer redistribution, no growth controller. ζ stays constant.

@@ -5,7 +5,7 @@ import { UNIFORM_EXACT_DISTRIBUTION_ID, UniformExactDistribution } from '../../d
 import { option } from '../options.js';
 import { definePlugin } from '../plugin.js';
 
-/** Uniform Bernoulli masks, the official initialisation (paper §3; docs/algorithm.md#initial-masks). */
+/** Uniform Bernoulli masks, the official initialisation (paper §3; docs/algorithm.md#initialisation). */
 export const uniformBernoulliPlugin = definePlugin({
   kind: 'density-distribution',
   id: UNIFORM_BERNOULLI_DISTRIBUTION_ID,

@@ -3,7 +3,7 @@ import { SGD_OPTIMIZER_ID, SgdOptimizer } from '../../optim/sgd-optimizer.js';
 import { option } from '../options.js';
 import { definePlugin } from '../plugin.js';
 
-/** SGD with (Nesterov) momentum and L2 added to the gradient, the paper's optimizer (docs/algorithm.md#training-recipes). */
+/** SGD with (Nesterov) momentum and L2 added to the gradient, the paper's optimizer (docs/algorithm.md#recipes). */
 export const sgdOptimizerPlugin = definePlugin({
   kind: 'optimizer',
   id: SGD_OPTIMIZER_ID,

@@ -8,7 +8,7 @@ import { definePlugin } from '../plugin.js';
 
 /**
  * Cosine decay of the prune rate from `p0` (the run's `pruneRate`) to `etaMin`, stepped per mini-batch over
- * `endFraction · T_max` steps (paper §3; docs/algorithm.md#prune-rate-schedule). RigL ends its decay at 75 %
+ * `endFraction · T_max` steps (paper §3; docs/algorithm.md#the-prune-rate-schedule). RigL ends its decay at 75 %
  * of training with `etaMin = 0`.
  */
 export const cosineDecayPlugin = definePlugin({
@@ -45,7 +45,7 @@ export const constantPruneRatePlugin = definePlugin({
   create: ({ rate }, { run }) => new ConstantSchedule({ rate: rate ?? run.pruneRate }),
 });
 
-/** Step decay of the learning rate, the paper's recipe (docs/algorithm.md#training-recipes). */
+/** Step decay of the learning rate, the paper's recipe (docs/algorithm.md#recipes). */
 export const stepLrPlugin = definePlugin({
   kind: 'learning-rate-schedule',
   id: STEP_LR_SCHEDULE_ID,

@@ -38,7 +38,7 @@ function periodSchedule(value: unknown): RewirePeriodStep[] {
 }
 
 /**
- * DSR's reallocation trigger (Mostafa & Wang 2019, §3; docs/algorithm.md#dsr): after iteration `j ≠ 0` with
+ * DSR's reallocation trigger (Mostafa & Wang 2019, §3; docs/algorithm.md#baselines): after iteration `j ≠ 0` with
  * `j mod P(epoch) = 0`, `P` from a per-epoch schedule (DSR's published 100 → 200 @25 → 400 @80 → 800 @140),
  * every period scaled by `every / 100`, until `endFraction` of the run in whole epochs (DSR: never stops).
  */
