@@ -1,6 +1,6 @@
 /**
  * Sparse Momentum vs SET vs DeepR vs dense on MNIST LeNet-300-100 (the comparison of the paper's §5.2 /
- * spec §5.2 table, on the paper's MNIST recipe).
+ * docs/algorithm.md#published-numbers table, on the paper's MNIST recipe).
  *
  *   npx tsx examples/compare-baselines/src/compare-baselines.ts quick [extra flags]
  *   npx tsx examples/compare-baselines/src/compare-baselines.ts full  [extra flags]

@@ -1,5 +1,5 @@
 /**
- * Structured events the engine emits instead of printing (spec §1.8 "verbose output", made machine-readable).
+ * Structured events the engine emits instead of printing (docs/algorithm.md#the-mask-update "verbose output", made machine-readable).
  * The runner writes them to `metrics.jsonl` and renders them in the CLI.
  */
 
@@ -13,7 +13,7 @@ export interface LayerUpdateReport {
   readonly activeAfter: number;
   /** Density after the update, `activeAfter / size`. */
   readonly density: number;
-  /** Raw redistribution statistic `s_i` (spec §1.9). */
+  /** Raw redistribution statistic `s_i` (docs/algorithm.md#strategy-variants). */
   readonly stat: number;
   /** Normalised redistribution share `v_i` (NaN-excluded, Σ = 1). */
   readonly share: number;
@@ -37,9 +37,9 @@ export interface MaskUpdateEvent {
   readonly totalRemoved: number;
   readonly totalRegrown: number;
   readonly totalNonzero: number;
-  /** Controller state after the cycle (spec §1.8 h). */
+  /** Controller state after the cycle (docs/algorithm.md#the-mask-update). */
   readonly adjustedGrowth: number;
-  /** Passes of the overflow loop (spec §1.8 d). */
+  /** Passes of the overflow loop (docs/algorithm.md#the-mask-update). */
   readonly redistributionPasses: number;
   readonly layers: readonly LayerUpdateReport[];
   /** Problems the engine guarded against (negative budget clamped, loop limit hit...). */

@@ -1,6 +1,6 @@
 /**
  * @sparse-learning/core — the sparse-training engine: contracts and DI tokens, masking, the Sparse Momentum
- * mask-update cycle (Dettmers & Zettlemoyer 2019, §3 of the paper; spec §1.8), optimizers with readable
+ * mask-update cycle (Dettmers & Zettlemoyer 2019, §3 of the paper; docs/algorithm.md#the-mask-update), optimizers with readable
  * state, schedules, density distributions, triggers, the seeded RNG, errors and events.
  */
 import 'reflect-metadata';

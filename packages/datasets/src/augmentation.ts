@@ -2,7 +2,7 @@ import type { Rng } from '@sparse-learning/core';
 import { SparseLearningError } from '@sparse-learning/core';
 
 /**
- * The CIFAR-10 training augmentation of the official code (spec §4.1): reflect-pad `padding` pixels on each
+ * The CIFAR-10 training augmentation of the official code (docs/algorithm.md#recipes): reflect-pad `padding` pixels on each
  * side, take a random `H x W` crop of the padded image, then flip it horizontally with probability 1/2.
  *
  * Random draws per image, in this order (torchvision's order: `RandomCrop.get_params` draws the top row

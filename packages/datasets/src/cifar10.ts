@@ -7,7 +7,7 @@ import type { Dataset, LoadDatasetOptions } from './dataset.js';
 import { assembleDataset } from './dataset.js';
 import { CIFAR10_NORMALIZATION } from './normalization.js';
 
-/** Dataset id of CIFAR-10 (spec §4.1). */
+/** Dataset id of CIFAR-10 (docs/algorithm.md#recipes). */
 export const CIFAR10_DATASET_ID = 'cifar10';
 
 /** Side of a CIFAR-10 image. */
@@ -178,7 +178,7 @@ function concat(parts: readonly CifarRecords[]): CifarRecords {
 }
 
 /**
- * Loads CIFAR-10 from the binary files in `options.dataDir` (spec §4.1): training = `data_batch_1..5.bin`
+ * Loads CIFAR-10 from the binary files in `options.dataDir` (docs/algorithm.md#recipes): training = `data_batch_1..5.bin`
  * concatenated in order (first 45,000 train / last 5,000 validation with the default `validSplit`), test =
  * `test_batch.bin`. Train (and, faithfully, validation) batches are reflect-pad-4 → random 32x32 crop →
  * random horizontal flip → normalise; test batches are normalised only. Files may also be gzip-compressed

@@ -10,7 +10,7 @@ export type SplitName = 'train' | 'validation' | 'test';
 /**
  * One split of a dataset (train, validation or test), held as raw bytes. Batches are made on demand:
  * `epochOrder` gives a (seeded) permutation, the caller slices it into mini-batches (the last one may be
- * partial: PyTorch `DataLoader(drop_last=False)`, spec §4.1) and calls `batch`.
+ * partial: PyTorch `DataLoader(drop_last=False)`, docs/algorithm.md#recipes) and calls `batch`.
  */
 export interface DataSplit {
   readonly name: SplitName;

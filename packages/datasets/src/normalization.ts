@@ -2,18 +2,18 @@ import { SparseLearningError } from '@sparse-learning/core';
 
 /**
  * Per-channel normalisation `(x / 255 - mean[c]) / std[c]`, torchvision's `ToTensor` + `Normalize`
- * (spec §4.1). One entry per channel.
+ * (docs/algorithm.md#recipes). One entry per channel.
  */
 export interface Normalization {
   readonly mean: readonly number[];
   readonly std: readonly number[];
 }
 
-/** MNIST: `Normalize((0.1307,), (0.3081,))` (spec §4.1, `sparselearning/utils.py::get_mnist_dataloaders`). */
+/** MNIST: `Normalize((0.1307,), (0.3081,))` (docs/algorithm.md#recipes, `sparselearning/utils.py::get_mnist_dataloaders`). */
 export const MNIST_NORMALIZATION: Normalization = Object.freeze({ mean: [0.1307], std: [0.3081] });
 
 /**
- * CIFAR-10: `Normalize((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010))` (spec §4.1,
+ * CIFAR-10: `Normalize((0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010))` (docs/algorithm.md#recipes,
  * `get_cifar10_dataloaders`), channels R, G, B.
  */
 export const CIFAR10_NORMALIZATION: Normalization = Object.freeze({

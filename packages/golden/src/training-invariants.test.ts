@@ -1,5 +1,5 @@
 /**
- * Invariants of a real Sparse Momentum training run (issue 2 §5; spec §1.5, §1.8, §1.12): a small MLP on
+ * Invariants of a real Sparse Momentum training run (issue 2 §5; docs/algorithm.md#one-training-step, docs/algorithm.md#the-mask-update): a small MLP on
  * synthetic data, 200 steps, magnitude prune + momentum redistribution + momentum growth from the plugin
  * packages, a mask update every 20 steps.
  */

@@ -8,7 +8,7 @@ export const GRADIENT_GROWTH_ID = 'gradient';
 export type GradientGrowthOptions = Record<string, never>;
 
 /**
- * Gradient growth (RigL, Evci et al. 2020; official `gradient_growth`, spec §1.11): enables the `count` positions
+ * Gradient growth (RigL, Evci et al. 2020; official `gradient_growth`, docs/algorithm.md#strategy-variants): enables the `count` positions
  * with the largest `|gradient|` of the last mini-batch among the positions that are 0 after pruning. Restricted
  * to zero positions (the official top-k over all positions has the issue-#22 flaw). Needs the dense gradient:
  * `requires: ['gradient']`; throws `E_ENGINE_STATE` if it is missing.

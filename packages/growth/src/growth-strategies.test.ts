@@ -31,7 +31,7 @@ const ctx = (seed: number | string = 1): StrategyContext => ({
 const bits = (m: Uint8Array) => Array.from(m);
 const sum = (m: Uint8Array) => m.reduce((a, b) => a + b, 0);
 
-describe('MomentumGrowth (spec §1.8 e)', () => {
+describe('MomentumGrowth (docs/algorithm.md#the-mask-update)', () => {
   const momentum = Float32Array.from([0.9, -0.8, 0.1, -0.5, 0.3, 0]);
   const v = view([1, 0, 0, 0, 0, 0], { momentum });
 
@@ -67,7 +67,7 @@ describe('GradientGrowth (RigL)', () => {
   });
 });
 
-describe('RandomGrowth (spec §1.11)', () => {
+describe('RandomGrowth (docs/algorithm.md#strategy-variants)', () => {
   const n = 2000;
   const mask = Array.from({ length: n }, (_, i) => (i < 500 ? 1 : 0));
 

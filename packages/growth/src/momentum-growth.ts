@@ -17,7 +17,7 @@ export interface MomentumGrowthOptions {
 }
 
 /**
- * Momentum growth, the Sparse Momentum default (spec §1.8 e, §1.11, official `momentum_growth`): enables the
+ * Momentum growth, the Sparse Momentum default (docs/algorithm.md#the-mask-update, docs/algorithm.md#strategy-variants, official `momentum_growth`): enables the
  * `count` positions with the largest `|momentum|` among the positions that are 0 after pruning (just-pruned
  * ones included; a weight pruned and regrown keeps its old value because the engine applies the mask once).
  * Ties are broken by lower index. Throws `E_ENGINE_STATE` if the optimizer has no momentum yet.

@@ -19,7 +19,7 @@ export interface RandomGrowthOptions {
 }
 
 /**
- * Random growth (spec §1.11, official `random_growth`). Candidates are the positions that are 0 after pruning
+ * Random growth (docs/algorithm.md#strategy-variants, official `random_growth`). Candidates are the positions that are 0 after pruning
  * (optionally without the just-pruned ones). Default: each candidate is enabled independently with
  * probability `count / nCandidates` using `ctx.rng` (one draw per candidate, in index order), so the number
  * grown is random with expectation `count` and the growth-deficit controller absorbs the drift. With

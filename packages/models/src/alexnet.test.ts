@@ -6,7 +6,7 @@ import type { AlexNetConfig } from './alexnet.js';
 import { useFastCpuConvFilterGrad, useStockCpuConvFilterGrad } from './test-support/fast-cpu-conv-filter-grad.js';
 import { checkForward, checkTrainingStep, checkZooModel, useCpu } from './test-support/zoo-checks.js';
 
-describe('AlexNet-s / AlexNet-b (spec §3.3)', () => {
+describe('AlexNet-s / AlexNet-b (docs/algorithm.md#models)', () => {
   beforeAll(async () => {
     await useCpu();
     useFastCpuConvFilterGrad(); // stock cpu filter gradient: ~25 s per step here (see test-support)

@@ -26,7 +26,7 @@ export class SeedSource {
 }
 
 /**
- * PyTorch's default `nn.Conv2d` / `nn.Linear` weight init (spec §1.4): `kaiming_uniform_(a=√5)`, which is
+ * PyTorch's default `nn.Conv2d` / `nn.Linear` weight init (docs/algorithm.md#initialisation): `kaiming_uniform_(a=√5)`, which is
  * U(−1/√fan_in, +1/√fan_in). tfjs' `varianceScaling` with `scale = 1/3`, `fanIn`, `uniform` draws from
  * U(±√(3·scale/fan_in)) = U(±1/√fan_in); fan_in is computed from the kernel shape (kh·kw·in or in).
  */
@@ -35,7 +35,7 @@ export function pytorchKernelInitializer(seed?: number): Initializer {
 }
 
 /**
- * PyTorch's default bias init (spec §1.4): U(−1/√fan_in, +1/√fan_in) where fan_in is the fan-in of the
+ * PyTorch's default bias init (docs/algorithm.md#initialisation): U(−1/√fan_in, +1/√fan_in) where fan_in is the fan-in of the
  * layer's *kernel* (in_ch·kh·kw for a conv, in_features for a linear layer), not of the bias vector.
  */
 export function pytorchBiasInitializer(fanIn: number, seed?: number): Initializer {
@@ -49,26 +49,26 @@ export function normalInitializer(stddev: number, seed?: number): Initializer {
 }
 
 /**
- * The WideResNet / DSR-ResNet conv init (spec §1.4, §3.6): N(0, √(2/n)) with n = k·k·out_channels
+ * The WideResNet / DSR-ResNet conv init (docs/algorithm.md#initialisation, docs/algorithm.md#models): N(0, √(2/n)) with n = k·k·out_channels
  * (He-normal on **fan_out**).
  */
 export function heNormalFanOutStd(kernelSize: number, outChannels: number): number {
   return Math.sqrt(2 / (kernelSize * kernelSize * outChannels));
 }
 
-/** `kaiming_normal_(mode='fan_in', nonlinearity='relu')` (tuned ResNet-50, spec §3.6): std √(2/fan_in). */
+/** `kaiming_normal_(mode='fan_in', nonlinearity='relu')` (tuned ResNet-50, docs/algorithm.md#models): std √(2/fan_in). */
 export function heNormalFanInStd(kernelSize: number, inChannels: number): number {
   return Math.sqrt(2 / (kernelSize * kernelSize * inChannels));
 }
 
 /**
  * How a conv / linear layer initialises its kernel:
- * - `pytorch`: PyTorch default, U(±1/√fan_in) (spec §1.4);
+ * - `pytorch`: PyTorch default, U(±1/√fan_in) (docs/algorithm.md#initialisation);
  * - `{ normal: std }`: N(0, std²), used for the WRN and ResNet-50 overrides.
  */
 export type KernelInit = 'pytorch' | { readonly normal: number };
 
-/** How a layer initialises its bias: PyTorch default U(±1/√fan_in), or zeros (WRN `Linear`, spec §1.4). */
+/** How a layer initialises its bias: PyTorch default U(±1/√fan_in), or zeros (WRN `Linear`, docs/algorithm.md#initialisation). */
 export type BiasInit = 'pytorch' | 'zeros';
 
 /** Builds the kernel initializer for a {@link KernelInit}. */

@@ -5,7 +5,7 @@ import type { LayersTrainableModel } from './layers-trainable-model.js';
 import { createLeNet300100 } from './lenet300-100.js';
 import { checkForward, checkTrainingStep, checkZooModel, randomBatch, useCpu } from './test-support/zoo-checks.js';
 
-describe('LeNet-300-100 (spec §3.1)', () => {
+describe('LeNet-300-100 (docs/algorithm.md#models)', () => {
   let model: LayersTrainableModel;
   beforeAll(async () => {
     await useCpu();

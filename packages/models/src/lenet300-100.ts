@@ -6,7 +6,7 @@ import { resolveShape } from './model-options.js';
 import type { ModelOptions } from './model-options.js';
 
 /**
- * LeNet-300-100 (spec §3.1, `LeNet_300_100`): `fc1 784→300 → ReLU → fc2 300→100 → ReLU → fc3 100→10`,
+ * LeNet-300-100 (docs/algorithm.md#models, `LeNet_300_100`): `fc1 784→300 → ReLU → fc2 300→100 → ReLU → fc3 100→10`,
  * all with bias, PyTorch default init. Takes MNIST images `[28,28,1]` and flattens them internally
  * (PyTorch `x.view(-1, 784)`). 266,200 masked weights, 266,610 parameters.
  */

@@ -4,7 +4,7 @@ import type { LayersTrainableModel } from './layers-trainable-model.js';
 import { createLeNet5 } from './lenet5.js';
 import { checkForward, checkTrainingStep, checkZooModel, useCpu } from './test-support/zoo-checks.js';
 
-describe('LeNet-5-Caffe (spec §3.2)', () => {
+describe('LeNet-5-Caffe (docs/algorithm.md#models)', () => {
   let model: LayersTrainableModel;
   beforeAll(async () => {
     await useCpu();

@@ -6,7 +6,7 @@ import { flatSize, resolveShape } from './model-options.js';
 import type { ModelOptions } from './model-options.js';
 
 /**
- * LeNet-5-Caffe (spec §3.2, `LeNet_5_Caffe`): `conv1 1→20 5×5 → ReLU → maxpool 2 → conv2 20→50 5×5 → ReLU →
+ * LeNet-5-Caffe (docs/algorithm.md#models, `LeNet_5_Caffe`): `conv1 1→20 5×5 → ReLU → maxpool 2 → conv2 20→50 5×5 → ReLU →
  * maxpool 2 → flatten 800 → fc3 800→500 → ReLU → fc4 500→10` (ReLU before pooling, no padding, all with
  * bias, PyTorch default init). 430,500 masked weights, 431,080 parameters.
  */

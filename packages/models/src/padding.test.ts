@@ -17,7 +17,7 @@ function runConv(x: tf.Tensor4D, k: number, stride: number, padding: number, out
   return { y, kernel: kernel as tf.Tensor4D, bias, model };
 }
 
-describe('PyTorch padding (spec §3.7)', () => {
+describe('PyTorch padding (docs/algorithm.md#models)', () => {
   beforeAll(useCpu);
 
   it('plans explicit padding for stride 2 and 1×1-with-padding, `same` only where identical', () => {

@@ -1,5 +1,5 @@
 /**
- * PyTorch-style symmetric padding in TF.js (spec §3.7).
+ * PyTorch-style symmetric padding in TF.js (docs/algorithm.md#models).
  *
  * PyTorch pads `padding` pixels on *every* side. TF's `'same'` pads `max(0, (out−1)·s + k − in)` pixels in
  * total and puts the odd pixel on the bottom/right, which for stride 2 is asymmetric and shifts the sampling

@@ -29,7 +29,7 @@ describe('model registry', () => {
     expect(isModelId('vgg16')).toBe(false);
   });
 
-  it('modelInfo answers from the static spec §3 table (the family tests check it against built models)', () => {
+  it('modelInfo answers from the static docs/algorithm.md#models table (the family tests check it against built models)', () => {
     for (const id of modelIds) {
       const info = modelInfo(id);
       expect(info.id).toBe(id);

@@ -9,7 +9,7 @@ import { createSetMlp } from './set-mlp.js';
 import { createVgg16 } from './vgg16.js';
 import { createWideResNet } from './wide-resnet.js';
 
-/** The official CLI model ids (spec §3 table; `resnet50` for the ImageNet model). */
+/** The official CLI model ids (docs/algorithm.md#models table; `resnet50` for the ImageNet model). */
 export const modelIds = [
   'lenet300-100',
   'lenet5',
@@ -34,7 +34,7 @@ export interface ModelInfo {
   readonly id: ModelId;
   readonly dataset: ZooDataset;
   readonly inputShape: InputShape;
-  /** Elements of all masked tensors (every conv and linear weight, spec §1.3). */
+  /** Elements of all masked tensors (every conv and linear weight, docs/algorithm.md#which-weights-are-sparse). */
   readonly maskedWeights: number;
   /** All trainable parameters as PyTorch counts them (BN running statistics excluded). */
   readonly totalParameters: number;
@@ -61,7 +61,7 @@ function entry(
 }
 
 /**
- * The zoo table (spec §3). The counts are the spec's and are checked against the built models by the tests,
+ * The zoo table (docs/algorithm.md#models). The counts are the spec's and are checked against the built models by the tests,
  * so {@link modelInfo} can answer without building anything.
  */
 const ZOO: Readonly<Record<ModelId, Entry>> = {
@@ -91,7 +91,7 @@ export function isModelId(id: string): id is ModelId {
 }
 
 /**
- * Static facts about a model (spec §3 table) without building it. The counts are for the default input
+ * Static facts about a model (docs/algorithm.md#models table) without building it. The counts are for the default input
  * shape and class count. Throws `E_UNKNOWN_ID` (listing the valid ids) for an unknown id.
  */
 export function modelInfo(id: string): ModelInfo {
@@ -99,7 +99,7 @@ export function modelInfo(id: string): ModelInfo {
 }
 
 /**
- * Builds a zoo model by its official CLI id (spec §3). `options.seed` makes the initial weights
+ * Builds a zoo model by its official CLI id (docs/algorithm.md#models). `options.seed` makes the initial weights
  * deterministic; `inputShape` / `numClasses` override the dataset defaults. Throws `E_UNKNOWN_ID` for an
  * unknown id.
  */

@@ -17,7 +17,7 @@ function sampleStd(values: ArrayLike<number>): number {
   return Math.sqrt(q / values.length - m * m);
 }
 
-describe('ResNet-50 (spec §3.6)', () => {
+describe('ResNet-50 (docs/algorithm.md#models)', () => {
   beforeAll(async () => {
     await useCpu();
     useFastCpuConvFilterGrad(); // stock cpu filter gradient: ~35 s per step even at 32×32 (see test-support)

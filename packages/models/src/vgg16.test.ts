@@ -8,7 +8,7 @@ import { checkForward, checkTrainingStep, checkZooModel, useCpu } from './test-s
 
 const CONV_INDICES = [0, 3, 7, 10, 14, 17, 20, 24, 27, 30, 34, 37, 40];
 
-describe('VGG16-C / -D / -like (spec §3.4)', () => {
+describe('VGG16-C / -D / -like (docs/algorithm.md#models)', () => {
   beforeAll(async () => {
     await useCpu();
     useFastCpuConvFilterGrad(); // stock cpu filter gradient: about a minute per VGG step (see test-support)
@@ -31,7 +31,7 @@ describe('VGG16-C / -D / -like (spec §3.4)', () => {
       expect(fcs.map((v) => v.name)).toEqual(classifier.map((i) => `classifier.${i}.weight`));
       expect(model.layersModel.getLayer('classifier.0').getWeights()[0].shape).toEqual([flatten, 512]);
       if (config === 'C') {
-        // 1×1 convs with padding 1 grow the map: 8→10, 5→7, 3→5 (spec §3.4).
+        // 1×1 convs with padding 1 grow the map: 8→10, 5→7, 3→5 (docs/algorithm.md#models).
         expect(model.layersModel.getLayer('features.20').outputShape).toEqual([null, 10, 10, 256]);
         expect(model.layersModel.getLayer('features.30').outputShape).toEqual([null, 7, 7, 512]);
         expect(model.layersModel.getLayer('features.40').outputShape).toEqual([null, 5, 5, 512]);

@@ -25,7 +25,7 @@ function sampleStd(values: Float32Array | Int32Array | Uint8Array): number {
   return Math.sqrt(q / values.length - m * m);
 }
 
-describe('WideResNet-d-k (spec §3.5)', () => {
+describe('WideResNet-d-k (docs/algorithm.md#models)', () => {
   beforeAll(async () => {
     await useCpu();
     useFastCpuConvFilterGrad(); // stock cpu filter gradient is ~50× slower (see test-support)
@@ -60,7 +60,7 @@ describe('WideResNet-d-k (spec §3.5)', () => {
       const byName = new Map(model.variables.map((v) => [v.name, v.variable]));
       expect(byName.get('block2.layer.0.convShortcut.weight')?.shape).toEqual([1, 1, 16 * k, 32 * k]);
       expect(byName.get('fc.weight')?.shape).toEqual([64 * k, 10]);
-      // Stride-2 3×3 convs are explicitly padded (spec §3.7); stride-1 ones need no pad layer.
+      // Stride-2 3×3 convs are explicitly padded (docs/algorithm.md#models); stride-1 ones need no pad layer.
       expect(model.layersModel.getLayer('block2.layer.0.conv1.pad')).toBeDefined();
       expect(model.layersModel.getLayer('block2.layer.0.conv1').outputShape).toEqual([null, 16, 16, 32 * k]);
       expect(model.layersModel.getLayer('block3.layer.0.conv1').outputShape).toEqual([null, 8, 8, 64 * k]);

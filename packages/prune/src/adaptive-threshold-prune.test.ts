@@ -29,7 +29,7 @@ function pruneAll(strategy: AdaptiveThresholdPrune): number[][] {
   return views.map((v) => Array.from(strategy.prune(v, { count: 0, pruneRate: 0 }, ctx)));
 }
 
-describe('AdaptiveThresholdPrune (DSR, Mostafa & Wang 2019; spec §6.3)', () => {
+describe('AdaptiveThresholdPrune (DSR, Mostafa & Wang 2019; docs/algorithm.md#baselines)', () => {
   it('prunes |w| < H globally, keeps one weight of a layer it would empty, and halves H above 1.1·N_p', () => {
     const dsr = new AdaptiveThresholdPrune({ targetPruned: 1 });
     expect(dsr.currentThreshold).toBe(0.001);

@@ -4,7 +4,7 @@ import type { LayerView, PruneRequest, PruneStrategy, StatefulStrategy, Strategy
 /** Registry id of {@link AdaptiveThresholdPrune}. */
 export const ADAPTIVE_THRESHOLD_PRUNE_ID = 'adaptive-threshold';
 
-/** Options of {@link AdaptiveThresholdPrune}; the defaults are the DSR codebase's (spec §2.2, §6.3). */
+/** Options of {@link AdaptiveThresholdPrune}; the defaults are the DSR codebase's (docs/algorithm.md#recipes, docs/algorithm.md#baselines). */
 export interface AdaptiveThresholdPruneOptions {
   /** Starting threshold `H` (DSR: `threshold = 1.0e-3`). */
   readonly initialThreshold?: number;
@@ -23,7 +23,7 @@ export interface AdaptiveThresholdPruneState {
 
 /**
  * DSR's pruning (Mostafa & Wang 2019, "Parameter efficient training of deep convolutional neural networks by
- * dynamic sparse reparameterization", ICML, §3 and Algorithm 1; spec §6.3), ported from the DSR codebase
+ * dynamic sparse reparameterization", ICML, §3 and Algorithm 1; docs/algorithm.md#baselines), ported from the DSR codebase
  * (`SparseTensor.prune_threshold` and the threshold update of its training loop). At each reallocation every
  * active weight with `|w| < H` is pruned, one global threshold `H` for all layers; if that would empty a layer,
  * its first active weight (lowest flat index) is kept. Then `H` adapts toward the target count `N_p` for the

@@ -31,7 +31,7 @@ export interface GlobalMagnitudePruneState {
 }
 
 /**
- * Global magnitude pruning (spec §1.10, official `global_magnitude_prune`): one threshold `τ` for every layer.
+ * Global magnitude pruning (docs/algorithm.md#strategy-variants, official `global_magnitude_prune`): one threshold `τ` for every layer.
  * In {@link GlobalMagnitudePrune.prepare} the threshold is searched so that the number of active weights with
  * `|w| ≤ τ` is within ±`tolerance` of `ceil(p · baselineNonzero)`: too many → `τ ·= 1 − inc`, too few →
  * `τ ·= 1 + inc`, `inc ·= 0.99` after each adjustment, stop when the count stops changing. Each layer then keeps

@@ -8,14 +8,14 @@ export const MAGNITUDE_PRUNE_ID = 'magnitude';
 export type MagnitudePruneOptions = Record<string, never>;
 
 /**
- * Magnitude pruning, the Sparse Momentum default (spec §1.8 c, official `magnitude_prune`): removes the
+ * Magnitude pruning, the Sparse Momentum default (docs/algorithm.md#the-mask-update, official `magnitude_prune`): removes the
  * `r = request.count` active weights with the smallest `|w|`.
  *
  * Edge case kept from the official code: when `r == 0` the result is `mask ∧ (w ≠ 0)`, which can drop active
  * weights that are exactly 0 (the engine does not count-check a zero request).
  *
  * Ties in `|w|` are broken by position (lower index first); PyTorch's sort is not stable, so on ties the
- * official choice is arbitrary (spec §7 gotcha 13).
+ * official choice is arbitrary (docs/algorithm.md#pitfalls-of-the-official-code).
  */
 export class MagnitudePrune implements PruneStrategy {
   readonly id = MAGNITUDE_PRUNE_ID;

@@ -26,7 +26,7 @@ function ctx(overrides: Partial<StrategyContext> = {}): StrategyContext {
 
 const bits = (m: Uint8Array) => Array.from(m);
 
-describe('MagnitudePrune (spec §1.8 c)', () => {
+describe('MagnitudePrune (docs/algorithm.md#the-mask-update)', () => {
   it('removes the r smallest |w| among active weights', () => {
     const v = view([0.5, -0.1, 0, 0.3, -0.7, 0.05], [1, 1, 0, 1, 1, 1]);
     expect(bits(new MagnitudePrune().prune(v, { count: 2, pruneRate: 0.4 }, ctx()))).toEqual([1, 0, 0, 1, 1, 0]);
@@ -38,7 +38,7 @@ describe('MagnitudePrune (spec §1.8 c)', () => {
   });
 });
 
-describe('SetPrune (the rule SET intends, spec §1.10)', () => {
+describe('SetPrune (the rule SET intends, docs/algorithm.md#strategy-variants)', () => {
   const weights = [0.4, 0.1, -0.05, -0.9, 0.2, -0.3, 0.6, -0.02];
 
   it('removes ceil(r/2) smallest positive and floor(r/2) largest negative weights', () => {
@@ -119,7 +119,7 @@ describe('SetPrune (the rule SET intends, spec §1.10)', () => {
   });
 });
 
-describe('GlobalMagnitudePrune (spec §1.10)', () => {
+describe('GlobalMagnitudePrune (docs/algorithm.md#strategy-variants)', () => {
   // 1000 active weights |w| = 0.0001·k, k = 1..1000: odd k in layer a (alternating signs), even k in layer b.
   const a = view(Array.from({ length: 500 }, (_, j) => 0.0001 * (2 * j + 1) * (j % 2 ? -1 : 1)), undefined, 'a');
   const b = view(Array.from({ length: 500 }, (_, j) => 0.0001 * (2 * j + 2)), undefined, 'b');
@@ -172,7 +172,7 @@ describe('GlobalMagnitudePrune (spec §1.10)', () => {
   });
 });
 
-describe('SignFlipPrune (DeepR, spec §6.2)', () => {
+describe('SignFlipPrune (DeepR, docs/algorithm.md#baselines)', () => {
   it('fixes signs at first sight and prunes active weights whose sign flipped; zeros are never pruned', () => {
     const s = new SignFlipPrune();
     const first = view([0.5, -0.2, 0, 0.1], [1, 1, 1, 1]);

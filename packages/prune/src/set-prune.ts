@@ -9,7 +9,7 @@ export const SET_PRUNE_ID = 'set';
 export type SetPruneOptions = Record<string, never>;
 
 /**
- * The pruning rule SET intends (Mocanu et al. 2018; spec §6.1, §1.10): of the `r = request.count` weights to
+ * The pruning rule SET intends (Mocanu et al. 2018; docs/algorithm.md#baselines, docs/algorithm.md#strategy-variants): of the `r = request.count` weights to
  * remove, `⌈r/2⌉` are the smallest *positive* active weights and `⌊r/2⌋` the *largest negative* active weights
  * (those closest to zero), so that exactly `r` go (the spec's "⌈r/2⌉ each" would remove `r + 1` for odd `r`;
  * the extra one is taken from the positive side). If one sign has too few active weights, the rest comes from
@@ -19,14 +19,14 @@ export type SetPruneOptions = Record<string, never>;
  * value closest to zero of either sign, SET's own code drops every exact zero at each evolution step
  * (`rewireMask` in Mocanu's SET-MLP code keeps only `w > smallestPositive` or `w < largestNegative`), and the
  * DSR codebase and magnitude pruning remove smallest-|w| first. Protecting them instead is a ratchet: a weight
- * regrown at 0 (spec §6.1, new weights start at 0) into a dead ReLU unit or a never-lit input pixel gets an
+ * regrown at 0 (docs/algorithm.md#baselines, new weights start at 0) into a dead ReLU unit or a never-lit input pixel gets an
  * exactly-zero gradient forever, so such zeros pile up epoch after epoch (LeNet-300-100 at 5 %, ζ = 0.3: fc2 reached 2914 exact
  * zeros of 3340 active after 15 epochs) until the non-zero weights are fewer than `r` and one update prunes
  * every trained weight of the layer (fc2 went to 0 non-zero weights at the epoch-17 update, train loss
  * 0.06 → 0.28).
  *
  * Deliberately NOT the official HEAD `magnitude_and_negativity_prune`, whose second stage (after the issue-#19
- * "fix", commit `f99c2f2`) zeroes almost the whole mask every cycle (spec §1.10, §7 issue 19).
+ * "fix", commit `f99c2f2`) zeroes almost the whole mask every cycle (docs/algorithm.md#strategy-variants, docs/algorithm.md#pitfalls-of-the-official-code).
  *
  * `r == 0` returns `mask ∧ (w ≠ 0)`, as the official SET mode does.
  */

@@ -8,7 +8,7 @@ export const MAGNITUDE_REDISTRIBUTION_ID = 'magnitude';
 export type MagnitudeRedistributionOptions = Record<string, never>;
 
 /**
- * Magnitude redistribution (spec §1.9, official `magnitude_redistribution`): `s_i` = mean `|w|` over the
+ * Magnitude redistribution (docs/algorithm.md#strategy-variants, official `magnitude_redistribution`): `s_i` = mean `|w|` over the
  * layer's active weights; NaN for a layer without active weights.
  */
 export class MagnitudeRedistribution implements RedistributionStrategy {

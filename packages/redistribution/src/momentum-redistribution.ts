@@ -9,7 +9,7 @@ export const MOMENTUM_REDISTRIBUTION_ID = 'momentum';
 export type MomentumRedistributionOptions = Record<string, never>;
 
 /**
- * Momentum redistribution, the Sparse Momentum default (spec §1.8 a, §1.9, official `momentum_redistribution`):
+ * Momentum redistribution, the Sparse Momentum default (docs/algorithm.md#the-mask-update, docs/algorithm.md#strategy-variants, official `momentum_redistribution`):
  * `s_i` = mean `|momentum|` over the layer's active weights (Adam: the engine's momentum view
  * `m/(sqrt(v)+1e-8)`). NaN for a layer without active weights.
  *

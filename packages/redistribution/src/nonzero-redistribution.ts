@@ -7,7 +7,7 @@ export const NONZERO_REDISTRIBUTION_ID = 'nonzero';
 export type NonzeroRedistributionOptions = Record<string, never>;
 
 /**
- * Non-zero redistribution (spec §1.9, official `nonzero_redistribution`): `s_i` = number of weights `w ≠ 0`
+ * Non-zero redistribution (docs/algorithm.md#strategy-variants, official `nonzero_redistribution`): `s_i` = number of weights `w ≠ 0`
  * (over the whole tensor, as the official code counts; masked weights are 0), so regrowth is proportional to
  * the layer's current size and roughly keeps the current layer distribution. 0 for an empty layer.
  */

@@ -18,7 +18,7 @@ const v: LayerView = {
 const empty: LayerView = { ...v, weight: new Float32Array(6), mask: new Uint8Array(6), activeCount: 0 };
 const ctx: StrategyContext = { step: 0, epoch: 1, pruneRate: 0.5, baselineNonzero: 12, layerCount: 1, rng: createRng(1), logger: silentLogger };
 
-describe('redistribution statistics (spec §1.9)', () => {
+describe('redistribution statistics (docs/algorithm.md#strategy-variants)', () => {
   it('momentum: mean |momentum| over active positions; NaN when empty; needs momentum', () => {
     expect(new MomentumRedistribution().statistic(v, ctx)).toBeCloseTo((0.1 + 0.3 + 0.2 + 0.4) / 4, 7);
     expect(new MomentumRedistribution().statistic(empty, ctx)).toBeNaN();

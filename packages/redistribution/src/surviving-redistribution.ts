@@ -7,7 +7,7 @@ export const SURVIVING_REDISTRIBUTION_ID = 'surviving';
 export type SurvivingRedistributionOptions = Record<string, never>;
 
 /**
- * DSR's reallocation statistic (Mostafa & Wang 2019, Algorithm 1; DSR codebase `--rewire-scaling`; spec §6.3):
+ * DSR's reallocation statistic (Mostafa & Wang 2019, Algorithm 1; DSR codebase `--rewire-scaling`; docs/algorithm.md#baselines):
  * `s_i` = the number of weights of layer `i` that *survived* this update's pruning, so the freed parameters go
  * to layers in proportion to what they kept. `afterPrune: true` makes the engine call it on the pruned mask
  * (before pruning, for the >80 %-dense prune-rate adjustment, it counts the active weights). NaN for a layer

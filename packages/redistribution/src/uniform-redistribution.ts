@@ -10,7 +10,7 @@ export const NONE_REDISTRIBUTION_ID = 'none';
 export type UniformRedistributionOptions = Record<string, never>;
 
 /**
- * The paper's "no redistribution" ablation (spec §1.9, official `no_redistribution`): `s_i = n_i / baselineNonzero`,
+ * The paper's "no redistribution" ablation (docs/algorithm.md#strategy-variants, official `no_redistribution`): `s_i = n_i / baselineNonzero`,
  * so after normalisation regrowth is proportional to the *tensor size* `n_i` (not to what the layer lost): a
  * layer that drifted denser or sparser than `d` drifts back towards uniform density. Finite even for a layer
  * without active weights, as in the official code.

@@ -16,13 +16,13 @@ export interface InitialMasks {
   readonly densities: number[];
   /**
    * The float target total of active weights that the growth controller keeps the network at
-   * (official: `Σ n_i · d`, spec §1.2 and §1.8 h).
+   * (official: `Σ n_i · d`, docs/algorithm.md#the-mask-update).
    */
   readonly baselineNonzero: number;
 }
 
 /**
- * How the initial budget is spread over layers and drawn (spec §1.4): uniform Bernoulli (official),
+ * How the initial budget is spread over layers and drawn (docs/algorithm.md#initialisation): uniform Bernoulli (official),
  * uniform with exact counts, Erdős–Rényi, ERK, or a custom per-layer map.
  */
 export interface DensityDistribution {

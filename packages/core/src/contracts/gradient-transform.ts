@@ -17,7 +17,7 @@ export interface GradientContext {
 
 /**
  * Rewrites the dense gradients between back-propagation and the optimizer step (e.g. DeepR's Gaussian noise
- * and L1 term, spec §6.2). Sparse Momentum uses none: its gradients are never masked (spec §1.5).
+ * and L1 term, docs/algorithm.md#baselines). Sparse Momentum uses none: its gradients are never masked (docs/algorithm.md#one-training-step).
  *
  * Contract: runs inside the engine's `tf.tidy`; returns a gradient for every input name with the same shape;
  * never disposes its inputs.

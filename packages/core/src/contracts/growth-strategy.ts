@@ -1,13 +1,13 @@
 import type { LayerRequirement, LayerView, StrategyContext } from './layer-view.js';
 
-/** What the engine asks of a growth hook for one layer (spec §1.8 e). */
+/** What the engine asks of a growth hook for one layer (docs/algorithm.md#the-mask-update). */
 export interface GrowthRequest {
   /** `regrow_i = floor(g_i)` from the redistribution loop: how many positions to enable. */
   readonly count: number;
 }
 
 /**
- * Enables new weights in a layer (spec §1.8 e, §1.11). `layer.mask` is the mask *after pruning*: the
+ * Enables new weights in a layer (docs/algorithm.md#the-mask-update, docs/algorithm.md#strategy-variants). `layer.mask` is the mask *after pruning*: the
  * positions that are 0 there (just-pruned ones included) are the candidates. New weights keep their current
  * value: 0 for positions that were masked before the update, the old value for a weight pruned and regrown in
  * the same update (the engine applies the mask once, after growth).

@@ -58,9 +58,9 @@ export interface StrategyContext {
   readonly step: number;
   /** Completed epochs so far (the update after epoch 1 sees `epoch = 1`). */
   readonly epoch: number;
-  /** The global prune rate `p` of this update (before the >80 %-dense adjustment, spec §1.8 b). */
+  /** The global prune rate `p` of this update (before the >80 %-dense adjustment, docs/algorithm.md#the-mask-update). */
   readonly pruneRate: number;
-  /** The float target count of active weights, `Σ n_i·d` (spec §1.2). */
+  /** The float target count of active weights, `Σ n_i·d` (docs/algorithm.md#the-mask-update). */
   readonly baselineNonzero: number;
   /** Number of prunable tensors `L`. */
   readonly layerCount: number;

@@ -10,7 +10,7 @@ export interface TrainingPosition {
 }
 
 /**
- * Decides when the prune–redistribute–regrow cycle runs (spec §1.7). The default fires at the end of every
+ * Decides when the prune–redistribute–regrow cycle runs (docs/algorithm.md#when-masks-change). The default fires at the end of every
  * epoch except the last (E − 1 updates); alternatives fire every k steps between bounds (RigL, DeepR).
  */
 export interface MaskUpdateTrigger {

@@ -5,7 +5,7 @@ export interface NamedVariable {
   /** Stable, human-readable name, e.g. `fc1.weight`, `features.0.weight`, `block1.layer.0.conv1.weight`. */
   readonly name: string;
   readonly variable: Variable;
-  /** True for weights that get a mask (conv and dense kernels, spec §1.3); false for biases and batch norm. */
+  /** True for weights that get a mask (conv and dense kernels, docs/algorithm.md#which-weights-are-sparse); false for biases and batch norm. */
   readonly prunable: boolean;
   /** True for optimizer-updated parameters; false for state such as batch-norm running statistics. */
   readonly trainable: boolean;

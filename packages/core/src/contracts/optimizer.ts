@@ -9,7 +9,7 @@ export interface OptimizerState {
 }
 
 /**
- * An optimizer whose state the engine can read by variable (spec §1.5): sparse momentum grows where the
+ * An optimizer whose state the engine can read by variable (docs/algorithm.md#one-training-step): sparse momentum grows where the
  * momentum of *zero* weights is largest, so the buffers must be dense and visible.
  */
 export interface SparseOptimizer {

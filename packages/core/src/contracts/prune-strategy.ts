@@ -1,15 +1,15 @@
 import type { LayerRequirement, LayerView, StrategyContext } from './layer-view.js';
 
-/** What the engine asks of a prune hook for one layer (spec §1.8 c). */
+/** What the engine asks of a prune hook for one layer (docs/algorithm.md#the-mask-update). */
 export interface PruneRequest {
   /** `r_i = ceil(p_i · nz_i)`: how many active weights to remove. */
   readonly count: number;
-  /** `p_i`, the layer's prune rate after the >80 %-dense adjustment (spec §1.8 b). */
+  /** `p_i`, the layer's prune rate after the >80 %-dense adjustment (docs/algorithm.md#the-mask-update). */
   readonly pruneRate: number;
 }
 
 /**
- * Removes weights from a layer's mask (spec §1.8 c, §1.10).
+ * Removes weights from a layer's mask (docs/algorithm.md#the-mask-update, docs/algorithm.md#strategy-variants).
  *
  * Contract (checked by the engine and by `@sparse-learning/testing`):
  * - returns a new `Uint8Array` mask of the layer's size, 0/1 only;
@@ -23,7 +23,7 @@ export interface PruneStrategy {
   readonly id: string;
   readonly countPolicy: 'exact' | 'free';
   /**
-   * True for strategies that prune against one global threshold (spec §1.10 `global_magnitude`): the engine
+   * True for strategies that prune against one global threshold (docs/algorithm.md#strategy-variants `global_magnitude`): the engine
    * then scales regrowth as the official code does, `regrow_i = floor(total_removed / (baseline·p_i) · g_i)`.
    */
   readonly global?: boolean;

@@ -1,5 +1,5 @@
 /**
- * The prune-rate schedule `p(t)` (spec §1.6), stepped once per mini-batch: `t` is the number of completed
+ * The prune-rate schedule `p(t)` (docs/algorithm.md#the-prune-rate-schedule), stepped once per mini-batch: `t` is the number of completed
  * optimizer steps and `totalSteps = epochs × batchesPerEpoch`. Stateless by design: the value is a pure
  * function of `t`, so a resumed run needs no schedule state besides the step counter.
  */
@@ -10,7 +10,7 @@ export interface PruneRateSchedule {
 }
 
 /**
- * The learning-rate schedule (spec §4.2), a pure function of the 0-based global mini-batch index. The official
+ * The learning-rate schedule (docs/algorithm.md#recipes), a pure function of the 0-based global mini-batch index. The official
  * StepLR is stepped *before* each batch, so batch `b` uses `lr0 · γ^floor((b + 1) / stepSize)`.
  */
 export interface LearningRateSchedule {

@@ -20,7 +20,7 @@ export interface CustomDensityDistributionOptions {
 }
 
 /**
- * A user-given density per layer (an extension of spec §1.4). Names must match prunable tensors: an unknown
+ * A user-given density per layer (an extension of docs/algorithm.md#initialisation). Names must match prunable tensors: an unknown
  * name is an error listing the valid ones, so typos do not silently fall back to the global density.
  * `baselineNonzero = Σ n_i·d_i`.
  */

@@ -23,7 +23,7 @@ function errorCode(fn: () => unknown): string | undefined {
   return undefined;
 }
 
-describe('UniformBernoulliDistribution (official, spec §1.4)', () => {
+describe('UniformBernoulliDistribution (official, docs/algorithm.md#initialisation)', () => {
   it('draws each element with probability d; baseline is Σ n_i·d', () => {
     const big = [layer('a', [200, 300]), layer('b', [300, 100])];
     const init = new UniformBernoulliDistribution().initialize(big, 0.1, createRng(1));

@@ -50,7 +50,7 @@ export function exactMask(size: number, count: number, rng: Rng): Uint8Array {
   return mask;
 }
 
-/** `Σ n_i · d_i`: the float target count of active weights (spec §1.2). */
+/** `Σ n_i · d_i`: the float target count of active weights (docs/algorithm.md#the-mask-update). */
 export function targetTotal(layers: readonly LayerShape[], densities: readonly number[]): number {
   return layers.reduce((acc, layer, i) => acc + layer.size * densities[i], 0);
 }

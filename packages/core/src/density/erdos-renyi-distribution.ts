@@ -13,7 +13,7 @@ export const ERDOS_RENYI_DISTRIBUTION_ID = 'erdos-renyi';
  * (see {@link scaleToTotal}). Each layer then gets exactly `round(n_i·d_i)` weights at random positions.
  * A 1-D tensor (no in/out pair) falls back to `sum(shape)/prod(shape)` = 1.
  *
- * Not the official `Masking.init(mode='linear')` (spec §1.4, known-buggy and unreachable from the CLI).
+ * Not the official `Masking.init(mode='linear')` (docs/algorithm.md#initialisation, known-buggy and unreachable from the CLI).
  */
 export class ErdosRenyiDistribution implements DensityDistribution {
   readonly id = ERDOS_RENYI_DISTRIBUTION_ID;

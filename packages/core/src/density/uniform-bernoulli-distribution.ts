@@ -6,7 +6,7 @@ import { bernoulliMask, checkDensity, checkLayers, targetTotal } from './draw.js
 export const UNIFORM_BERNOULLI_DISTRIBUTION_ID = 'uniform-bernoulli';
 
 /**
- * The official initialisation (spec §1.4, `Masking.init(mode='constant')`), the default: every element of
+ * The official initialisation (docs/algorithm.md#initialisation, `Masking.init(mode='constant')`), the default: every element of
  * every masked tensor is independently 1 with probability `d`, so per-layer counts are only approximately
  * `n_i·d`; `baselineNonzero = Σ n_i·d` (a float), which the growth controller then steers the total towards.
  */

@@ -6,7 +6,7 @@ import { checkDensity, checkLayers, drawExact, targetTotal } from './draw.js';
 export const UNIFORM_EXACT_DISTRIBUTION_ID = 'uniform-exact';
 
 /**
- * Uniform density with exact counts (an option beside the official Bernoulli draw of spec §1.4): every layer
+ * Uniform density with exact counts (an option beside the official Bernoulli draw of docs/algorithm.md#initialisation): every layer
  * gets exactly `round(n_i · d)` active weights at uniformly random positions. `baselineNonzero = Σ n_i·d`.
  */
 export class UniformExactDistribution implements DensityDistribution {

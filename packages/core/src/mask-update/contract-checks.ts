@@ -10,7 +10,7 @@ export const GROWTH_COUNT_POLICIES = Object.freeze(['exact', 'at-most', 'stochas
 
 /**
  * How far a `'stochastic'` growth may land from the count it was asked for, in units of `sqrt(expected)`: the
- * official random growth (spec §1.11) enables each of `n` candidates with probability `expected / n`, a
+ * official random growth (docs/algorithm.md#strategy-variants) enables each of `n` candidates with probability `expected / n`, a
  * binomial count whose standard deviation is at most `sqrt(expected)`; eight of them are never reached by a
  * correct strategy in practice (a Poisson tail below 1e-6 even at `expected = 1`), while a plugin that
  * ignores the request is caught at once.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { INITIAL_CONTROLLER_STATE, updateController } from './controller.js';
 
-describe('growth-deficit controller (spec §1.8 h)', () => {
+describe('growth-deficit controller (docs/algorithm.md#the-mask-update)', () => {
   it('first update: 0.75·delta + mean([delta]) = 1.75·delta', () => {
     const next = updateController(INITIAL_CONTROLLER_STATE, 693.4, 692);
     expect(next.adjustments).toEqual([693.4 - 692]);

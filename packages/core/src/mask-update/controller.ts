@@ -4,7 +4,7 @@ import type { ControllerState } from './types.js';
 export const INITIAL_CONTROLLER_STATE: ControllerState = Object.freeze({ adjustedGrowth: 0, adjustments: [] });
 
 /**
- * The growth-deficit controller (spec §1.8 h): records `delta = baseline − total` and returns
+ * The growth-deficit controller (docs/algorithm.md#the-mask-update): records `delta = baseline − total` and returns
  * `adjustedGrowth = 0.25·adjustedGrowth + 0.75·delta + mean(all deltas so far)`, which the next update adds to
  * its regrowth budget. It corrects the drift of ceil/floor rounding, the 0.99 cap, stochastic growth and the
  * Bernoulli initialisation, so the total stays near the target.

@@ -36,7 +36,7 @@ function checkMask(site: PluginSite, result: unknown, size: number): Uint8Array 
 }
 
 /**
- * The prune → redistribute → regrow cycle of Sparse Momentum (paper §3, Algorithm 1; spec §1.8 a–h), with
+ * The prune → redistribute → regrow cycle of Sparse Momentum (paper §3, Algorithm 1; docs/algorithm.md#the-mask-update), with
  * pluggable prune, redistribution and growth strategies. It works on flat typed arrays and is a pure function
  * of its input (plus the seeded RNG): the trainer reads weights, masks and momentum out of TensorFlow.js,
  * calls {@link MaskUpdater.update}, and writes the new masks and weights back.

@@ -24,7 +24,7 @@ export function roundHalfEven(x: number): number {
 
 /**
  * The DSR codebase's reallocation of the pruned budget across layers (`--rewire-scaling`; Mostafa & Wang 2019,
- * Algorithm 1; spec §6.3), ported from its training loop. Exactly `budget` weights (the number just pruned) are
+ * Algorithm 1; docs/algorithm.md#baselines), ported from its training loop. Exactly `budget` weights (the number just pruned) are
  * regrown. Each pass shares what is still to place by the normalised `shares`, rounds half to even, adds the
  * rounding discrepancy to one layer drawn uniformly from `rng` (clamped at 0), and lets every layer take what
  * fits in its remaining `capacity` (DSR's `grow_random` grows fewer when a layer has no room); passes repeat

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { adjustPruneRates, planRegrowth } from './redistribute.js';
 
-/** The three test vectors of spec §1.8 (computed there with a literal port of the official logic). */
+/** The three test vectors of docs/algorithm.md#the-mask-update (computed there with a literal port of the official logic). */
 interface Vector {
   readonly name: string;
   readonly layers: ReadonlyArray<{ n: number; nz: number; s: number }>;
@@ -54,7 +54,7 @@ const vectors: Vector[] = [
   },
 ];
 
-describe('spec §1.8 test vectors (b)–(d)', () => {
+describe('docs/algorithm.md#the-mask-update test vectors (b)–(d)', () => {
   for (const v of vectors) {
     it(v.name, () => {
       const total = v.layers.reduce((acc, l) => acc + l.s, 0);

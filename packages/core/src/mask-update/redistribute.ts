@@ -1,6 +1,6 @@
 /**
  * The budget arithmetic of the Sparse Momentum cycle, ported literally from the official
- * `Masking.adjust_prune_rate` and `Masking.calc_growth_redistribution` (spec §1.8 b and d).
+ * `Masking.adjust_prune_rate` and `Masking.calc_growth_redistribution` (docs/algorithm.md#the-mask-update and d).
  * Plain float64, as Python computes it.
  */
 
@@ -14,7 +14,7 @@ export interface PruneRateAdjustmentLayer {
 }
 
 /**
- * Per-layer prune rates `p_i` (spec §1.8 b): a layer more than 80 % dense (`z_i/n_i < threshold`) whose share
+ * Per-layer prune rates `p_i` (docs/algorithm.md#the-mask-update): a layer more than 80 % dense (`z_i/n_i < threshold`) whose share
  * exceeds the uniform share (`(1/L)/v_i < 1`) prunes only `min(z_i/n_i, p)`, so small layers that
  * redistribution is filling up are not emptied again.
  */
@@ -50,7 +50,7 @@ export interface RegrowthPlan {
 }
 
 /**
- * Shares the regrowth budget `G` over layers (spec §1.8 d): first pass `g_i = ceil(v_i · G)`; every pass adds
+ * Shares the regrowth budget `G` over layers (docs/algorithm.md#the-mask-update): first pass `g_i = ceil(v_i · G)`; every pass adds
  * the *same* absolute `mean_res` to every layer, caps each at `capFraction · freeSlots_i`, and collects the
  * excess; `mean_res = residual / L` (capped layers included, so the loop converges geometrically). Ported
  * literally, including the exact `residual > 0` float comparison.

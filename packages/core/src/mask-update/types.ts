@@ -16,7 +16,7 @@ export interface MaskUpdateLayerInput {
   readonly gradient: Float32Array | null;
 }
 
-/** The growth-deficit controller's state (spec §1.8 h). */
+/** The growth-deficit controller's state (docs/algorithm.md#the-mask-update). */
 export interface ControllerState {
   /** Added to the next update's regrowth budget `G`. */
   readonly adjustedGrowth: number;
@@ -29,7 +29,7 @@ export interface MaskUpdateInput {
   readonly layers: readonly MaskUpdateLayerInput[];
   /** Global prune rate `p` of this update (from the prune-rate schedule). */
   readonly pruneRate: number;
-  /** Float target count of active weights (spec §1.2). */
+  /** Float target count of active weights (docs/algorithm.md#the-mask-update). */
   readonly baselineNonzero: number;
   readonly controller: ControllerState;
   readonly step: number;
@@ -80,22 +80,22 @@ export interface MaskUpdateResult {
 
 /** Engine options of the update cycle. Defaults are the official behaviour. */
 export interface MaskUpdaterOptions {
-  /** Share of a layer's zero slots (after pruning) that growth may fill: 0.99 officially (spec §1.8 d). */
+  /** Share of a layer's zero slots (after pruning) that growth may fill: 0.99 officially (docs/algorithm.md#the-mask-update). */
   readonly capFraction: number;
-  /** A layer is "nearly dense" below this sparsity (0.2 officially, spec §1.8 b). */
+  /** A layer is "nearly dense" below this sparsity (0.2 officially, docs/algorithm.md#the-mask-update). */
   readonly denseSparsityThreshold: number;
   /** Pass limit of the overflow loop (1000 officially). */
   readonly maxRedistributionPasses: number;
   /**
    * `'redistribute'` (official): the removed total plus the controller term is shared across layers by the
    * redistribution statistic. `'in-place'`: every layer regrows exactly what it lost (DSR-codebase SET and
-   * DeepR, spec §6.1–6.2), no cap, no controller. `'proportional'` (DSR codebase `--rewire-scaling`, spec
+   * DeepR, docs/algorithm.md#baselines), no cap, no controller. `'proportional'` (DSR codebase `--rewire-scaling`, spec
    * §6.3): exactly the removed total is regrown, shared by the redistribution shares with round-half-to-even,
    * the rounding discrepancy added to one random layer, each layer capped at its zero positions before pruning,
    * repeated until every removed weight is placed; no cap fraction, no controller (see `planProportionalRegrowth`).
    */
   readonly regrowth: 'redistribute' | 'in-place' | 'proportional';
-  /** Run the growth-deficit controller (spec §1.8 h). Official: true. */
+  /** Run the growth-deficit controller (docs/algorithm.md#the-mask-update). Official: true. */
   readonly controller: boolean;
   /**
    * What to do when the regrowth budget `G` is negative (the official code then slices `idx[:-k]` and switches

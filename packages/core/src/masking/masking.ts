@@ -7,7 +7,7 @@ import { countActive } from '../util/selection.js';
 
 /**
  * Which variables get a mask. Default (no field set): the `prunable` flag of each {@link NamedVariable}, i.e.
- * every conv and dense kernel, first and last layers included, biases and batch norm excluded (spec §1.3).
+ * every conv and dense kernel, first and last layers included, biases and batch norm excluded (docs/algorithm.md#which-weights-are-sparse).
  */
 export interface MaskingSelection {
   /** Variables to mask by exact name or pattern; replaces the `prunable` flag. */
@@ -41,9 +41,9 @@ function matches(name: string, patterns: readonly (string | RegExp)[]): boolean 
 }
 
 /**
- * A 0/1 mask per prunable tensor (spec §1.2–1.4): drawn by a {@link DensityDistribution}, applied as
+ * A 0/1 mask per prunable tensor (docs/algorithm.md#the-mask-update, docs/algorithm.md#initialisation): drawn by a {@link DensityDistribution}, applied as
  * `W ← W ⊙ M` after every optimizer step and after every mask update. Gradients and optimizer buffers are
- * never masked (spec §1.5).
+ * never masked (docs/algorithm.md#one-training-step).
  *
  * Masks live twice: as `Uint8Array`s (the mask update and the counts work on CPU arrays) and as float32
  * tensors of the variable's shape (so {@link Masking.apply} is one multiply per tensor, no upload per step).
@@ -109,7 +109,7 @@ export class Masking {
   }
 
   /**
-   * Draws the initial masks (spec §1.4), applies them to the weights and stores `baselineNonzero`.
+   * Draws the initial masks (docs/algorithm.md#initialisation), applies them to the weights and stores `baselineNonzero`.
    * @param density target overall density `d`, `0 < d <= 1`.
    */
   initialize(distribution: DensityDistribution, density: number, rng: Rng): InitialMasks {
@@ -121,7 +121,7 @@ export class Masking {
     return init;
   }
 
-  /** The float target total of active weights, `Σ n_i·d` (spec §1.2). */
+  /** The float target total of active weights, `Σ n_i·d` (docs/algorithm.md#the-mask-update). */
   get baselineNonzero(): number {
     if (Number.isNaN(this.baseline)) {
       throw new SparseLearningError('E_ENGINE_STATE', 'baselineNonzero is unknown: call initialize() (or set it) first');
@@ -184,7 +184,7 @@ export class Masking {
     return Object.fromEntries(this.layers.map((l, i) => [l.name, this.tensors[i]]));
   }
 
-  /** `W ← W ⊙ M` for every masked tensor (spec §1.5 `apply_mask`). Leaves no tensor behind. */
+  /** `W ← W ⊙ M` for every masked tensor (docs/algorithm.md#one-training-step `apply_mask`). Leaves no tensor behind. */
   apply(): void {
     this.requireMasks();
     tf.tidy(() => {
@@ -211,7 +211,7 @@ export class Masking {
     return this.layers.reduce((acc, l) => acc + l.size, 0);
   }
 
-  /** Overall density among the masked tensors only (the paper's "Weights (%)", spec §1.3). */
+  /** Overall density among the masked tensors only (the paper's "Weights (%)", docs/algorithm.md#which-weights-are-sparse). */
   get totalDensity(): number {
     return this.totalActive / this.totalSize;
   }

@@ -23,11 +23,11 @@ export interface AdamOptimizerOptions {
   readonly weightDecay?: number;
 }
 
-/** The epsilon of the momentum view, fixed by the official `get_momentum_for_weight` (spec §1.5). */
+/** The epsilon of the momentum view, fixed by the official `get_momentum_for_weight` (docs/algorithm.md#one-training-step). */
 const MOMENTUM_VIEW_EPSILON = 1e-8;
 
 /**
- * Adam with PyTorch semantics and readable state (spec §1.5, the official `--optimizer adam`).
+ * Adam with PyTorch semantics and readable state (docs/algorithm.md#one-training-step, the official `--optimizer adam`).
  *
  * Per variable: `g = grad + wd·w`; `t += 1`; `m = β1·m + (1−β1)·g`; `v = β2·v + (1−β2)·g²`;
  * `w ← w − (lr / (1−β1^t)) · m / (sqrt(v) / sqrt(1−β2^t) + ε)`.

@@ -35,7 +35,7 @@ export interface SgdOptimizerOptions {
 }
 
 /**
- * SGD with (Nesterov) momentum and weight decay, PyTorch semantics (spec §1.5, §4.2), with dense momentum
+ * SGD with (Nesterov) momentum and weight decay, PyTorch semantics (docs/algorithm.md#one-training-step, docs/algorithm.md#recipes), with dense momentum
  * buffers readable per variable name — what sparse momentum grows from.
  *
  * Per variable and step: `g = grad + wd·w`; `buf = g` on the first step, else `buf = μ·buf + g`;

@@ -10,7 +10,7 @@ export interface ConstantLrScheduleOptions {
   readonly rate: number;
 }
 
-/** A fixed learning rate (spec §4.2 with no decay; useful for tests and short runs). */
+/** A fixed learning rate (docs/algorithm.md#recipes with no decay; useful for tests and short runs). */
 export class ConstantLrSchedule implements LearningRateSchedule {
   readonly id = CONSTANT_LR_SCHEDULE_ID;
   readonly rate: number;

@@ -10,7 +10,7 @@ export interface ConstantScheduleOptions {
   readonly rate: number;
 }
 
-/** A prune rate that never decays (an ablation of spec §1.6; DeepR/SET-style fixed rates). */
+/** A prune rate that never decays (an ablation of docs/algorithm.md#the-prune-rate-schedule; DeepR/SET-style fixed rates). */
 export class ConstantSchedule implements PruneRateSchedule {
   readonly id = CONSTANT_SCHEDULE_ID;
   readonly rate: number;

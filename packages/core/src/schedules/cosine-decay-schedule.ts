@@ -15,7 +15,7 @@ export interface CosineDecayScheduleOptions {
 }
 
 /**
- * Cosine prune-rate decay (spec §1.6, the official `CosineDecay`, a wrapper around torch's
+ * Cosine prune-rate decay (docs/algorithm.md#the-prune-rate-schedule, the official `CosineDecay`, a wrapper around torch's
  * `CosineAnnealingLR` with `eta_min = 0.005`): `p(t) = etaMin + (p0 − etaMin)(1 + cos(πt/T)) / 2`.
  *
  * Deviation: torch evaluates the cosine recursively, we use the closed form; the two agree within 8e-15 on

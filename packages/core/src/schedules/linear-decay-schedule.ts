@@ -13,7 +13,7 @@ export interface LinearDecayScheduleOptions {
 }
 
 /**
- * Linear prune-rate decay (spec §1.6, `--decay-schedule linear`): `p(t) = p0 − t · p0 / T`.
+ * Linear prune-rate decay (docs/algorithm.md#the-prune-rate-schedule, `--decay-schedule linear`): `p(t) = p0 − t · p0 / T`.
  *
  * Deviations: the official class subtracts `p0/T` once per step; the closed form agrees within 2.5e-13
  * (golden `prune-rate-linear-*.json`). Past `T` the rate is clamped at 0 instead of going negative (a negative

@@ -17,7 +17,7 @@ function expectOutOfRange(fn: () => unknown): void {
 }
 
 describe('CosineDecaySchedule', () => {
-  it('matches the spec §1.6 CIFAR example (250 epochs × N batches, p0 = 0.5)', () => {
+  it('matches the docs/algorithm.md#the-prune-rate-schedule CIFAR example (250 epochs × N batches, p0 = 0.5)', () => {
     const n = 100;
     const s = new CosineDecaySchedule({ initial: 0.5, totalSteps: 250 * n });
     expect(s.rateAt(0)).toBe(0.5);

@@ -20,7 +20,7 @@ export interface StepLrScheduleOptions {
 }
 
 /**
- * torch `StepLR` on a per-mini-batch clock (spec §4.2): batch `b` (0-based, over the whole run) uses
+ * torch `StepLR` on a per-mini-batch clock (docs/algorithm.md#recipes): batch `b` (0-based, over the whole run) uses
  * `lr0 · γ^floor((b + 1) / stepSize)`.
  *
  * The power is computed by repeated multiplication, as torch's chainable form does, so the values are

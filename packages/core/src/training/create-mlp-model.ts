@@ -19,7 +19,7 @@ export interface MlpModelOptions {
 /**
  * A minimal fully connected {@link TrainableModel} built from raw `tf.variable`s: a function of variables,
  * no tfjs-layers. Names follow PyTorch (`fc1.weight`, `fc1.bias`, ...); kernels are prunable and stored
- * `[in, out]`; init is PyTorch's default `U(−1/√fan_in, 1/√fan_in)` for kernels and biases (spec §1.4),
+ * `[in, out]`; init is PyTorch's default `U(−1/√fan_in, 1/√fan_in)` for kernels and biases (docs/algorithm.md#initialisation),
  * drawn from the given seeded stream. Meant for tests, examples and as a template for custom models;
  * the paper's networks live in `@sparse-learning/models`.
  */

@@ -105,7 +105,7 @@ describe('SparseTrainer', () => {
     expect(tf.memory().numTensors).toBe(n);
   });
 
-  it('one step equals the manual composition: dense grads → SGD → W⊙M (spec §1.5)', () => {
+  it('one step equals the manual composition: dense grads → SGD → W⊙M (docs/algorithm.md#one-training-step)', () => {
     const a = setup({ seed: 5 });
     const b = setup({ seed: 5 });
     const [batch] = syntheticBatches(createRng('data'), 1, 16, FEATURES, CLASSES);

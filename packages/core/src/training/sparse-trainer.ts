@@ -70,7 +70,7 @@ export interface SparseTrainerState {
 }
 
 /**
- * One training step and one mask update, composed exactly as spec §1.5 and §1.12 describe (official
+ * One training step and one mask update, composed exactly as docs/algorithm.md#one-training-step, docs/algorithm.md#the-mask-update describe (official
  * `mnist_cifar/main.py::train` + `Masking.step` + `truncate_weights`):
  *
  * `step(batch)`: learning rate of this batch from the LR schedule (StepLR stepped before the batch) → dense
@@ -159,7 +159,7 @@ export class SparseTrainer {
     return this.currentPruneRate;
   }
 
-  /** The growth-deficit controller state (spec §1.8 h). */
+  /** The growth-deficit controller state (docs/algorithm.md#the-mask-update). */
   get controllerState(): ControllerState {
     return this.controller;
   }
@@ -169,7 +169,7 @@ export class SparseTrainer {
     return { step: this.stepCount, epoch: this.epochCount, epochs: this.epochs, stepsPerEpoch: this.stepsPerEpoch };
   }
 
-  /** One optimizer step on `batch` (spec §1.5), then the mask update if the trigger fires after it. */
+  /** One optimizer step on `batch` (docs/algorithm.md#one-training-step), then the mask update if the trigger fires after it. */
   step(batch: Batch): StepResult {
     if (this.masking && !this.masking.initialized) {
       throw new SparseLearningError('E_ENGINE_STATE', 'masking has no masks: call masking.initialize() before training');
@@ -235,7 +235,7 @@ export class SparseTrainer {
   }
 
   /**
-   * Closes an epoch (spec §1.7): epoch + 1, emits an `epoch` event with `metrics` (e.g. the validation result
+   * Closes an epoch (docs/algorithm.md#when-masks-change): epoch + 1, emits an `epoch` event with `metrics` (e.g. the validation result
    * computed between training and the update, as the official loop does), then runs the mask update if the
    * trigger fires (default: after every epoch except the last).
    */
@@ -246,7 +246,7 @@ export class SparseTrainer {
   }
 
   /**
-   * One prune–redistribute–regrow cycle now (spec §1.8), at the current prune rate. Called by the trigger
+   * One prune–redistribute–regrow cycle now (docs/algorithm.md#the-mask-update), at the current prune rate. Called by the trigger
    * logic; public so a runner can force one.
    */
   updateMasks(): MaskUpdateEvent {

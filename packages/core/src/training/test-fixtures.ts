@@ -40,7 +40,7 @@ export function disposeBatches(batches: readonly Batch[]): void {
   batches.forEach((b) => tf.dispose([b.inputs, b.labels]));
 }
 
-/** Magnitude pruning (spec §1.10), inline. */
+/** Magnitude pruning (docs/algorithm.md#strategy-variants), inline. */
 export class TestMagnitudePrune implements PruneStrategy {
   readonly id = 'test-magnitude';
   readonly countPolicy = 'exact' as const;
@@ -49,7 +49,7 @@ export class TestMagnitudePrune implements PruneStrategy {
   }
 }
 
-/** Momentum redistribution (spec §1.9), inline: mean |momentum| over active weights. */
+/** Momentum redistribution (docs/algorithm.md#strategy-variants), inline: mean |momentum| over active weights. */
 export class TestMomentumRedistribution implements RedistributionStrategy {
   readonly id = 'test-momentum';
   readonly requires: readonly LayerRequirement[] = ['momentum'];
@@ -61,7 +61,7 @@ export class TestMomentumRedistribution implements RedistributionStrategy {
   }
 }
 
-/** Momentum (or, with `useGradient`, gradient) growth among zero positions (spec §1.11), inline. */
+/** Momentum (or, with `useGradient`, gradient) growth among zero positions (docs/algorithm.md#strategy-variants), inline. */
 export class TestMomentumGrowth implements GrowthStrategy {
   readonly id = 'test-momentum-growth';
   readonly countPolicy = 'exact' as const;

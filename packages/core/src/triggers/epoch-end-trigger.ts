@@ -4,7 +4,7 @@ import type { MaskUpdateTrigger, TrainingPosition } from '../contracts/mask-upda
 export const EPOCH_END_TRIGGER_ID = 'epoch-end';
 
 /**
- * The official schedule of mask updates (spec §1.7, `main.py`: `if not dense and epoch < epochs:
+ * The official schedule of mask updates (docs/algorithm.md#when-masks-change, `main.py`: `if not dense and epoch < epochs:
  * mask.at_end_of_epoch()`): one update after every epoch except the last, i.e. `E − 1` updates for `E`
  * epochs, none before training and none between mini-batches. The default trigger.
  */

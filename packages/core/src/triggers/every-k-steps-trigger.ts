@@ -15,7 +15,7 @@ export interface EveryKStepsTriggerOptions {
 }
 
 /**
- * Fires every `k` optimizer steps between bounds (spec §1.7 alternative: official `Masking(prune_every_k_steps)`
+ * Fires every `k` optimizer steps between bounds (docs/algorithm.md#when-masks-change alternative: official `Masking(prune_every_k_steps)`
  * fires when `steps % k == 0`; RigL adds begin/end steps). Fires when `step >= begin`, `step <= end` and
  * `(step − begin) % k == 0`, with `step` the number of completed steps (so never before the first step).
  * Never fires at epoch ends: do not combine with {@link EpochEndTrigger}.

@@ -12,7 +12,7 @@ const at = (step: number, epoch = 0, epochs = 5, stepsPerEpoch = 10): TrainingPo
 });
 
 describe('EpochEndTrigger', () => {
-  it('fires after every epoch except the last: E − 1 updates (spec §1.7)', () => {
+  it('fires after every epoch except the last: E − 1 updates (docs/algorithm.md#when-masks-change)', () => {
     const trigger = new EpochEndTrigger();
     const fired = [1, 2, 3, 4, 5].filter((epoch) => trigger.afterEpoch(at(epoch * 10, epoch, 5)));
     expect(fired).toEqual([1, 2, 3, 4]);

@@ -1,5 +1,5 @@
 /**
- * Selection helpers on flat typed arrays, shared by the engine and by strategies (spec §7 gotcha 13: top-k
+ * Selection helpers on flat typed arrays, shared by the engine and by strategies (docs/algorithm.md#pitfalls-of-the-official-code: top-k
  * over millions of entries once per epoch is done on CPU typed arrays). Ties are broken by position
  * (lower index first), which is deterministic; the official PyTorch sort is not stable, but the golden cases
  * have no ties.
@@ -88,7 +88,7 @@ function switchExtremes(mask: Uint8Array, scores: ArrayLike<number>, k: number, 
 
 /**
  * Returns a copy of `mask` with the `k` *active* positions of smallest score switched off
- * (magnitude pruning when `scores = |w|`, spec §1.8 c). `k` is clamped to the number of active positions.
+ * (magnitude pruning when `scores = |w|`, docs/algorithm.md#the-mask-update). `k` is clamped to the number of active positions.
  */
 export function removeLowestActive(mask: Uint8Array, scores: ArrayLike<number>, k: number): Uint8Array {
   return switchExtremes(mask, scores, k, 1, true);
@@ -96,7 +96,7 @@ export function removeLowestActive(mask: Uint8Array, scores: ArrayLike<number>, 
 
 /**
  * Returns a copy of `mask` with the `k` *inactive* positions of largest score switched on
- * (momentum or gradient growth, spec §1.8 e, restricted to zero positions as issue #22 recommends).
+ * (momentum or gradient growth, docs/algorithm.md#the-mask-update, restricted to zero positions as issue #22 recommends).
  * `k` is clamped to the number of inactive positions.
  */
 export function addHighestInactive(mask: Uint8Array, scores: ArrayLike<number>, k: number): Uint8Array {

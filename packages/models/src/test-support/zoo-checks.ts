@@ -12,7 +12,7 @@ export async function useCpu(): Promise<void> {
 }
 
 /**
- * TEST SUPPORT ONLY: the invariants every zoo model must satisfy — counts equal the spec §3 table and the
+ * TEST SUPPORT ONLY: the invariants every zoo model must satisfy — counts equal the docs/algorithm.md#models table and the
  * static `modelInfo`, prunable exactly for conv/linear kernels (rank ≥ 2), BN running stats non-trainable
  * and last, unique stable names, and every tfjs weight mapped exactly once.
  */

@@ -14,7 +14,7 @@ interface ConfigFlag {
   readonly help: string;
 }
 
-/** Every option of the official `main.py` (spec §2.1) plus the runner's own, as `train`/`compare` flags. */
+/** Every option of the official `main.py` (docs/algorithm.md#recipes) plus the runner's own, as `train`/`compare` flags. */
 export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   { flag: '--preset <id>', field: 'preset', kind: 'string', help: `preset: ${PRESETS.map((p) => p.id).join(', ')} (default sparse-momentum; see \`sparse-learning presets\`)` },
   { flag: '--model <id>', field: 'model', kind: 'string', help: 'model id, see `sparse-learning models` (default lenet300-100)' },

@@ -1,5 +1,5 @@
 /**
- * Summary statistics as the paper reports them (spec §4.3 notes, official `get_results_from_logs.py`):
+ * Summary statistics as the paper reports them (docs/algorithm.md#recipes notes, official `get_results_from_logs.py`):
  * mean, standard error `SE = std(ddof = 1) / √n`, and the 95 % interval `mean ± 1.96 · SE`.
  *
  * With fewer than two values the sample standard deviation (ddof = 1) is undefined, so are SE and the

@@ -19,7 +19,7 @@ function codeOf(fn: () => unknown): { code: SparseLearningErrorCode; message: st
   throw new Error('expected a SparseLearningError');
 }
 
-describe('configuration defaults (spec §2.1, §4.3)', () => {
+describe('configuration defaults (docs/algorithm.md#recipes)', () => {
   it('defaults to the paper MNIST recipe with Sparse Momentum on LeNet-300-100', () => {
     const { config } = resolveConfig();
     expect(config).toMatchObject({

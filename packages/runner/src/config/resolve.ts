@@ -192,7 +192,7 @@ function stringField(sources: readonly ConfigSource[], key: string): { value: st
 
 /**
  * Resolves the configuration of one experiment from user layers (lowest precedence first, e.g. a config file
- * then the command line), over the preset's defaults, over the dataset recipe (spec §4.3), over the schema
+ * then the command line), over the preset's defaults, over the dataset recipe (docs/algorithm.md#recipes), over the schema
  * defaults (the paper's MNIST recipe). The dataset defaults to the model's own (`modelInfo(model).dataset`).
  *
  * Validates everything with the zod schema, then the preset, model and dataset ids. Strategy ids
@@ -259,7 +259,7 @@ export function resolveConfig(...sources: readonly ConfigSource[]): ResolvedConf
   const config = parsed.data;
   const warnings: string[] = [];
   if (preset.sparsity === 'dense') {
-    // The dense baseline trains every weight: an explicit density is contradicted, so say so (spec §2.1 --dense).
+    // The dense baseline trains every weight: an explicit density is contradicted, so say so (docs/algorithm.md#recipes --dense).
     if (config.density !== 1 && sources.some((source) => source.values.density !== undefined)) {
       warnings.push(`--preset dense trains every weight: density ${config.density} (${originOf('density')}) is ignored and the run is recorded with density 1`);
     }

@@ -37,9 +37,9 @@ export const pluginRefSchema = z.strictObject({
 });
 
 /**
- * The experiment configuration: every option of the official `main.py` (spec §2.1) in camelCase, plus the
+ * The experiment configuration: every option of the official `main.py` (docs/algorithm.md#recipes) in camelCase, plus the
  * runner's own (`preset`, `model`, `dataset`, `backend`, `plugins`, ...). Defaults are the paper's MNIST recipe
- * (spec §4.3): LeNet-300-100 on MNIST, density 0.05, prune rate 0.5 with cosine decay, momentum growth,
+ * (docs/algorithm.md#recipes): LeNet-300-100 on MNIST, density 0.05, prune rate 0.5 with cosine decay, momentum growth,
  * magnitude pruning, momentum redistribution, 100 epochs, batch 100, lr 0.1, Nesterov momentum 0.9, L2 5e-4,
  * LR ×0.1 every 25,000 mini-batches, 10 % validation split, seed 17, one iteration, SGD.
  *

@@ -45,7 +45,7 @@ describe('every preset composes and trains a few steps (wasm, 2 epochs × 3 batc
           break;
         case 'sparse-momentum':
         case 'set':
-          // one update after epoch 1, none after the last epoch (spec §1.7)
+          // one update after epoch 1, none after the last epoch (docs/algorithm.md#when-masks-change)
           expect(first.maskUpdates).toBe(1);
           expect(second.maskUpdates).toBe(0);
           expect(first.redistribution?.length).toBe(3);

@@ -50,7 +50,7 @@ export interface ResumeExtra extends RunRecord {
   readonly complete: boolean;
   /** The epoch in progress (`batch > 0` only for a mid-epoch checkpoint). */
   readonly progress: EpochProgress;
-  /** `Masking.baselineNonzero` (the float target count, spec §1.2), or null for dense runs. */
+  /** `Masking.baselineNonzero` (the float target count, docs/algorithm.md#the-mask-update), or null for dense runs. */
   readonly baselineNonzero: number | null;
   /** `createModel` options that rebuild the model (for `export`). */
   readonly modelOptions: { readonly inputShape: readonly number[]; readonly numClasses: number };

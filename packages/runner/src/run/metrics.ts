@@ -9,7 +9,7 @@ export interface LayerMetrics {
 /** One layer's part in the mask updates of an epoch (redistribution share of the last update, totals of all). */
 export interface LayerRedistribution {
   readonly name: string;
-  /** Normalised redistribution share `v_i` of the epoch's last mask update (spec §1.8 a). */
+  /** Normalised redistribution share `v_i` of the epoch's last mask update (docs/algorithm.md#the-mask-update). */
   readonly share: number;
   /** Weights removed by all updates of the epoch. */
   readonly removed: number;

@@ -41,7 +41,7 @@ export function identityDifferences(a: Record<string, unknown>, b: Record<string
 /**
  * Refuses initial masks that leave a layer without a single active weight (a density too small for the
  * model): such a layer cuts the network (every output is constant), its redistribution statistic is NaN, and
- * the official code crashes later (spec §1.8 a). `E_OUT_OF_RANGE` names the layer and a density that gives
+ * the official code crashes later (docs/algorithm.md#the-mask-update). `E_OUT_OF_RANGE` names the layer and a density that gives
  * every layer at least one weight in expectation.
  */
 export function checkLayersPopulated(

@@ -5,7 +5,7 @@
 import { maskProblems } from './fixtures.js';
 
 /**
- * Problems of a prune result against the contract (spec §1.8 c): a 0/1 `Uint8Array` of the layer size, a
+ * Problems of a prune result against the contract (docs/algorithm.md#the-mask-update): a 0/1 `Uint8Array` of the layer size, a
  * subset of `before`, a new array, and for `'exact'` with `count > 0` exactly `min(count, active)` removed.
  */
 export function pruneResultProblems(before: Uint8Array, result: unknown, countPolicy: string, count: number): string[] {
@@ -30,7 +30,7 @@ export function pruneResultProblems(before: Uint8Array, result: unknown, countPo
 }
 
 /**
- * Problems of a growth result against the contract (spec §1.8 e): a 0/1 `Uint8Array` of the layer size, a
+ * Problems of a growth result against the contract (docs/algorithm.md#the-mask-update): a 0/1 `Uint8Array` of the layer size, a
  * superset of the pruned mask (nothing switched off, nothing "grown" onto an active weight), a new array, and
  * the count of its policy: `'exact'` = `min(count, zeros)`, `'at-most'` ≤ that, `'stochastic'` ≤ zeros.
  */

@@ -13,7 +13,7 @@ export interface ConformanceScenario {
 
 /**
  * The default scenarios: a dense layer, a conv kernel, a tiny layer, a nearly full and a nearly empty layer
- * (the two edges where caps and clamps matter, spec §1.8 b–d).
+ * (the two edges where caps and clamps matter, docs/algorithm.md#the-mask-update).
  */
 export const DEFAULT_SCENARIOS: readonly ConformanceScenario[] = Object.freeze([
   { name: 'dense', shape: [30, 20], density: 0.3 },

@@ -27,7 +27,7 @@ function grownCount(result: Uint8Array, view: LayerView): number {
 
 /**
  * Registers a vitest suite proving that a {@link GrowthStrategy} keeps the contract of `@sparse-learning/core`
- * (spec §1.8 e, §1.11): 0/1 `Uint8Array` of the layer size, a superset of the pruned mask (never "grows" onto an
+ * (docs/algorithm.md#the-mask-update, docs/algorithm.md#strategy-variants): 0/1 `Uint8Array` of the layer size, a superset of the pruned mask (never "grows" onto an
  * active weight), the count its `countPolicy` promises (`'exact'`: `min(count, zeros)`; `'at-most'`: no more;
  * `'stochastic'`: the mean over many seeds is `count` within a few standard errors), deterministic under a seed,
  * inputs untouched, no tensor leak, accepted by the engine.

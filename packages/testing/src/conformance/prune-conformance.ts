@@ -31,7 +31,7 @@ function prunePass(strategy: PruneStrategy, views: readonly LayerView[], counts:
 
 /**
  * Registers a vitest suite proving that a {@link PruneStrategy} keeps the contract of `@sparse-learning/core`
- * (spec §1.8 c): 0/1 `Uint8Array` of the layer size, only removes, exactly `count` removed for
+ * (docs/algorithm.md#the-mask-update): 0/1 `Uint8Array` of the layer size, only removes, exactly `count` removed for
  * `countPolicy: 'exact'`, deterministic under a seed, inputs untouched, no tensor leak, accepted by the engine,
  * and (for stateful strategies) `getState`/`setState` reproduce the outputs.
  *

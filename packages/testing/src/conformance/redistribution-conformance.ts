@@ -8,7 +8,7 @@ import { ensureTfBackend, liveTensors } from './tf-env.js';
 
 /**
  * Registers a vitest suite proving that a {@link RedistributionStrategy} keeps the contract of
- * `@sparse-learning/core` (spec §1.8 a, §1.9): a finite number ≥ 0 for every layer with active weights (no NaN),
+ * `@sparse-learning/core` (docs/algorithm.md#the-mask-update, docs/algorithm.md#strategy-variants): a finite number ≥ 0 for every layer with active weights (no NaN),
  * NaN or a finite number ≥ 0 for a layer without any, deterministic, inputs untouched, no tensor leak, accepted
  * by the engine.
  *
