@@ -42,3 +42,5 @@ export * from './sparse-layout.js';
 export * from './sparse-mlp-trainer.js';
 export * from './sparse-layout.js';
 export * from './sparse-mlp-trainer.js';
+export * from './sparse-layout.js';
+export * from './sparse-mlp-trainer.js';

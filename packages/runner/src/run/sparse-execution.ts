@@ -65,6 +65,8 @@ export interface Execution {
   readonly trainer: RunTrainer;
   /** Writes the execution's state into the session (no-op for masked). */
   sync(): void;
+  /** Bytes of the sparse execution's compact layers and dense-window buffers (sparse only). */
+  compactBytes?(): number;
 }
 
 /** One Dense layer of an MLP model. */
@@ -241,7 +243,9 @@ class SparseExecution implements Execution {
       evaluate: (batches) => sparse.evaluate(mapIterable(batches, toArrayBatch)),
       endEpoch: (metrics) => {
         const event = sparse.endEpoch(metrics);
-        this.sync();
+        // The epoch's metrics read the masks; weights and momentum follow before the checkpoint (sync()).
+        this.syncMasks();
+        session.trainer.setState(sparse.getState());
         return event;
       },
     };
@@ -265,12 +269,21 @@ class SparseExecution implements Execution {
         }
       });
     });
-    const masking = session.masking!;
-    const byName = new Map(sparse.layers.map((s) => [s.weightName, s.layer]));
-    masking.setMasks(masking.names.map((name) => maskOf(byName.get(name)!)));
+    this.syncMasks();
     const state = session.optimizer.getState();
     session.optimizer.setState({ id: state.id, iterations: sparse.completedSteps, slots });
     session.trainer.setState(sparse.getState());
+  }
+
+  /** Writes the current masks into the session's masking. */
+  private syncMasks(): void {
+    const masking = this.session.masking!;
+    const byName = new Map(this.sparse.layers.map((s) => [s.weightName, s.layer]));
+    masking.setMasks(masking.names.map((name) => maskOf(byName.get(name)!)));
+  }
+
+  compactBytes(): number {
+    return this.sparse.bytes();
   }
 
   /** Active weights per layer now. */
