@@ -42,5 +42,3 @@ export * from './sparse-layout.js';
 export * from './sparse-mlp-trainer.js';
 export * from './sparse-layout.js';
 export * from './sparse-mlp-trainer.js';
-export * from './sparse-layout.js';
-export * from './sparse-mlp-trainer.js';

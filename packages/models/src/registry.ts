@@ -6,7 +6,6 @@ import { createLeNet5 } from './lenet5.js';
 import type { InputShape, ModelOptions } from './model-options.js';
 import { createResNet50 } from './resnet50.js';
 import { createSetMlp } from './set-mlp.js';
-import { createSetMlp } from './set-mlp.js';
 import { createVgg16 } from './vgg16.js';
 import { createWideResNet } from './wide-resnet.js';
 
@@ -78,7 +77,6 @@ const ZOO: Readonly<Record<ModelId, Entry>> = {
   'wrn-22-8': entry('wrn-22-8', 'cifar10', CIFAR, 17_147_312, 17_158_106, (o) => createWideResNet(22, 8, o)),
   'wrn-28-2': entry('wrn-28-2', 'cifar10', CIFAR, 1_463_984, 1_467_610, (o) => createWideResNet(28, 2, o)),
   resnet50: entry('resnet50', 'imagenet', IMAGENET, 25_502_912, 25_557_032, createResNet50),
-  'set-mlp': entry('set-mlp', 'mnist', MNIST, 11_176_000, 11_185_010, createSetMlp),
   'set-mlp': entry('set-mlp', 'mnist', MNIST, 11_176_000, 11_185_010, createSetMlp),
 };
 

@@ -12,8 +12,6 @@ export const SPEC_COUNTS: Readonly<Record<string, { masked: number; total: numbe
   'wrn-22-8': { masked: 17_147_312, total: 17_158_106 },
   'wrn-28-2': { masked: 1_463_984, total: 1_467_610 },
   resnet50: { masked: 25_502_912, total: 25_557_032 },
-  // Not in spec §3: SET's MLP (issue 9), 784·4000 + 4000·1000 + 1000·4000 + 4000·10 weights + 9,010 biases.
-  'set-mlp': { masked: 11_176_000, total: 11_185_010 },
   // Not in docs/algorithm.md#models: SET's MLP (issue 9), 784·4000 + 4000·1000 + 1000·4000 + 4000·10 weights + 9,010 biases.
   'set-mlp': { masked: 11_176_000, total: 11_185_010 },
 };

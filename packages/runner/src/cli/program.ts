@@ -147,7 +147,6 @@ function trainObserver(config: ExperimentConfig, outDir: string, io: CliIo, prog
       );
     },
     onExecution: (choice) => io.stdout.write(`execution: ${choice.execution} — ${choice.reason}\n`),
-    onExecution: (choice) => io.stdout.write(`execution: ${choice.execution} — ${choice.reason}\n`),
     onStart: (info) => {
       if (resumed && info.resumedAt) {
         io.stdout.write(

@@ -85,10 +85,6 @@ export const experimentConfigSchema = z.strictObject({
   backend: z.enum(BACKEND_IDS).default('auto'),
   maxBatches: int().min(1).optional(),
   maxEvalBatches: int().min(1).optional(),
-  /** Issue 9: `masked` (dense × masks, faithful), `sparse` (compact active weights, native kernels; ReLU MLPs) or `auto`. */
-  execution: z.enum(['masked', 'sparse', 'auto']).default('masked'),
-  /** Sparse execution: steps before each mask update that compute dense gradients for momentum/gradient growth. */
-  denseGradWindow: int().min(1).default(64),
   /** Declared class count of an `idx` dataset (default 10); a label outside it is `E_DATA_CORRUPT`. */
   numClasses: int().min(2).max(256).optional(),
   /** Issue 9: `masked` (dense × masks, faithful), `sparse` (compact active weights, native kernels; ReLU MLPs) or `auto`. */

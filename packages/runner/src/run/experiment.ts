@@ -30,7 +30,6 @@ import { identityOrder, splitBatches } from './batches.js';
 import { captureRunState, historyOf, restoreRunState, type CheckpointReason, type ResumeExtra, type RunRecord } from './checkpointing.js';
 import { newEpochProgress } from './epoch-progress.js';
 import { chooseExecution, createExecution, type ExecutionChoice } from './sparse-execution.js';
-import { chooseExecution, createExecution, type ExecutionChoice } from './sparse-execution.js';
 import type { EpochMetrics, LayerMetrics, RunResults } from './metrics.js';
 import { HOLD_MARKER, RunDirectory } from './run-directory.js';
 import { claimRunDirectory } from './run-dir-guard.js';
@@ -39,8 +38,6 @@ import { checkLayersPopulated, configIdentity } from './run-identity.js';
 /** Progress callbacks of one run (the CLI renders them; library code never prints). */
 export interface RunObserver {
   onBackend?(choice: BackendChoice): void;
-  /** Masked or sparse execution, and why (issue 9). */
-  onExecution?(choice: ExecutionChoice): void;
   /** Masked or sparse execution, and why (issue 9). */
   onExecution?(choice: ExecutionChoice): void;
   onStart?(info: RunStartInfo): void;
@@ -151,8 +148,6 @@ export interface ExperimentSession {
   augmentRng(epoch: number, batch: number): Rng;
   /** The sink the trainer emits to (mask updates reach {@link ExperimentSession.takeMaskUpdates} through it). */
   readonly events: EventSink;
-  /** The sink the trainer emits to (mask updates reach {@link ExperimentSession.takeMaskUpdates} through it). */
-  readonly events: EventSink;
   /** The mask updates emitted since the last {@link ExperimentSession.takeMaskUpdates}. */
   takeMaskUpdates(): MaskUpdateEvent[];
   /** Per-layer sizes, active counts and densities now. */
@@ -228,7 +223,6 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
   const updates: MaskUpdateEvent[] = [];
   const collect: EventSink = { emit: (event) => void (event.type === 'mask-update' && updates.push(event)) };
   const sessionEvents = fanOutEventSink(collect, options.events ?? nullEventSink);
-  const sessionEvents = fanOutEventSink(collect, options.events ?? nullEventSink);
   const trainer = new SparseTrainer({
     model,
     optimizer,
@@ -263,7 +257,6 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
     initRngStates: () => ({ 'mask-init': maskInitRng.getState(), 'preset-init': presetInitRng.getState() }),
     dataOrderRng: (epoch) => rng.fork(`data-order/${epoch}`),
     augmentRng: (epoch, batch) => rng.fork(`augment/${epoch}/${batch}`),
-    events: sessionEvents,
     events: sessionEvents,
     takeMaskUpdates: () => updates.splice(0, updates.length),
     layerMetrics: () =>
@@ -419,7 +412,6 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
         backend: { name: backend.backend, reason: backend.reason },
         plugins: pluginRecord,
         plan: { sparsity: plan.sparsity, maskUpdater: plan.maskUpdater, trigger: plan.trigger.id, pruneRateSchedule: plan.pruneRateSchedule.id },
-        execution: executionChoice,
         // Every plugin of the run with its complete, validated options (defaults filled in).
         strategies: describeChoices(session.composition.choices),
         execution: executionChoice,
@@ -432,8 +424,6 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
     }
     const execution = createExecution(session, executionChoice, logger, config.denseGradWindow);
     const trainer = execution.trainer;
-    const execution = createExecution(session, executionChoice, logger, config.denseGradWindow);
-    const trainer = execution.trainer;
     const record = (): RunRecord => ({
       origins: previous?.origins ?? options.origins ?? {},
       // The backend that trained the run so far; a resume on another backend is recorded in config.json.
@@ -443,7 +433,6 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       startedAt: previous?.startedAt ?? startedAt.toISOString(),
     });
     const checkpoint = async (reason: CheckpointReason): Promise<SavedPoint> => {
-      execution.sync();
       execution.sync();
       const data = captureRunState(session, { history, progress, reason, record: record() });
       const written = await saveCheckpoint(dir.path, data, { keep: options.checkpoint?.keep ?? 2, logger, fs: options.checkpoint?.fs });
