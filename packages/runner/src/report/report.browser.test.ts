@@ -33,7 +33,21 @@ window.addEventListener('load', function () {
 });
 </script>`;
 
-describe.skipIf(!chromium)('report in a real browser', () => {
+declare module 'vitest' {
+  interface TaskMeta {
+    /** Why a test (or every test of a suite) is skipped; printed by `npm test` above its last line. */
+    skipReason?: string;
+  }
+}
+
+const browserSuite = chromium
+  ? { skip: false, meta: {} }
+  : {
+      skip: true,
+      meta: { skipReason: 'needs headless Chromium: install it (Debian: apt-get install chromium) or set CHROMIUM_PATH' },
+    };
+
+describe('report in a real browser', browserSuite, () => {
   it('draws learning curves, per-layer density and redistribution shares onto their canvases', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sl-report-browser-'));
     writeRun(dir, 0.0153);
