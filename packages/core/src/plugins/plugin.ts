@@ -7,6 +7,7 @@ import type { SparseOptimizer } from '../contracts/optimizer.js';
 import type { PruneStrategy } from '../contracts/prune-strategy.js';
 import type { RedistributionStrategy } from '../contracts/redistribution-strategy.js';
 import type { LearningRateSchedule, PruneRateSchedule } from '../contracts/schedules.js';
+import type { EventSink } from '../events.js';
 import type { Logger } from '../logger.js';
 import type { OptionsOf, OptionsSchema } from './options.js';
 
@@ -66,6 +67,8 @@ export interface RunSettings {
 export interface PluginContext {
   readonly run: RunSettings;
   readonly logger: Logger;
+  /** Where a plugin may emit events of its own (the run's sink; a no-op sink outside a run). */
+  readonly events?: EventSink;
 }
 
 /**

@@ -184,7 +184,8 @@ export async function composeExperiment(
   const choices = choosePlugins(config, registry);
   const container = new Container({ parent: root });
   const logger = container.isBound(TOKENS.Logger) ? get(container, TOKENS.Logger) : silentLogger;
-  const ctx: PluginContext = { run: runSettingsOf(config, size), logger };
+  const events = container.isBound(TOKENS.EventSink) ? get(container, TOKENS.EventSink) : nullEventSink;
+  const ctx: PluginContext = { run: runSettingsOf(config, size), logger, events };
   const bindChoice = <K extends PluginKind>(choice: PluginChoice<K>) =>
     container
       .bind<PluginKinds[K]>(PLUGIN_TOKENS[choice.kind])
