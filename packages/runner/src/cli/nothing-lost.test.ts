@@ -119,6 +119,16 @@ describe('one writer per run directory, and run.log survives a crash', () => {
     expect(existsSync(join(dir, RUN_LOCK_OWNER))).toBe(false);
   });
 
+  it('a second comparison into a directory a comparison is using fails before any run starts', async () => {
+    const dir = tmp();
+    const held = await acquireRunLock(dir, 'compare');
+    const r = await cli('compare', '--presets', 'dense', '--seeds', '1', '--jobs', '1', '--epochs', '1', ...QUICK, '--out', dir);
+    expect(r.stderr).toContain(`error [E_RUN_LOCKED] run directory '${dir}' is in use by process ${process.pid} (compare, since `);
+    expect(r.code).toBe(1);
+    expect(readdirSync(dir).filter((name) => !name.startsWith('.sparse-learning.lock'))).toEqual([]);
+    await held.release();
+  });
+
   it('the lock is exclusive within a process too, and free again once released', async () => {
     const dir = tmp();
     const first = await acquireRunLock(dir, 'train');

@@ -9,6 +9,7 @@ import { writeFileAtomicSync, writeJsonAtomicSync } from '@sparse-learning/check
 import { DENSE_PRESET_ID } from '../presets/dense.js';
 import { getPreset } from '../presets/index.js';
 import { runExperiment } from '../run/experiment.js';
+import { claimRunDirectory } from '../run/run-dir-guard.js';
 import type { EpochMetrics, RunResults } from '../run/metrics.js';
 import { formatInterval, summarize, type Summary } from './statistics.js';
 import { runJobsInWorkers, type WorkerJob, type WorkerMessage } from './worker-pool.js';
@@ -147,6 +148,10 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
     await checkStrategyIds(cell.config, plugins);
   }
 
+  // One comparison per directory at a time (each of its runs is locked on its own as it trains); released
+  // once compare.json is written, or at the latest when the process ends.
+  const lock = await claimRunDirectory(outDir, { kind: 'comparison', resuming: true, command: 'compare', logger });
+
   const jobs: WorkerJob[] = cells.map((cell, id) => ({
     id,
     config: cell.config,
@@ -251,6 +256,7 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
   };
   writeJsonAtomicSync(join(outDir, 'compare.json'), result);
   writeFileAtomicSync(join(outDir, 'compare.md'), comparisonMarkdown(result));
+  await lock.release();
   return result;
 }
 

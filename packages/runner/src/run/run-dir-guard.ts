@@ -84,6 +84,7 @@ export function checkRunDirectory(dir: string, options: RunDirectoryClaim = {}, 
  * Claims a run directory for one process: creates it if needed, takes its lock ({@link acquireRunLock}: a
  * second process fails with `E_RUN_LOCKED` naming the holder), and — for a new run, not a resume — checks it
  * under the lock with {@link checkRunDirectory}, so that two processes never both decide the directory is free.
+ * `resuming` skips that check (a resume, or a caller that checked the directory itself, as `compare` does).
  *
  * @throws `E_WRITE_FAILED` (cannot create), `E_RUN_LOCKED`, `E_RUN_EXISTS`.
  */
