@@ -5,7 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SgdOptimizer } from './sgd-optimizer.js';
 
-const GOLDEN_DIR = path.resolve(__dirname, '../../../testing/golden/optimizer');
+const GOLDEN_DIR = path.resolve(__dirname, '../../../golden/cases/optimizer');
 
 interface SgdCase {
   readonly name: string;

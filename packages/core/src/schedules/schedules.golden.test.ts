@@ -6,7 +6,7 @@ import { CosineDecaySchedule } from './cosine-decay-schedule.js';
 import { LinearDecaySchedule } from './linear-decay-schedule.js';
 import { StepLrSchedule } from './step-lr-schedule.js';
 
-const GOLDEN_DIR = path.resolve(__dirname, '../../../testing/golden/schedule');
+const GOLDEN_DIR = path.resolve(__dirname, '../../../golden/cases/schedule');
 
 interface SchedulePoint {
   readonly step?: number;
