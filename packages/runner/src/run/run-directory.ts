@@ -139,10 +139,12 @@ export function readMetrics(dir: string, onWarning: (message: string) => void = 
       }
       throw corrupt(path, `line ${i + 1} is not valid JSON (${(error as Error).message}); metrics.jsonl holds one JSON object per epoch`, error);
     }
-    if (typeof row !== 'object' || row === null || typeof (row as { epoch?: unknown }).epoch !== 'number') {
-      throw corrupt(path, `line ${i + 1} is not an epoch record (no numeric 'epoch' field)`);
+    const record = row as Partial<Record<keyof EpochMetrics, unknown>> | null;
+    if (typeof record !== 'object' || record === null || typeof record.epoch !== 'number' || !Array.isArray(record.layers)) {
+      throw corrupt(path, `line ${i + 1} is not an epoch record (it needs a numeric 'epoch' and a 'layers' list)`);
     }
-    rows.push(row as EpochMetrics);
+    const redistribution = Array.isArray(record.redistribution) ? record.redistribution : null;
+    rows.push({ ...(record as unknown as EpochMetrics), redistribution } as EpochMetrics);
   }
   return rows;
 }
