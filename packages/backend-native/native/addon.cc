@@ -212,6 +212,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("openblas", ob);
   const char* policy[] = {"measure", "own", "openblas"};
   o.Set("gemmPolicy", policy[static_cast<int>(sl::GetGemmPolicy())]);
+  o.Set("gemmRecord", sl::GemmRecordPath());
   return o;
 }
 
@@ -232,6 +233,14 @@ Napi::Value SetGemmPolicy(const Napi::CallbackInfo& info) {
   sl::SetGemmPolicy(p == "own" ? sl::GemmPolicy::kOwn : p == "openblas" ? sl::GemmPolicy::kOpenBlas : sl::GemmPolicy::kMeasure);
   sl::ClearGemmChoices();
   return env.Undefined();
+}
+
+// setGemmRecord(path, onlyIfUnset): where the per-shape decisions are recorded ("" = nowhere); returns whether
+// it was applied (not when onlyIfUnset and SPARSE_LEARNING_NATIVE_GEMM_CACHE is set).
+Napi::Value SetGemmRecord(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Need(env, info[0].IsString(), "setGemmRecord: path must be a string");
+  return Napi::Boolean::New(env, sl::SetGemmRecord(info[0].As<Napi::String>().Utf8Value(), info[1].ToBoolean()));
 }
 
 // gemmChoices(): one line per GEMM shape decided so far (impl and both timings).
@@ -271,6 +280,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));
   exports.Set("setGemmPolicy", Napi::Function::New(env, SetGemmPolicy));
   exports.Set("gemmChoices", Napi::Function::New(env, GemmChoices));
+  exports.Set("setGemmRecord", Napi::Function::New(env, SetGemmRecord));
   exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
   return exports;
 }

@@ -18,6 +18,7 @@
 #include <ctime>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <string>
@@ -29,6 +30,7 @@
 #include "thread_pool.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 #define SL_X86 1
 #define SL_TARGET_AVX2 __attribute__((target("avx2,fma")))
@@ -277,10 +279,72 @@ GemmPolicy gPolicy = [] {
 using ShapeKey = std::tuple<bool, bool, long, long, long, int, int>;  // tA, tB, M, N, K, isa, threads
 struct Choice {
   bool openblas;
-  double ownMs, blasMs;
+  double ownMs, blasMs;  // negative: taken from the record file, not timed in this process
 };
 std::mutex gChoiceMutex;
 std::map<ShapeKey, Choice> gChoices;
+
+// The decisions are also appended to a record file (SPARSE_LEARNING_NATIVE_GEMM_CACHE, or the path the
+// JavaScript loader sets next to the addon) and read back by later processes, so every process on a machine
+// runs a shape with the same implementation: a resumed run stays bit-identical to an uninterrupted one, and
+// parallel workers agree. Keys carry the CPU brand and OpenBLAS's kernel set, so a copied addon directory or a
+// changed OPENBLAS_CORETYPE re-times. A torn last line (a crash mid-append) is skipped when read.
+std::string gRecordPath = [] {
+  const char* env = std::getenv("SPARSE_LEARNING_NATIVE_GEMM_CACHE");
+  return std::string(env && std::strcmp(env, "0") && std::strcmp(env, "off") ? env : "");
+}();
+bool gRecordEnvSet = std::getenv("SPARSE_LEARNING_NATIVE_GEMM_CACHE") != nullptr;
+bool gRecordLoaded = false;
+std::map<std::string, bool> gRecorded;
+
+std::string CpuBrand() {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  unsigned regs[12] = {0};
+  unsigned maxExt = __get_cpuid_max(0x80000000u, nullptr);
+  if (maxExt >= 0x80000004u) {
+    for (unsigned i = 0; i < 3; ++i) __get_cpuid(0x80000002u + i, &regs[4 * i], &regs[4 * i + 1], &regs[4 * i + 2], &regs[4 * i + 3]);
+    std::string b(reinterpret_cast<const char*>(regs), sizeof regs);
+    b = b.c_str();
+    for (char& c : b) if (c == '|' || c == '\t' || c == '\n') c = ' ';
+    return b;
+  }
+#endif
+  return "unknown-cpu";
+}
+
+std::string RecordKey(const ShapeKey& k, const OpenBlas& blas) {
+  static const std::string brand = CpuBrand();
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "|%d|%d|%ld|%ld|%ld|%s|%d", int(std::get<0>(k)), int(std::get<1>(k)), std::get<2>(k),
+                std::get<3>(k), std::get<4>(k), IsaName(Isa(std::get<5>(k))), std::get<6>(k));
+  return "v1|" + brand + "|" + blas.corename + buf;
+}
+
+void LoadRecord() {
+  gRecordLoaded = true;
+  gRecorded.clear();
+  if (gRecordPath.empty()) return;
+  std::ifstream in(gRecordPath);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos) continue;
+    const std::string key = line.substr(0, tab), rest = line.substr(tab + 1);
+    const bool ob = rest.rfind("openblas\t", 0) == 0, own = rest.rfind("own\t", 0) == 0;
+    if ((ob || own) && !gRecorded.count(key)) gRecorded.emplace(key, ob);  // the first decision wins
+  }
+}
+
+void AppendRecord(const std::string& key, bool openblas, double ownMs, double blasMs) {
+  if (gRecordPath.empty()) return;
+  char line[512];
+  std::snprintf(line, sizeof line, "%s\t%s\t%.4f\t%.4f\n", key.c_str(), openblas ? "openblas" : "own", ownMs, blasMs);
+  // One write of one line in append mode: concurrent processes interleave whole lines.
+  if (FILE* f = std::fopen(gRecordPath.c_str(), "a")) {
+    std::fputs(line, f);
+    std::fclose(f);
+  }
+}
 
 void Blas(const OpenBlas& b, bool tA, bool tB, long M, long N, long K, float alpha, const float* A, long lda,
           const float* B, long ldb, float beta, float* C, long ldc) {
@@ -369,6 +433,12 @@ void Sgemm(bool transA, bool transB, long M, long N, long K, float alpha, const 
     std::lock_guard<std::mutex> lock(gChoiceMutex);
     auto it = gChoices.find(key);
     if (it == gChoices.end()) {
+      if (!gRecordLoaded) LoadRecord();
+      const std::string rkey = RecordKey(key, blas);
+      auto rec = gRecorded.find(rkey);
+      if (rec != gRecorded.end()) it = gChoices.emplace(key, Choice{rec->second, -1.0, -1.0}).first;
+    }
+    if (it == gChoices.end()) {
       // First time this shape is seen: time both (process CPU time, see ProcessCpuMs) into a scratch output
       // (beta 0, so the real C is untouched), alternating so that neither profits from warmer caches, and
       // keep the faster.
@@ -380,6 +450,9 @@ void Sgemm(bool transA, bool transB, long M, long N, long K, float alpha, const 
         bl = std::min(bl, BestMs(1, [&] { Blas(blas, transA, transB, M, N, K, alpha, A, lda, B, ldb, 0.f, scratch.data(), N); }));
       }
       it = gChoices.emplace(key, Choice{bl < own, own, bl}).first;
+      const std::string rkey = RecordKey(key, blas);
+      gRecorded.emplace(rkey, bl < own);
+      AppendRecord(rkey, bl < own, own, bl);
     }
     useBlas = it->second.openblas;
   }
@@ -401,9 +474,14 @@ std::vector<std::string> GemmChoices() {
   std::vector<std::string> out;
   for (const auto& [k, c] : gChoices) {
     char line[200];
-    std::snprintf(line, sizeof line, "%ldx%ldx%ld%s%s %s %dt: %s (own %.3f ms, openblas %.3f ms)", std::get<2>(k),
-                  std::get<4>(k), std::get<3>(k), std::get<0>(k) ? " tA" : "", std::get<1>(k) ? " tB" : "",
-                  IsaName(Isa(std::get<5>(k))), std::get<6>(k), c.openblas ? "openblas" : "own", c.ownMs, c.blasMs);
+    if (c.ownMs < 0)
+      std::snprintf(line, sizeof line, "%ldx%ldx%ld%s%s %s %dt: %s (recorded earlier)", std::get<2>(k), std::get<4>(k),
+                    std::get<3>(k), std::get<0>(k) ? " tA" : "", std::get<1>(k) ? " tB" : "", IsaName(Isa(std::get<5>(k))),
+                    std::get<6>(k), c.openblas ? "openblas" : "own");
+    else
+      std::snprintf(line, sizeof line, "%ldx%ldx%ld%s%s %s %dt: %s (own %.3f ms, openblas %.3f ms)", std::get<2>(k),
+                    std::get<4>(k), std::get<3>(k), std::get<0>(k) ? " tA" : "", std::get<1>(k) ? " tB" : "",
+                    IsaName(Isa(std::get<5>(k))), std::get<6>(k), c.openblas ? "openblas" : "own", c.ownMs, c.blasMs);
     out.emplace_back(line);
   }
   return out;
@@ -412,6 +490,20 @@ std::vector<std::string> GemmChoices() {
 void ClearGemmChoices() {
   std::lock_guard<std::mutex> lock(gChoiceMutex);
   gChoices.clear();
+}
+
+bool SetGemmRecord(const std::string& path, bool onlyIfUnset) {
+  std::lock_guard<std::mutex> lock(gChoiceMutex);
+  if (onlyIfUnset && gRecordEnvSet) return false;
+  gRecordPath = path;
+  gRecordLoaded = false;
+  gChoices.clear();
+  return true;
+}
+
+std::string GemmRecordPath() {
+  std::lock_guard<std::mutex> lock(gChoiceMutex);
+  return gRecordPath;
 }
 
 }  // namespace sl

@@ -27,4 +27,8 @@ std::string GemmImpl();
 // The per-shape decisions so far, one line each (with both timings).
 std::vector<std::string> GemmChoices();
 void ClearGemmChoices();
+// The file the per-shape decisions are appended to and read back from ("" = none). onlyIfUnset: keep the
+// path of SPARSE_LEARNING_NATIVE_GEMM_CACHE when that is set (returns false then).
+bool SetGemmRecord(const std::string& path, bool onlyIfUnset);
+std::string GemmRecordPath();
 }  // namespace sl

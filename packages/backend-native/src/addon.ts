@@ -71,6 +71,12 @@ export interface NativeAddon {
   setGemmPolicy?(policy: 'measure' | 'own' | 'openblas'): void;
   /** One line per GEMM shape decided under the `measure` policy, with both timings (addon version >= 4). */
   gemmChoices?(): string[];
+  /**
+   * Where the per-shape decisions are appended and read back by later processes (`''`: nowhere), so every
+   * process on the machine runs a shape with the same implementation (bit-identical resumes). With
+   * `onlyIfUnset`, `SPARSE_LEARNING_NATIVE_GEMM_CACHE` (a path, or `0`) wins; returns whether it applied.
+   */
+  setGemmRecord?(path: string, onlyIfUnset?: boolean): boolean;
   /** GFLOP/s of a register-only FMA loop of one ISA on `threads` threads for about `seconds` (0: ISA missing). */
   fmaPeak?(isa: NativeIsa, threads: number, seconds?: number): number;
 }
@@ -92,6 +98,8 @@ export interface NativeAddonInfo {
   /** OpenBLAS as loaded at run time (never linked): its kernel set (`corename`) or why it is absent. */
   openblas?: { available: boolean; corename?: string; config?: string; path?: string; why?: string };
   gemmPolicy?: 'measure' | 'own' | 'openblas';
+  /** The record file of the per-shape decisions (`''`: none). */
+  gemmRecord?: string;
 }
 
 /** One-line description of a loaded addon for the backend reason (recorded in a run's config.json). */
@@ -143,6 +151,9 @@ export function loadAddonFrom(path: string): NativeAddonStatus {
   try {
     const require = createRequire(import.meta.url);
     const addon = require(path) as NativeAddon;
+    // Per-shape GEMM decisions shared by every process using this build (next to it; a read-only directory
+    // just means no record), unless SPARSE_LEARNING_NATIVE_GEMM_CACHE says otherwise.
+    addon.setGemmRecord?.(join(dirname(path), 'gemm-choices.txt'), true);
     return { addon, path, reason: describeAddon(addon.info()) };
   } catch (error) {
     return { addon: null, path, reason: `native addon failed to load: ${(error as Error).message}` };

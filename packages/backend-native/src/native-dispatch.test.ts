@@ -3,13 +3,16 @@
  * variant are compared with the reference in native-backend.test.ts; this file checks the selection itself.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { describeAddon, nativeAddonStatus } from './addon.js';
+import { nativeSkipOptions } from './native-test-skip.js';
 import { randomData } from './test-helpers.js';
 
 const status = nativeAddonStatus();
-import { nativeSkipOptions } from './native-test-skip.js';
 const addon = status.addon;
 const info = addon?.info();
 const dispatching = Boolean(addon?.setIsa && info?.isas);
@@ -78,7 +81,39 @@ describe('native addon: ISA chosen at load from cpuid', dispatchSuite, () => {
     addon?.gemm(false, true, m, n, k, 1, randomData(m * k, 1), randomData(n * k, 2), 0, c);
     const lines = addon?.gemmChoices?.() ?? [];
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^23x19x41 tB \w+ \d+t: (own|openblas) \(own [\d.]+ ms, openblas [\d.]+ ms\)$/);
+    expect(lines[0]).toMatch(/^23x19x41 tB \w+ \d+t: (own|openblas) (\(own [\d.]+ ms, openblas [\d.]+ ms\)|\(recorded earlier\))$/);
     expect(() => addon?.setGemmPolicy?.('fastest' as never)).toThrow(/measure, own or openblas/);
+  });
+
+  it('records the per-shape decisions in a file that the next process reads instead of timing again', () => {
+    if (!info?.openblas?.available || !addon?.setGemmRecord) return;
+    const previous = addon.info().gemmRecord ?? '';
+    const dir = mkdtempSync(join(tmpdir(), 'sl-gemm-record-'));
+    const file = join(dir, 'gemm-choices.txt');
+    try {
+      expect(addon.setGemmRecord(file)).toBe(true);
+      expect(addon.info().gemmRecord).toBe(file);
+      const [m, n, k] = [29, 31, 37];
+      const run = () => addon.gemm(true, false, m, n, k, 1, randomData(m * k, 3), randomData(k * n, 4), 0, new Float32Array(m * n));
+      run();
+      const written = readFileSync(file, 'utf8').trim().split('\n');
+      expect(written).toHaveLength(1);
+      const [key, impl] = written[0].split('\t');
+      expect(key).toMatch(/^v1\|.+\|1\|0\|29\|31\|37\|\w+\|\d+$/);
+      expect(['own', 'openblas']).toContain(impl);
+      // A "new process": the decisions are forgotten and read back from the file, not timed again.
+      expect(addon.setGemmRecord(file)).toBe(true);
+      run();
+      expect(addon.gemmChoices?.()).toEqual([expect.stringMatching(new RegExp(`^29x37x31 tA \\w+ \\d+t: ${impl} \\(recorded earlier\\)$`))]);
+      expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
+      // A torn last line (a crash mid-append) is skipped.
+      writeFileSync(file, `${written[0]}\nv1|torn`);
+      expect(addon.setGemmRecord(file)).toBe(true);
+      run();
+      expect(addon.gemmChoices?.()[0]).toContain('recorded earlier');
+    } finally {
+      addon.setGemmRecord(previous);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
