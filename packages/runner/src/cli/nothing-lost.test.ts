@@ -239,6 +239,11 @@ describe('resume and export check the run identity', () => {
     expect(bad.stderr).toContain(`error [E_DATA_CORRUPT] '${join(dir, 'metrics.jsonl')}' line 1 is not valid JSON`);
     expect(bad.code).toBe(2);
 
+    writeFileSync(join(dir, 'metrics.jsonl'), `{"epoch":1}\n${lines[1]}\n`);
+    const shape = await cli('report', dir);
+    expect(shape.stderr).toContain("line 1 is not an epoch record (it needs a numeric 'epoch' and a 'layers' list)");
+    expect(shape.code).toBe(2);
+
     const file = await cli('report', join(dir, 'results.json'));
     expect(file.stderr).toContain(`error [E_DATA_MISSING] '${join(dir, 'results.json')}' is a file; report takes a run directory`);
     expect(file.code).toBe(2);
