@@ -6,7 +6,6 @@ import { checkStrategyIds } from '../composition/compose.js';
 import { loadPlugin } from '../composition/plugin-loader.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import { writeFileAtomicSync, writeJsonAtomicSync } from '@sparse-learning/checkpoint';
-import { DENSE_PRESET_ID } from '../presets/dense.js';
 import { getPreset } from '../presets/index.js';
 import { runExperiment } from '../run/experiment.js';
 import { claimRunDirectory } from '../run/run-dir-guard.js';
@@ -102,9 +101,14 @@ function label(preset: string, density: number, seed: number): string {
   return `${preset} d=${density} seed=${seed}`;
 }
 
+/** A dense preset trains every weight: it runs once per seed, at density 1, whatever densities were asked. */
+function isDensePreset(id: string): boolean {
+  return getPreset(id).sparsity === 'dense';
+}
+
 /**
  * Runs presets × densities × seeds and summarises the test error the way the paper reports it (mean ± SE,
- * 95 % interval, spec §4.3 notes). The dense preset ignores density and runs once per seed (density 1).
+ * 95 % interval, docs/algorithm.md#recipes notes). The dense preset ignores density and runs once per seed (density 1).
  * Independent runs go to `jobs` worker processes; every run writes its own run directory under `runs/`.
  * Writes `compare.json` and `compare.md` into `outDir`. Every cell's configuration is resolved and validated
  * before the first run starts, so a bad value fails in seconds.
@@ -128,10 +132,10 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
   const seeds = Array.from({ length: options.seeds }, (_, i) => base.seed + i);
   const cells: { preset: string; density: number; seed: number; config: ExperimentConfig; origins: Record<string, string> }[] = [];
   for (const preset of options.presets) {
-    const densities = preset === DENSE_PRESET_ID ? [1] : options.densities;
+    const densities = isDensePreset(preset) ? [1] : options.densities;
     for (const density of densities) {
       for (const seed of seeds) {
-        const grid: ConfigSource = { name: 'compare grid', values: { preset, seed, ...(preset === DENSE_PRESET_ID ? {} : { density }) } };
+        const grid: ConfigSource = { name: 'compare grid', values: { preset, seed, ...(isDensePreset(preset) ? {} : { density }) } };
         const { config, origins } = resolveConfig(...options.sources, grid);
         cells.push({ preset, density: config.density, seed, config: { ...config, iters: 1 }, origins: { ...origins } });
       }
@@ -225,7 +229,7 @@ export async function runComparison(options: ComparisonOptions): Promise<Compari
 
   const rows: ComparisonRow[] = [];
   for (const preset of options.presets) {
-    const densities = preset === DENSE_PRESET_ID ? [1] : options.densities;
+    const densities = isDensePreset(preset) ? [1] : options.densities;
     for (const density of densities) {
       const group = runs.filter((r) => r.preset === preset && r.density === density);
       const ok = group.filter((r) => r.status === 'ok' && r.results).map((r) => r.results as RunResults);
