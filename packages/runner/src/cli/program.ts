@@ -133,7 +133,7 @@ async function trainCommand(options: Record<string, unknown>, io: CliIo): Promis
     );
   }
   const outDir = resolve(io.cwd, outDirOf(options.out) ?? join('runs', `${timestamp()}-${config.preset}-${config.model}-d${config.density}-s${config.seed}`));
-  if (queue !== undefined) return queueTrain({ url: queue, config, origins, outDir, cwd: io.cwd }, io);
+  if (queue !== undefined) return queueTrain({ url: queue, config, origins, outDir, cwd: io.cwd, overwrite: forceOf(options) }, io);
   return trainAndPrint({ config, origins, outDir, logger, options, warnings }, io);
 }
 

@@ -2,6 +2,7 @@ import { basename, dirname, join } from 'node:path';
 import { SparseLearningError } from '@sparse-learning/core';
 import type { WorkerJob, WorkerMessage } from '../compare/worker-pool.js';
 import type { ExperimentConfig } from '../config/schema.js';
+import { checkRunDirectory } from '../run/run-dir-guard.js';
 import type { GridProgress } from '../queue/submit.js';
 import { queueExecutor } from '../queue/submit.js';
 import { ProgressRenderer, formatDuration, type OutputStream } from './progress.js';
@@ -14,12 +15,23 @@ export function gridProgressLine(p: GridProgress): string {
 /**
  * `train --queue <url>` for one run: submits it as a one-run grid, waits for a worker to train it, and
  * writes its results, metrics, configuration and log into `outDir` (checkpoints stay in the worker's run
- * root). Returns the exit code: 0 done, 1 failed.
+ * root). Like a local `train`, it refuses an `outDir` that holds anything (`E_RUN_EXISTS`) unless `overwrite`.
+ * Returns the exit code: 0 done, 1 failed.
  */
 export async function queueTrain(
-  args: { readonly url: string; readonly config: ExperimentConfig; readonly origins: Record<string, string>; readonly outDir: string; readonly cwd: string },
+  args: {
+    readonly url: string;
+    readonly config: ExperimentConfig;
+    readonly origins: Record<string, string>;
+    readonly outDir: string;
+    readonly cwd: string;
+    /** `--force`: replace an earlier run's files in `outDir` (as a local `train` does). */
+    readonly overwrite?: boolean;
+  },
   io: { readonly stdout: OutputStream; readonly stderr: OutputStream },
 ): Promise<number> {
+  // As a local train: a directory that holds anything is E_RUN_EXISTS unless --force, before anything is queued.
+  checkRunDirectory(args.outDir, { kind: 'run', overwrite: args.overwrite });
   const progress = new ProgressRenderer(io.stderr);
   const executor = queueExecutor({
     url: args.url,

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -139,6 +139,15 @@ describe('worker CLI without Redis', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`error [E_QUEUE_UNREACHABLE] cannot use the queue at redis://***@127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`);
     expect(r.stdout + r.stderr).not.toContain('s3cr3t-pw');
+  });
+
+  it('train --queue refuses an --out directory that holds a run (E_RUN_EXISTS) before contacting Redis', async () => {
+    const out = tmp('sl-queue-out-');
+    writeFileSync(join(out, 'results.json'), '{}\n');
+    const r = await cli('train', '--epochs', '1', '--queue', 'redis://127.0.0.1:1', '--out', out);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`error [E_RUN_EXISTS] '${out}' already holds a run`);
+    expect(readFileSync(join(out, 'results.json'), 'utf8')).toBe('{}\n');
   });
 
   it('rejects a bad URL (exit 2) and a bad --concurrency before connecting', async () => {
