@@ -28,7 +28,7 @@ export const ALEXNET_CONVS: readonly (readonly [number, number, number, number])
 export function createAlexNet(config: AlexNetConfig, options: ModelOptions = {}): LayersTrainableModel {
   const { inputShape, numClasses } = resolveShape(options, [32, 32, 3], 10);
   const width = 1024 * (config === 's' ? 1 : 2);
-  const b = new ModelBuilder(options.seed);
+  const b = new ModelBuilder(options.seed, options);
 
   const features: Apply[] = [];
   let inChannels = inputShape[2];

@@ -5,15 +5,31 @@ import type { Variable } from '@tensorflow/tfjs-core';
 import { SeedSource, biasInitializer, kernelInitializer } from './init.js';
 import type { BiasInit, KernelInit } from './init.js';
 import { planPadding } from './padding.js';
+import { RandomKeyStream, SeededDropout, defaultRandomKey } from './seeded-dropout.js';
+import { TorchBatchNorm, type RunningVariance } from './torch-batch-norm.js';
 
 /** A symbolic tensor of the functional tfjs-layers API. */
 export type Sym = tfl.SymbolicTensor;
 /** A layer (or chain of layers) applied to a symbolic tensor. */
 export type Apply = (x: Sym) => Sym;
 
-/** PyTorch `BatchNorm` defaults (spec §1.4): running-stat momentum 0.1 ⇔ tfjs `momentum` 0.9; eps 1e-5. */
+/**
+ * PyTorch `BatchNorm` defaults (spec §1.4): running-stat momentum 0.1 (`running = 0.9 · running + 0.1 · batch`),
+ * which is tfjs-layers' `momentum` 0.9; eps 1e-5. `BN_MOMENTUM` is given in the tfjs convention.
+ */
 export const BN_MOMENTUM = 0.9;
 export const BN_EPSILON = 1e-5;
+/** The running-statistics momentum in PyTorch's convention (`nn.BatchNorm*d(momentum=0.1)`). */
+export const BN_TORCH_MOMENTUM = 0.1;
+
+/** Options of {@link ModelBuilder} beyond the seed. */
+export interface BuilderOptions {
+  /**
+   * How batch norm updates its running variance in training: `'unbiased'` (default, PyTorch) or `'biased'`
+   * (tfjs-layers/Keras). See {@link TorchBatchNorm}.
+   */
+  readonly batchNormRunningVariance?: RunningVariance;
+}
 
 /** Options of {@link ModelBuilder.conv2d}; the PyTorch `nn.Conv2d(in, out, k, stride, padding, bias)`. */
 export interface Conv2dSpec {
@@ -55,10 +71,18 @@ export class ModelBuilder {
   private readonly modules: ParamModule[] = [];
   private readonly names = new Set<string>();
   private readonly seeds: SeedSource;
+  private readonly runningVariance: RunningVariance;
   private anonymous = 0;
+  /**
+   * The source of the training-mode random draws (dropout masks) of the built model; the model exposes it as
+   * `setRandomKey`. Keyed `<seed>/dropout` until a caller sets a per-step key.
+   */
+  readonly randomKeys: RandomKeyStream;
 
-  constructor(seed?: number | string) {
+  constructor(seed?: number | string, options: BuilderOptions = {}) {
     this.seeds = new SeedSource(seed);
+    this.runningVariance = options.batchNormRunningVariance ?? 'unbiased';
+    this.randomKeys = new RandomKeyStream(defaultRandomKey(seed));
   }
 
   private register(name: string, kind: ModuleKind, layer: tfl.layers.Layer): void {
@@ -128,22 +152,16 @@ export class ModelBuilder {
   }
 
   /**
-   * `nn.BatchNorm2d` / `nn.BatchNorm1d` over the last (channel) axis with PyTorch hyper-parameters:
-   * γ = 1, β = 0, eps 1e-5, running-stat momentum 0.1 (tfjs `momentum: 0.9`). Not prunable.
-   *
-   * Deviation: tfjs updates the running variance with the biased batch variance, PyTorch with the unbiased
-   * one (factor n/(n−1), n = batch·H·W); this only touches inference-time statistics and is < 1 % for n ≥ 128.
+   * `nn.BatchNorm2d` / `nn.BatchNorm1d` over the last (channel) axis with PyTorch semantics
+   * ({@link TorchBatchNorm}): γ = 1, β = 0, eps 1e-5, running-stat momentum 0.1, running variance updated
+   * with the unbiased batch variance (unless the builder was given `batchNormRunningVariance: 'biased'`). Not prunable.
    */
   batchNorm(name: string, features: number): Apply {
-    const bn = tfl.layers.batchNormalization({
+    const bn = new TorchBatchNorm({
       name,
-      axis: -1,
-      momentum: BN_MOMENTUM,
+      momentum: BN_TORCH_MOMENTUM,
       epsilon: BN_EPSILON,
-      gammaInitializer: 'ones',
-      betaInitializer: 'zeros',
-      movingMeanInitializer: 'zeros',
-      movingVarianceInitializer: 'ones',
+      runningVariance: this.runningVariance,
     });
     this.register(name, 'bn', bn);
     return (x) => {
@@ -176,11 +194,11 @@ export class ModelBuilder {
   }
 
   /**
-   * Dropout, active only in training mode (`F.dropout(..., training=self.training)`). Unseeded on purpose:
-   * a seeded tfjs dropout layer draws the *same* mask on every call.
+   * Dropout, active only in training mode (`F.dropout(..., training=self.training)`), its masks drawn from
+   * {@link ModelBuilder.randomKeys} ({@link SeededDropout}): reproducible from the seed and resumable.
    */
   dropout(rate: number): Apply {
-    const layer = tfl.layers.dropout({ rate, name: this.auto('dropout') });
+    const layer = new SeededDropout({ rate, name: this.auto('dropout'), stream: this.randomKeys });
     return (x) => layer.apply(x) as Sym;
   }
 

@@ -19,8 +19,12 @@ export { createWideResNet } from './wide-resnet.js';
 export type { WideResNetOptions } from './wide-resnet.js';
 export { createResNet50 } from './resnet50.js';
 export type { ResNet50Options, ResNetInit } from './resnet50.js';
-export { ModelBuilder, BN_MOMENTUM, BN_EPSILON } from './builder.js';
-export type { Apply, Sym, Conv2dSpec, LinearSpec } from './builder.js';
+export { ModelBuilder, BN_MOMENTUM, BN_EPSILON, BN_TORCH_MOMENTUM } from './builder.js';
+export type { Apply, Sym, Conv2dSpec, LinearSpec, BuilderOptions } from './builder.js';
+export { TorchBatchNorm } from './torch-batch-norm.js';
+export type { RunningVariance, TorchBatchNormArgs } from './torch-batch-norm.js';
+export { SeededDropout, RandomKeyStream, defaultRandomKey } from './seeded-dropout.js';
+export type { SeededDropoutArgs } from './seeded-dropout.js';
 export {
   SeedSource,
   pytorchKernelInitializer,

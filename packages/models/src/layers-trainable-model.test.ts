@@ -4,11 +4,12 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BN_EPSILON, BN_MOMENTUM, ModelBuilder } from './builder.js';
 import { LayersTrainableModel, countParameters } from './layers-trainable-model.js';
+import type { RunningVariance } from './torch-batch-norm.js';
 import { useCpu } from './test-support/zoo-checks.js';
 
 /** input [2] → bn (BatchNorm1d(2)) → fc (Linear 2→3). */
-function tinyBnModel(): LayersTrainableModel {
-  const b = new ModelBuilder(1);
+function tinyBnModel(runningVariance?: RunningVariance): LayersTrainableModel {
+  const b = new ModelBuilder(1, { batchNormRunningVariance: runningVariance });
   const bn = b.batchNorm('bn', 2);
   const fc = b.linear('fc', { inFeatures: 2, outFeatures: 3 });
   const input = tfl.input({ shape: [2] });
@@ -49,9 +50,10 @@ describe('LayersTrainableModel', () => {
     expect(tf.memory().numTensors).toBe(before);
     const mean = m.variables.find((v) => v.name === 'bn.running_mean')?.variable.dataSync();
     const variance = m.variables.find((v) => v.name === 'bn.running_var')?.variable.dataSync();
-    // running = 0.9·running + 0.1·batch; tfjs uses the biased batch variance (documented deviation).
+    // running = 0.9·running + 0.1·batch, with the unbiased batch variance as PyTorch: 5 · 4/3 = 20/3, so
+    // torch.nn.BatchNorm1d(2) on this batch leaves running_var = [0.9 + 2/3, 0.9].
     expect(Array.from(mean ?? [])).toEqual([expect.closeTo(0.4, 6), expect.closeTo(0.2, 6)]);
-    expect(Array.from(variance ?? [])).toEqual([expect.closeTo(0.9 + 0.5, 5), expect.closeTo(0.9, 6)]);
+    expect(Array.from(variance ?? [])).toEqual([expect.closeTo(0.9 + 2 / 3, 5), expect.closeTo(0.9, 6)]);
 
     // Inference mode uses (and does not touch) the running statistics.
     const logp = m.predict(x);
@@ -68,12 +70,35 @@ describe('LayersTrainableModel', () => {
     const bnLayer = m.layersModel.getLayer('bn');
     const train = bnLayer.apply(x, { training: true }) as tf.Tensor;
     const infer = bnLayer.apply(x, { training: false }) as tf.Tensor;
-    // Batch stats: channel 0 → (x − 4)/√(5 + 1e-5); running stats (after the call above): (x − 0.4)/√(1.4 + 1e-5).
+    // Batch stats (biased variance, as PyTorch normalises): channel 0 → (x − 4)/√(5 + 1e-5); running stats
+    // (after the call above): (x − 0.4)/√(0.9 + 2/3 + 1e-5).
     const t = await train.data();
     expect(t[0]).toBeCloseTo(-3 / Math.sqrt(5 + 1e-5), 5);
     const i = await infer.data();
-    expect(i[0]).toBeCloseTo((1 - 0.4) / Math.sqrt(1.4 + 1e-5), 5);
+    expect(i[0]).toBeCloseTo((1 - 0.4) / Math.sqrt(0.9 + 2 / 3 + 1e-5), 5);
     tf.dispose([x, train, infer]);
+    m.dispose();
+  });
+
+  it("batchNormRunningVariance 'biased' keeps the tfjs-layers update (the batch variance as normalised)", () => {
+    const m = tinyBnModel('biased');
+    const x = tf.tensor2d([1, 2, 3, 2, 5, 2, 7, 2], [4, 2]);
+    const out = m.layersModel.getLayer('bn').apply(x, { training: true }) as tf.Tensor;
+    expect(Array.from(m.variables[5].variable.dataSync())).toEqual([expect.closeTo(0.9 + 0.5, 5), expect.closeTo(0.9, 6)]);
+    tf.dispose([x, out]);
+    m.dispose();
+  });
+
+  it('a training batch with one value per channel is rejected (its unbiased variance is undefined), as in PyTorch', () => {
+    const m = tinyBnModel();
+    const x = tf.tensor2d([1, 2], [1, 2]);
+    expect(() => m.layersModel.getLayer('bn').apply(x, { training: true })).toThrow(
+      /E_OUT_OF_RANGE.*values per channel of batch norm 'bn' in training = 1.*>= 2/,
+    );
+    // inference on one example is fine
+    const p = m.predict(x);
+    expect(p.shape).toEqual([1, 3]);
+    tf.dispose([x, p]);
     m.dispose();
   });
 });

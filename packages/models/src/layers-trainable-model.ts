@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { nllLoss, type NamedVariable, type TrainableModel } from '@sparse-learning/core';
 import type { ModelBuilder, Sym } from './builder.js';
+import { RandomKeyStream, defaultRandomKey } from './seeded-dropout.js';
 
 /** Datasets the zoo's models are defined for (spec §3). */
 export type ZooDataset = 'mnist' | 'cifar10' | 'imagenet';
@@ -25,6 +26,13 @@ export interface ZooModel extends TrainableModel {
   /** NHWC input shape without the batch axis. */
   readonly inputShape: readonly [number, number, number];
   readonly numClasses: number;
+  /**
+   * Keys the random draws (dropout masks) of the following training-mode forward passes: draw `i` after
+   * this call uses seed `<key>/<i>`. Calling it before every step with a key that is a function of the
+   * step's position (the runner uses `<seed>/dropout/<epoch>/<batch>`) makes dropout reproducible and a
+   * resumed run bit-identical. Without it, draws continue from the key of construction (`<seed>/dropout`).
+   */
+  setRandomKey(key: string): void;
 }
 
 /** Sums the element counts of the masked and trainable variables. */
@@ -54,9 +62,15 @@ export class LayersTrainableModel implements ZooModel {
     variables: readonly NamedVariable[],
     readonly inputShape: readonly [number, number, number],
     readonly numClasses: number,
+    /** The stream the model's dropout layers draw from (default: an unseeded one). */
+    private readonly randomKeys: RandomKeyStream = new RandomKeyStream(defaultRandomKey(undefined)),
   ) {
     this.variables = variables;
     this.counts = countParameters(variables);
+  }
+
+  setRandomKey(key: string): void {
+    this.randomKeys.setKey(key);
   }
 
   /**
@@ -94,5 +108,5 @@ export function finishModel(
   numClasses: number,
 ): LayersTrainableModel {
   const model = tfl.model({ inputs: input, outputs: output });
-  return new LayersTrainableModel(id, model, builder.collectVariables(), inputShape, numClasses);
+  return new LayersTrainableModel(id, model, builder.collectVariables(), inputShape, numClasses, builder.randomKeys);
 }

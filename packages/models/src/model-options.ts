@@ -1,4 +1,5 @@
 import { outOfRangeError } from '@sparse-learning/core';
+import type { RunningVariance } from './torch-batch-norm.js';
 
 /** NHWC input shape without the batch axis: `[height, width, channels]`. */
 export type InputShape = readonly [number, number, number];
@@ -11,6 +12,11 @@ export interface ModelOptions {
   readonly numClasses?: number;
   /** Seed of every weight initializer: the same seed builds identical weights. Unseeded by default. */
   readonly seed?: number | string;
+  /**
+   * How batch norm updates its running variance in training: `'unbiased'` (default: PyTorch, docs/algorithm.md#models)
+   * or `'biased'` (tfjs-layers/Keras, what this package did before 0.2). Models without batch norm ignore it.
+   */
+  readonly batchNormRunningVariance?: RunningVariance;
 }
 
 /** Validates and fills in the input shape and class count. */

@@ -41,7 +41,7 @@ const EXPANSION = 4;
 export function createResNet50(options: ResNet50Options = {}): LayersTrainableModel {
   const { inputShape, numClasses } = resolveShape(options, [224, 224, 3], 1000);
   const init = options.init ?? 'fan-out';
-  const b = new ModelBuilder(options.seed);
+  const b = new ModelBuilder(options.seed, options);
 
   const conv = (name: string, inChannels: number, outChannels: number, kernelSize: number, stride: number, padding: number): Apply =>
     b.conv2d(name, {

@@ -31,7 +31,7 @@ export const VGG_CONFIGS: Readonly<Record<VggConfig, readonly VggLayer[]>> = {
  */
 export function createVgg16(config: VggConfig, options: ModelOptions = {}): LayersTrainableModel {
   const { inputShape, numClasses } = resolveShape(options, [32, 32, 3], 10);
-  const b = new ModelBuilder(options.seed);
+  const b = new ModelBuilder(options.seed, options);
 
   const features: Apply[] = [];
   let inChannels = inputShape[2];

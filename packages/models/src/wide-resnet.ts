@@ -38,7 +38,7 @@ export function createWideResNet(depth: number, widenFactor: number, options: Wi
   const { inputShape, numClasses } = resolveShape(options, [32, 32, 3], 10);
   const n = (depth - 4) / 6;
   const channels = [16, 16 * widenFactor, 32 * widenFactor, 64 * widenFactor];
-  const b = new ModelBuilder(options.seed);
+  const b = new ModelBuilder(options.seed, options);
 
   const conv = (name: string, inChannels: number, outChannels: number, kernelSize: number, stride: number): Apply =>
     b.conv2d(name, {

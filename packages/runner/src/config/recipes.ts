@@ -8,6 +8,12 @@ import type { PartialConfig } from './schema.js';
  * - CIFAR-10 (AlexNet, VGG, WRN): 250 epochs, batch 128, lr 0.1, LR ×0.1 every 30,000 mini-batches, L2 5e-4;
  *   density 10 % for AlexNet-s/b, 3 % for VGG-like, 5 % for VGG-C/D and the WRNs. The epochs, batch 128 and
  *   decay frequency are recalled from the paper, not read in code (spec §4.3 marks them [RECALLED]).
+ *   The data side is the official pipeline (docs/algorithm.md#recipes, `@sparse-learning/datasets`): the last 10 % of the
+ *   training files are the validation split, and — because the official code takes that subset from the
+ *   *augmented* training dataset object — validation batches get the training crop + flip too, drawn from the
+ *   run's stream `validation-augment/<epoch>` (training batches: `augment/<epoch>/<batch>`); WRN dropout is
+ *   keyed `dropout/<epoch>/<batch>`. All three are pure functions of (seed, position): reproducible and
+ *   exactly resumable. `--valid-split 0` trains on all 50,000 images with no validation.
  *
  * Other datasets (`idx`, user data) get the MNIST recipe.
  */

@@ -146,6 +146,17 @@ export interface ExperimentSession {
   dataOrderRng(epoch: number): Rng;
   /** The augmentation stream of one training batch: a pure function of (seed, epoch, batch index). */
   augmentRng(epoch: number, batch: number): Rng;
+  /**
+   * The augmentation stream of epoch `epoch`'s validation pass (docs/algorithm.md#recipes: the official validation subset
+   * is drawn from the training dataset object, so it gets the training crop/flip): a pure function of
+   * (seed, epoch), so validation metrics are reproducible and equal after a resume.
+   */
+  validationRng(epoch: number): Rng;
+  /**
+   * The dropout key of one training batch (`<seed>/dropout/<epoch>/<batch>`), set on the model before the
+   * step: dropout masks are a pure function of the position, so a run resumed mid-epoch draws the same ones.
+   */
+  dropoutKey(epoch: number, batch: number): string;
   /** The sink the trainer emits to (mask updates reach {@link ExperimentSession.takeMaskUpdates} through it). */
   readonly events: EventSink;
   /** The mask updates emitted since the last {@link ExperimentSession.takeMaskUpdates}. */
@@ -175,7 +186,8 @@ export interface PrepareExperimentOptions {
  * initial masks, and builds the optimizer, schedules and {@link SparseTrainer}.
  *
  * One seed drives everything through forked streams: `model-init`, `mask-init`, `preset-init`,
- * `data-order/<epoch>`, `augment/<epoch>/<batch>`, plus the trainer's own `mask-update` and `noise` streams.
+ * `data-order/<epoch>`, `augment/<epoch>/<batch>`, `validation-augment/<epoch>`, the dropout key
+ * `dropout/<epoch>/<batch>`, plus the trainer's own `mask-update` and `noise` streams.
  */
 export async function prepareExperiment(options: PrepareExperimentOptions): Promise<ExperimentSession> {
   const { config } = options;
@@ -193,6 +205,11 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
     validSplit: config.validSplit,
     ...(config.numClasses === undefined ? {} : { numClasses: config.numClasses }),
   });
+  const augmented = (split: { readonly size: number; readonly augment: boolean }) => `${split.size}${split.augment ? ' (augmented)' : ''}`;
+  logger.info(
+    `data ${dataset.id} from ${dataset.source}: train ${augmented(dataset.train)}, validation ` +
+      `${dataset.validation ? augmented(dataset.validation) : 'none'}, test ${dataset.test.size}`,
+  );
   const stepsPerEpoch = Math.min(dataset.train.batchCount(config.batchSize), config.maxBatches ?? Number.POSITIVE_INFINITY);
   const totalSteps = stepsPerEpoch * config.epochs;
   const root = options.root ?? createRootContainer({ logger, events: options.events });
@@ -257,6 +274,8 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
     initRngStates: () => ({ 'mask-init': maskInitRng.getState(), 'preset-init': presetInitRng.getState() }),
     dataOrderRng: (epoch) => rng.fork(`data-order/${epoch}`),
     augmentRng: (epoch, batch) => rng.fork(`augment/${epoch}/${batch}`),
+    validationRng: (epoch) => rng.fork(`validation-augment/${epoch}`),
+    dropoutKey: (epoch, batch) => `${config.seed}/dropout/${epoch}/${batch}`,
     events: sessionEvents,
     takeMaskUpdates: () => updates.splice(0, updates.length),
     layerMetrics: () =>
@@ -467,6 +486,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
           const batch = dataset.train.batch(batchIndices(order, b, config.batchSize), session.augmentRng(epoch, b));
           let result;
           try {
+            session.model.setRandomKey(session.dropoutKey(epoch, b));
             result = trainer.step(batch);
           } finally {
             batch.inputs.dispose();
@@ -492,7 +512,9 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
         const pruneRate = trainer.pruneRate;
         const validation =
           dataset.validation && validationOrder
-            ? trainer.evaluate(splitBatches(dataset.validation, validationOrder, config.testBatchSize, evalLimit))
+            ? trainer.evaluate(
+                splitBatches(dataset.validation, validationOrder, config.testBatchSize, evalLimit, session.validationRng(epoch)),
+              )
             : null;
         const test = trainer.evaluate(splitBatches(dataset.test, testOrder, config.testBatchSize, evalLimit));
         trainer.endEpoch({
