@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: training speed of the real stack on each TensorFlow.js backend of this machine (issue 6,
-// item 4). No build step: children run the TypeScript sources under `node --conditions=source --import tsx`
-// (as scripts/golden.mjs does).
+// item 4). No build step: children run the TypeScript sources under `node --import tsx`, which maps
+// `@sparse-learning/*` to `packages/*/src` through the root tsconfig's `paths` (as scripts/golden.mjs does).
 //
 // What one run measures, each backend configuration in a fresh child process (the wasm overrides are global
 // to a process, and a fresh heap keeps configurations independent):
@@ -312,11 +312,11 @@ function parent() {
   console.log(`Sparse Momentum ${DENSITY * 100} % (SparseTrainer + @sparse-learning/models); median training-step time; each config in its own process\n`);
   for (const config of configs) {
     const started = Date.now();
-    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', fileURLToPath(import.meta.url), `--child=${config}`, ...argv], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--child=${config}`, ...argv], {
       cwd: root,
       encoding: 'utf8',
       maxBuffer: 1 << 26,
-      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2', ...(CONFIG_ENV[config] ?? {}) },
+      env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.json'), TF_CPP_MIN_LOG_LEVEL: '2', ...(CONFIG_ENV[config] ?? {}) },
     });
     const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('BENCH_RESULT '));
     results[config] = line
