@@ -55,11 +55,6 @@ const KNOWN_CIRCLES: readonly string[] = [
   // backend-native: the lazy outputs and the kernels that produce them (issue 10's files).
   'packages/backend-native/src/lazy-outputs.ts -> packages/backend-native/src/native-kernels.ts',
   'packages/backend-native/src/native-kernels.ts -> packages/backend-native/src/lazy-outputs.ts',
-  // runner: the run loop, its checkpointing and its execution choice import each other (split under way).
-  'packages/runner/src/run/checkpointing.ts -> packages/runner/src/run/experiment.ts',
-  'packages/runner/src/run/experiment.ts -> packages/runner/src/run/checkpointing.ts',
-  'packages/runner/src/run/experiment.ts -> packages/runner/src/run/sparse-execution.ts',
-  'packages/runner/src/run/sparse-execution.ts -> packages/runner/src/run/experiment.ts',
 ];
 
 let result: ICruiseResult | undefined;

@@ -11,7 +11,7 @@ import { SparseLearningError, isStatefulStrategy, type RngState, type SparseTrai
 import type { ExperimentConfig } from '../config/schema.js';
 import { RUNNER_VERSION } from '../version.js';
 import { epochProgressFromJson, epochProgressToJson, type EpochProgress } from './epoch-progress.js';
-import type { ExperimentSession } from './experiment.js';
+import type { ExperimentSession } from './session.js';
 import type { EpochMetrics } from './metrics.js';
 import { configIdentity } from './run-identity.js';
 import { decodeState, encodeState } from './state-codec.js';

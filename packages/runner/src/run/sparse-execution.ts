@@ -31,7 +31,7 @@ import {
   type SparseMlpLayerSpec,
 } from '@sparse-learning/backend-native';
 import type { ZooModel } from '@sparse-learning/models';
-import type { ExperimentSession } from './experiment.js';
+import type { ExperimentSession } from './session.js';
 
 /** Values of `--execution`. */
 export const EXECUTION_IDS = ['masked', 'sparse', 'auto'] as const;
