@@ -9,7 +9,7 @@ import type { ModelOptions } from './model-options.js';
 /** AlexNet size: `s` (classifier width 1024) or `b` (2048). */
 export type AlexNetConfig = 's' | 'b';
 
-/** The five conv layers of the CIFAR AlexNet (spec §3.3 table): [out, kernel, stride, padding]. */
+/** The five conv layers of the CIFAR AlexNet (docs/algorithm.md#models table): [out, kernel, stride, padding]. */
 export const ALEXNET_CONVS: readonly (readonly [number, number, number, number])[] = [
   [96, 11, 2, 2],
   [256, 5, 2, 2],
@@ -19,7 +19,7 @@ export const ALEXNET_CONVS: readonly (readonly [number, number, number, number])
 ];
 
 /**
- * AlexNet-s / AlexNet-b for CIFAR-10 (spec §3.3, `AlexNet('s'|'b', 10)`): five stride-2 convs, each
+ * AlexNet-s / AlexNet-b for CIFAR-10 (docs/algorithm.md#models, `AlexNet('s'|'b', 10)`): five stride-2 convs, each
  * `conv(bias) → BN2d → ReLU` with explicit symmetric padding (32 → 13 → 7 → 4 → 2 → 1), no pooling, no
  * dropout; classifier `Linear 256→1024f → BN1d → ReLU → Linear → BN1d → ReLU → Linear →10` (f = 1 for `s`,
  * 2 for `b`). Module names `features.{0,3,6,9,12}` (BN `features.{1,4,...}`), `classifier.{0,1,3,4,6}`.

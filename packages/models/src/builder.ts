@@ -14,7 +14,7 @@ export type Sym = tfl.SymbolicTensor;
 export type Apply = (x: Sym) => Sym;
 
 /**
- * PyTorch `BatchNorm` defaults (spec §1.4): running-stat momentum 0.1 (`running = 0.9 · running + 0.1 · batch`),
+ * PyTorch `BatchNorm` defaults (docs/algorithm.md#initialisation): running-stat momentum 0.1 (`running = 0.9 · running + 0.1 · batch`),
  * which is tfjs-layers' `momentum` 0.9; eps 1e-5. `BN_MOMENTUM` is given in the tfjs convention.
  */
 export const BN_MOMENTUM = 0.9;
@@ -37,7 +37,7 @@ export interface Conv2dSpec {
   readonly outChannels: number;
   readonly kernelSize: number;
   readonly stride?: number;
-  /** Symmetric zero padding on every side, as PyTorch's `padding` (spec §3.7). Default 0. */
+  /** Symmetric zero padding on every side, as PyTorch's `padding` (docs/algorithm.md#models). Default 0. */
   readonly padding?: number;
   readonly bias?: boolean;
   readonly kernelInit?: KernelInit;
@@ -65,7 +65,7 @@ interface ParamModule {
  * Builds a tfjs-layers functional model the way a PyTorch `nn.Module` is written: parametric modules are
  * *declared* (layer objects created, in PyTorch registration order, under their official module names such
  * as `features.0` or `block1.layer.0.conv1`) and then *applied* in the forward pass. The declaration order is
- * the PyTorch parameter order used for {@link NamedVariable} lists (spec §1.3 iterates tensors in it).
+ * the PyTorch parameter order used for {@link NamedVariable} lists (docs/algorithm.md#which-weights-are-sparse iterates tensors in it).
  */
 export class ModelBuilder {
   private readonly modules: ParamModule[] = [];
@@ -101,7 +101,7 @@ export class ModelBuilder {
 
   /**
    * `nn.Conv2d` with PyTorch padding semantics (`ZeroPadding2D` + `'valid'`, or `'same'` only where it is
-   * identical, see {@link planPadding}) and PyTorch init by default (spec §1.4). The weight is prunable.
+   * identical, see {@link planPadding}) and PyTorch init by default (docs/algorithm.md#initialisation). The weight is prunable.
    */
   conv2d(name: string, spec: Conv2dSpec): Apply {
     const stride = spec.stride ?? 1;
@@ -132,7 +132,7 @@ export class ModelBuilder {
     };
   }
 
-  /** `nn.Linear` (dense) with PyTorch init by default (spec §1.4). The weight is prunable. */
+  /** `nn.Linear` (dense) with PyTorch init by default (docs/algorithm.md#initialisation). The weight is prunable. */
   linear(name: string, spec: LinearSpec): Apply {
     const useBias = spec.bias ?? true;
     const kernelSeed = this.seeds.next();
@@ -204,7 +204,7 @@ export class ModelBuilder {
 
   /**
    * Flatten to `[batch, features]`. Flattens NHWC (channel-minor) where PyTorch flattens NCHW; this only
-   * matters when porting trained PyTorch weights, not for training from scratch (spec §3.7).
+   * matters when porting trained PyTorch weights, not for training from scratch (docs/algorithm.md#models).
    */
   flatten(): Apply {
     const layer = tfl.layers.flatten({ name: this.auto('flatten') });

@@ -4,12 +4,12 @@ import { nllLoss, type NamedVariable, type TrainableModel } from '@sparse-learni
 import type { ModelBuilder, Sym } from './builder.js';
 import { RandomKeyStream, defaultRandomKey } from './seeded-dropout.js';
 
-/** Datasets the zoo's models are defined for (spec §3). */
+/** Datasets the zoo's models are defined for (docs/algorithm.md#models). */
 export type ZooDataset = 'mnist' | 'cifar10' | 'imagenet';
 
-/** Parameter counts as PyTorch counts them (spec §3 table). */
+/** Parameter counts as PyTorch counts them (docs/algorithm.md#models table). */
 export interface ParameterCounts {
-  /** Elements of the prunable (masked) tensors: every conv and linear weight (spec §1.3). */
+  /** Elements of the prunable (masked) tensors: every conv and linear weight (docs/algorithm.md#which-weights-are-sparse). */
   readonly masked: number;
   /** Elements of every trainable parameter (weights, biases, BN γ/β); BN running statistics excluded. */
   readonly total: number;
@@ -48,7 +48,7 @@ export function countParameters(variables: readonly NamedVariable[]): ParameterC
 
 /**
  * Adapter from a tfjs-layers model to {@link TrainableModel}. The loss is the mean NLL of `log_softmax`
- * (spec §3: every model ends in `log_softmax`, the loss is NLL), computed in training mode; `predict`
+ * (docs/algorithm.md#models: every model ends in `log_softmax`, the loss is NLL), computed in training mode; `predict`
  * runs inference mode and returns log-probabilities.
  */
 export class LayersTrainableModel implements ZooModel {

@@ -4,7 +4,7 @@ import type { RunningVariance } from './torch-batch-norm.js';
 /** NHWC input shape without the batch axis: `[height, width, channels]`. */
 export type InputShape = readonly [number, number, number];
 
-/** Options every zoo factory accepts (spec §3; defaults are the paper's datasets). */
+/** Options every zoo factory accepts (docs/algorithm.md#models; defaults are the paper's datasets). */
 export interface ModelOptions {
   /** Override the NHWC input shape (default: MNIST `[28,28,1]`, CIFAR `[32,32,3]`, ImageNet `[224,224,3]`). */
   readonly inputShape?: InputShape;

@@ -8,7 +8,7 @@ import { resolveShape } from './model-options.js';
 import type { ModelOptions } from './model-options.js';
 
 /**
- * Conv init of ResNet-50 (spec §3.6): `fan-out` = DSR-codebase model (`imagenet/baseline/model.py`),
+ * Conv init of ResNet-50 (docs/algorithm.md#models): `fan-out` = DSR-codebase model (`imagenet/baseline/model.py`),
  * N(0, √(2/(k²·out))); `fan-in` = tuned NVIDIA model (config `fanin`), `kaiming_normal_(fan_in, relu)`.
  */
 export type ResNetInit = 'fan-out' | 'fan-in';
@@ -29,7 +29,7 @@ const STAGES: readonly (readonly [number, number, number])[] = [
 const EXPANSION = 4;
 
 /**
- * ResNet-50 for ImageNet (spec §3.6), torchvision layout and names (`conv1`, `bn1`, `layerS.i.conv1..3`,
+ * ResNet-50 for ImageNet (docs/algorithm.md#models), torchvision layout and names (`conv1`, `bn1`, `layerS.i.conv1..3`,
  * `bn1..3`, `downsample.0/1`, `fc`): stem `conv1 7×7/2 pad 3 → BN → ReLU → maxpool 3/2 pad 1`, bottlenecks
  * [3,4,6,3] with the stride on the 3×3 conv ("v1.5", as both official codebases), 1×1 downsample conv + BN
  * on the first block of every stage, global average pool, `fc 2048→1000` (bias). All 53 convs and the FC

@@ -7,7 +7,7 @@ import { createWideResNet } from './wide-resnet.js';
 
 const bits = (t: tf.Tensor) => Buffer.from((t.dataSync() as Float32Array).buffer).toString('hex');
 
-describe('SeededDropout and RandomKeyStream (spec §3.5 dropout, reproducible and resumable)', () => {
+describe('SeededDropout and RandomKeyStream (docs/algorithm.md#models dropout, reproducible and resumable)', () => {
   beforeAll(useCpu);
 
   it('the stream numbers its draws under the key in force; setKey restarts the count', () => {

@@ -6,7 +6,7 @@ import type { LayersTrainableModel } from './layers-trainable-model.js';
 import { flatSize, resolveShape } from './model-options.js';
 import type { ModelOptions } from './model-options.js';
 
-/** VGG16 variant (spec §3.4): `C` (with 1×1 convs), `D`, or `like` (one hidden classifier layer). */
+/** VGG16 variant (docs/algorithm.md#models): `C` (with 1×1 convs), `D`, or `like` (one hidden classifier layer). */
 export type VggConfig = 'C' | 'D' | 'like';
 
 /** One entry of a VGG config: a 3×3 conv width, `[kernel, width]` for a 1×1 conv, or `'M'` (max pool). */
@@ -14,7 +14,7 @@ export type VggLayer = number | readonly [number, number] | 'M';
 
 const D_LAYERS: readonly VggLayer[] = [64, 64, 'M', 128, 128, 'M', 256, 256, 256, 'M', 512, 512, 512, 'M', 512, 512, 512, 'M'];
 
-/** `VGG_CONFIGS` of the official code (spec §3.4). */
+/** `VGG_CONFIGS` of the official code (docs/algorithm.md#models). */
 export const VGG_CONFIGS: Readonly<Record<VggConfig, readonly VggLayer[]>> = {
   C: [64, 64, 'M', 128, 128, 'M', 256, 256, [1, 256], 'M', 512, 512, [1, 512], 'M', 512, 512, [1, 512], 'M'],
   D: D_LAYERS,
@@ -22,7 +22,7 @@ export const VGG_CONFIGS: Readonly<Record<VggConfig, readonly VggLayer[]>> = {
 };
 
 /**
- * VGG16-C / -D / -like for CIFAR-10 (spec §3.4, `VGG16(config, 10)`, `make_layers(batch_norm=True)`):
+ * VGG16-C / -D / -like for CIFAR-10 (docs/algorithm.md#models, `VGG16(config, 10)`, `make_layers(batch_norm=True)`):
  * every conv `conv(bias, padding=1) → BN2d → ReLU`, 2×2/2 max pools. The quirk of `C` is kept: its 1×1
  * convs also pad by 1 and grow the map by 2 px, so the classifier input is 512·2·2 = 2048 (D/like: 512).
  * Classifier C/D: `Linear(2048|512 → 512) → ReLU → BN1d → Linear 512→512 → ReLU → BN1d → Linear →10`
@@ -43,7 +43,7 @@ export function createVgg16(config: VggConfig, options: ModelOptions = {}): Laye
       continue;
     }
     const [kernelSize, out] = typeof entry === 'number' ? [3, entry] : entry;
-    // padding=1 for every conv, including the 1×1 ones (official quirk, spec §3.4).
+    // padding=1 for every conv, including the 1×1 ones (official quirk, docs/algorithm.md#models).
     const conv = b.conv2d(`features.${index}`, { inChannels, outChannels: out, kernelSize, padding: 1 });
     const bn = b.batchNorm(`features.${index + 1}`, out);
     const relu = b.relu();

@@ -10,12 +10,12 @@ import type { ModelOptions } from './model-options.js';
 
 /** Options of {@link createWideResNet}. */
 export interface WideResNetOptions extends ModelOptions {
-  /** Dropout between the two convs of every block, training only. Default 0.3 (all paper configs, spec §3.5). */
+  /** Dropout between the two convs of every block, training only. Default 0.3 (all paper configs, docs/algorithm.md#models). */
   readonly dropRate?: number;
 }
 
 /**
- * WideResNet-depth-k for CIFAR-10 (spec §3.5, `WideResNet(depth, k, 10, 0.3)`), pre-activation basic blocks.
+ * WideResNet-depth-k for CIFAR-10 (docs/algorithm.md#models, `WideResNet(depth, k, 10, 0.3)`), pre-activation basic blocks.
  *
  * - `conv1` 3→16, 3×3, no bias; three groups `block1..3` of n = (depth−4)/6 blocks with widths 16k, 32k,
  *   64k and strides 1, 2, 2; head `bn1 → ReLU → avg pool → fc` (64k→10, bias).
@@ -24,7 +24,7 @@ export interface WideResNetOptions extends ModelOptions {
  *   dropout → `conv2`, plus the shortcut. The first block of every group has a shortcut conv (16 ≠ 16k).
  * - Init (official override): every conv N(0, √(2/(k·k·out))), BN γ=1 β=0, fc bias 0, fc weight PyTorch
  *   default.
- * - Stride-2 3×3 convs use explicit symmetric padding (spec §3.7).
+ * - Stride-2 3×3 convs use explicit symmetric padding (docs/algorithm.md#models).
  * - `avg_pool2d(8)` is implemented as global average pooling: identical on the 8×8 map of a 32×32 input,
  *   and it keeps smaller test inputs usable.
  */
