@@ -1,4 +1,4 @@
-import { ConstantLrSchedule, ConstantSchedule, EpochEndTrigger, EveryKStepsTrigger, createRng } from '@sparse-learning/core';
+import { ConstantLrSchedule, ConstantSchedule, EpochEndTrigger, EveryKStepsTrigger, createRng, type MaskUpdateTrigger } from '@sparse-learning/core';
 import { describe, expect, it } from 'vitest';
 
 import { nativeAddonStatus } from './addon.js';
@@ -25,7 +25,7 @@ function layer(inF: number, outF: number, density: number, relu: boolean, r: () 
   return sparseLayerFromDense(w, m, inF, outF, { bias: new Float32Array(outF), relu });
 }
 
-function trainer(window: number, trigger = new EpochEndTrigger(), epochs = 3, stepsPerEpoch = 10): SparseMlpTrainer {
+function trainer(window: number, trigger: MaskUpdateTrigger = new EpochEndTrigger(), epochs = 3, stepsPerEpoch = 10): SparseMlpTrainer {
   const r = rng(7);
   const layers = [layer(20, 32, 0.3, true, r), layer(32, 16, 0.3, true, r), layer(16, 4, 1, false, r)];
   return new SparseMlpTrainer({
