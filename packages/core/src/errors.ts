@@ -33,6 +33,7 @@ export type SparseLearningErrorCode =
   | 'E_CHECKPOINT_INCOMPATIBLE'
   // backends
   | 'E_BACKEND_UNAVAILABLE'
+  | 'E_OUT_OF_MEMORY'
   // distributed queue (runner `--queue`): Redis cannot be reached or refuses the login
   | 'E_QUEUE_UNREACHABLE'
   // anything else (a bug): reported without a stack trace by the CLI

@@ -12,7 +12,7 @@ import { runConfigRecord, runResults } from './run-records.js';
 import { HOLD_MARKER, RunDirectory } from './run-directory.js';
 import { claimRunDirectory } from './run-dir-guard.js';
 import { holdUntilAborted, teeLogger, yieldToEventLoop } from './run-controls.js';
-import { RunInterrupted, withKept, type SavedPoint } from './run-failure.js';
+import { RunInterrupted, outOfMemoryError, withKept, type SavedPoint } from './run-failure.js';
 import { runLabel, type RunExperimentOptions, type RunStartInfo } from './run-options.js';
 import { prepareExperiment } from './session.js';
 import { chooseExecution, createExecution } from './sparse-execution.js';
@@ -228,7 +228,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   } catch (error) {
     if (error instanceof RunInterrupted) throw error;
     logger.error(error instanceof Error ? error.message : String(error));
-    if (isSparseLearningError(error)) throw withKept(error, dir, saved, config, trainingStarted);
+    const coded = isSparseLearningError(error) ? error : outOfMemoryError(error, config);
+    if (coded) throw withKept(coded, dir, saved, config, trainingStarted);
     throw error;
   } finally {
     try {

@@ -54,3 +54,24 @@ export function withKept(
   return new SparseLearningError(error.code, `${hint} — ${kept}`, { ...error.details, kept: saved ? { ...saved, epochs } : null }, { cause: error });
 }
 
+
+/**
+ * Recognises the ways a training step runs out of memory — the WebAssembly heap of the `wasm` and `native`
+ * backends is capped at 4 GiB, and tfjs' wasm module aborts (`RuntimeError: Aborted()`) when a step needs more,
+ * e.g. WRN-16-8 at the CIFAR recipe's batch 128 — and turns them into a coded `E_OUT_OF_MEMORY` that says
+ * what to change. Any other error is returned as `null` (left as it is).
+ */
+export function outOfMemoryError(error: unknown, config: Pick<ExperimentConfig, 'batchSize' | 'model'>): SparseLearningError | null {
+  if (!(error instanceof Error)) return null;
+  const wasmAbort = error.name === 'RuntimeError' && /abort/i.test(error.message);
+  const allocation = /out of memory|\bOOM\b|maximum memory size|array buffer allocation failed|memory access out of bounds/i.test(error.message);
+  if (!wasmAbort && !allocation) return null;
+  return new SparseLearningError(
+    'E_OUT_OF_MEMORY',
+    `training ${config.model} at --batch-size ${config.batchSize} ran out of memory (${error.name}: ${error.message.split('\n')[0]}); ` +
+      'the wasm and native backends keep tensors in a WebAssembly heap of at most 4 GiB: use a smaller --batch-size in a new run ' +
+      '(or --resume with the same one on a machine with the tensorflow / tensorflow-gpu backend)',
+    { batchSize: config.batchSize, model: config.model },
+    { cause: error },
+  );
+}
