@@ -47,16 +47,6 @@ const rules: IForbiddenRuleType[] = [
   { name: 'no-circles', severity: 'error', from: {}, to: { circular: true } },
 ];
 
-/**
- * Circles that exist today and have an owner; each must disappear, and this list with it. A new circle fails
- * the test, and so does a listed circle that is gone (delete its line).
- */
-const KNOWN_CIRCLES: readonly string[] = [
-  // backend-native: the lazy outputs and the kernels that produce them (issue 10's files).
-  'packages/backend-native/src/lazy-outputs.ts -> packages/backend-native/src/native-kernels.ts',
-  'packages/backend-native/src/native-kernels.ts -> packages/backend-native/src/lazy-outputs.ts',
-];
-
 let result: ICruiseResult | undefined;
 async function cruiseOnce(): Promise<ICruiseResult> {
   if (result) return result;
@@ -98,11 +88,10 @@ describe('import boundaries (the package map, no circles)', () => {
     expect(crossings).toEqual([]);
   });
 
-  it('no import circle beyond the known ones, and every known one still exists', async () => {
+  it('no import circle anywhere', async () => {
     // Every edge that lies on a circle (dependency-cruiser marks them all, whatever it reports as violations).
     const { modules } = await cruiseOnce();
     const circles = modules.flatMap((m) => m.dependencies.filter((d) => d.circular).map((d) => `${m.source} -> ${d.resolved}`)).sort();
-    expect(circles.filter((c) => !KNOWN_CIRCLES.includes(c))).toEqual([]);
-    expect(KNOWN_CIRCLES.filter((c) => !circles.includes(c))).toEqual([]);
+    expect(circles).toEqual([]);
   });
 });

@@ -35,7 +35,7 @@ export {
 export type { NativeBackendOptions, NativeBase } from './native-backend.js';
 export { NATIVE_KERNELS, SGD_STEP_KERNEL_NAME, makeNativeKernel } from './native-kernels.js';
 export { LazyOutputs } from './lazy-outputs.js';
-export type { TensorStore } from './native-kernels.js';
+export type { TensorStore } from './tensor-store.js';
 export { BACKEND_REQUESTS, registerFastBackends, selectBackend, tfjsNodeBinding } from './select-backend.js';
 export type { BackendChoice, BackendNeeds, BackendRequest, FastBackends } from './select-backend.js';
 export * from './sparse-layout.js';

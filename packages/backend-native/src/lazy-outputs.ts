@@ -18,7 +18,7 @@
  */
 import type { KernelBackend, TensorInfo } from '@tensorflow/tfjs-core';
 
-import type { TensorStore } from './native-kernels.js';
+import type { TensorStore } from './tensor-store.js';
 
 interface Pending {
   readonly backend: KernelBackend;

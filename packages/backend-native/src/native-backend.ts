@@ -19,7 +19,7 @@ import { nativeAddonStatus } from './addon.js';
 import type { NativeAddon } from './addon.js';
 import { LazyOutputs } from './lazy-outputs.js';
 import { NATIVE_KERNELS, makeNativeKernel } from './native-kernels.js';
-import type { TensorStore } from './native-kernels.js';
+import type { TensorStore } from './tensor-store.js';
 
 /** The base a native backend is derived from. */
 export type NativeBase = 'wasm' | 'cpu';

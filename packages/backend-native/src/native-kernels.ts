@@ -15,20 +15,7 @@ import { SparseLearningError, unknownIdError } from '@sparse-learning/core';
 
 import type { NativeAddon } from './addon.js';
 import type { LazyOutputs } from './lazy-outputs.js';
-
-/** Memory access of the base backend. Outputs must all be allocated before any view is taken (wasm grows). */
-export interface TensorStore {
-  /** Allocates an uninitialised float32 output on the backend. */
-  alloc(backend: KernelBackend, shape: number[]): TensorInfo;
-  /** A zero-copy Float32Array view of a float32 tensor's data. */
-  view(backend: KernelBackend, t: TensorInfo): Float32Array;
-  /** Frees a temporary allocated with {@link TensorStore.alloc} (decrements the data's reference count). */
-  free(backend: KernelBackend, t: TensorInfo): void;
-  /** Increments the base backend's reference count of a data id (for aliasing outputs and held inputs). */
-  retain?(backend: KernelBackend, dataId: object): void;
-  /** Whether the base backend still holds a data id (false once its reference count reached 0). */
-  exists?(backend: KernelBackend, dataId: object): boolean;
-}
+import type { TensorStore } from './tensor-store.js';
 
 type Args = { inputs: Record<string, TensorInfo | undefined>; backend: KernelBackend; attrs?: NamedAttrMap };
 type Fallbacks = ReadonlyMap<string, KernelFunc>;
