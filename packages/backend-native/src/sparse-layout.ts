@@ -107,29 +107,37 @@ export function sparseLayerFromDense(
   if (weight.length !== size || (mask && mask.length !== size)) {
     throw new SparseLearningError('E_CONFIG_INVALID', `sparse layer: weight/mask of ${weight.length} entries, expected ${inFeatures}×${outFeatures}`);
   }
-  const active = (k: number) => (mask ? mask[k] !== 0 : weight[k] !== 0);
-  const colptr = new Int32Array(outFeatures + 1);
-  for (let i = 0; i < inFeatures; i++) {
-    const base = i * outFeatures;
-    for (let o = 0; o < outFeatures; o++) if (active(base + o)) colptr[o + 1]++;
+  // The active positions, listed once in row-major order (a mask update rebuilds every layer: one pass over
+  // the dense arrays instead of two, and no per-element closure; issue 9).
+  let count = 0;
+  if (mask) {
+    for (let k = 0; k < size; k++) if (mask[k] !== 0) count++;
+  } else {
+    for (let k = 0; k < size; k++) if (weight[k] !== 0) count++;
   }
+  const positions = new Int32Array(count);
+  if (mask) {
+    for (let k = 0, n = 0; k < size; k++) if (mask[k] !== 0) positions[n++] = k;
+  } else {
+    for (let k = 0, n = 0; k < size; k++) if (weight[k] !== 0) positions[n++] = k;
+  }
+  const colptr = new Int32Array(outFeatures + 1);
+  for (let n = 0; n < count; n++) colptr[(positions[n] % outFeatures) + 1]++;
   for (let o = 0; o < outFeatures; o++) colptr[o + 1] += colptr[o];
   const nnz = colptr[outFeatures];
   const rowidx = new Int32Array(nnz);
   const vals = new Float32Array(nnz);
   const mom = new Float32Array(nnz);
   const fill = colptr.slice(0, outFeatures);
+  const momentum = options.momentum;
   // Rows in ascending order: each output's inputs come out sorted.
-  for (let i = 0; i < inFeatures; i++) {
-    const base = i * outFeatures;
-    for (let o = 0; o < outFeatures; o++) {
-      const k = base + o;
-      if (!active(k)) continue;
-      const slot = fill[o]++;
-      rowidx[slot] = i;
-      vals[slot] = weight[k];
-      if (options.momentum) mom[slot] = options.momentum[k];
-    }
+  for (let n = 0; n < count; n++) {
+    const k = positions[n];
+    const i = (k / outFeatures) | 0;
+    const slot = fill[k - i * outFeatures]++;
+    rowidx[slot] = i;
+    vals[slot] = weight[k];
+    if (momentum) mom[slot] = momentum[k];
   }
   return withCsr({
     in: inFeatures,

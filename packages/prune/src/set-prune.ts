@@ -1,4 +1,4 @@
-import { absolute, removeLowestActive } from '@sparse-learning/core';
+import { selectExtremes } from '@sparse-learning/core';
 import type { LayerView, PruneRequest, PruneStrategy, StrategyContext } from '@sparse-learning/core';
 import { nonzeroMask } from './magnitude-prune.js';
 
@@ -40,24 +40,27 @@ export class SetPrune implements PruneStrategy {
     const r = request.count;
     if (r <= 0) return nonzeroMask(layer);
     const { mask, weight, size } = layer;
-    const positive = new Uint8Array(size);
-    const negative = new Uint8Array(size);
-    const zero = new Uint8Array(size);
+    // Position lists of the three pools (ascending), not three layer-sized masks: at 1 % density the pools hold
+    // 1 % of the positions, and the selection below works on them only (issue 9).
     let nPos = 0;
     let nNeg = 0;
     let nZero = 0;
     for (let i = 0; i < size; i++) {
       if (mask[i] !== 1) continue;
-      if (weight[i] > 0) {
-        positive[i] = 1;
-        nPos++;
-      } else if (weight[i] < 0) {
-        negative[i] = 1;
-        nNeg++;
-      } else {
-        zero[i] = 1;
-        nZero++;
-      }
+      const w = weight[i];
+      if (w > 0) nPos++;
+      else if (w < 0) nNeg++;
+      else nZero++;
+    }
+    const positive = new Int32Array(nPos);
+    const negative = new Int32Array(nNeg);
+    const zero = new Int32Array(nZero);
+    for (let i = 0, p = 0, n = 0, z = 0; i < size; i++) {
+      if (mask[i] !== 1) continue;
+      const w = weight[i];
+      if (w > 0) positive[p++] = i;
+      else if (w < 0) negative[n++] = i;
+      else zero[z++] = i;
     }
     // Exact zeros first (the closest to zero of both signs; see the TSDoc for why they must not be kept).
     const takeZero = Math.min(r, nZero);
@@ -67,17 +70,18 @@ export class SetPrune implements PruneStrategy {
     const takeNeg = Math.min(rest - takePos, nNeg);
     takePos = Math.min(rest - takeNeg, nPos);
 
-    // Smallest positive and largest negative weights are both the smallest |w| within their sign.
-    const scores = absolute(weight);
+    // Smallest |w| within each pool, ties by position: the smallest positive weights, the largest negative
+    // ones (|w| = -w is decreasing in w, so "largest w" is the same order), and for the zero pool (0, -0 and
+    // NaN, the rest of the active positions) the smallest |w| with NaN last — |w| = w there up to -0 = 0.
     const out = mask.slice();
-    for (const [pool, take] of [
-      [positive, takePos],
-      [negative, takeNeg],
-      [zero, takeZero],
+    for (const [pool, take, lowest] of [
+      [positive, takePos, true],
+      [negative, takeNeg, false],
+      [zero, takeZero, true],
     ] as const) {
       if (take <= 0) continue;
-      const kept = removeLowestActive(pool, scores, take);
-      for (let i = 0; i < size; i++) if (pool[i] === 1 && kept[i] === 0) out[i] = 0;
+      const chosen = selectExtremes(pool, weight, take, lowest);
+      for (let j = 0; j < chosen.length; j++) out[chosen[j]] = 0;
     }
     return out;
   }

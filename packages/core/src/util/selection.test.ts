@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { absolute, addHighestInactive, countActive, removeLowestActive } from './selection.js';
+import { absolute, addHighestInactive, countActive, removeLowestActive, selectExtremes } from './selection.js';
 
 describe('selection helpers', () => {
   it('removes the k active positions of smallest score only', () => {
@@ -47,5 +47,32 @@ describe('selection helpers agree with a stable sort on random inputs', () => {
   it('never prefers a NaN score over a number', () => {
     expect(Array.from(addHighestInactive(Uint8Array.from([0, 0, 0]), [Number.NaN, 1, 2], 2))).toEqual([0, 1, 1]);
     expect(Array.from(removeLowestActive(Uint8Array.from([1, 1, 1]), [Number.NaN, 1, 2], 2))).toEqual([1, 0, 0]);
+  });
+
+  it('selectExtremes picks from a candidate list by the same rule (ties by position, NaN last), ascending', () => {
+    const candidates = Int32Array.from([1, 3, 4, 6, 8]);
+    const scores = [9, 0.5, 9, 0.2, 0.5, 9, Number.NaN, 9, 0.5];
+    // Candidate scores 0.5 (1), 0.2 (3), 0.5 (4), NaN (6), 0.5 (8); the 9s are no candidates.
+    // Lowest 3: 0.2 at 3, then the first two of the 0.5 ties by position (1, 4; not 8).
+    expect(Array.from(selectExtremes(candidates, scores, 3, true))).toEqual([1, 3, 4]);
+    // Highest 2: the three 0.5s tie (NaN at 6 is never preferred): the lower positions 1 and 4.
+    expect(Array.from(selectExtremes(candidates, scores, 2, false))).toEqual([1, 4]);
+    // Highest 4: the 0.5s, then 0.2 before NaN.
+    expect(Array.from(selectExtremes(candidates, scores, 4, false))).toEqual([1, 3, 4, 8]);
+    expect(Array.from(selectExtremes(candidates, scores, 0, true))).toEqual([]);
+    expect(Array.from(selectExtremes(candidates, scores, 9, true))).toEqual([1, 3, 4, 6, 8]);
+    expect(Array.from(candidates)).toEqual([1, 3, 4, 6, 8]);
+  });
+
+  it('selectExtremes agrees with removeLowestActive on the active positions (float32 ties)', () => {
+    const mask = Uint8Array.from([1, 1, 0, 1, 1, 1, 0, 1]);
+    const scores = Float32Array.from([0.3, 0.1, 0, 0.1, 0.3, 0.1, 0, 0.2]);
+    const active = Int32Array.from([0, 1, 3, 4, 5, 7]);
+    for (let k = 0; k <= 6; k++) {
+      const kept = removeLowestActive(mask, scores, k);
+      const removed = Array.from(active).filter((i) => kept[i] === 0);
+      expect(Array.from(selectExtremes(active, scores, k, true))).toEqual(removed);
+    }
+    expect(Array.from(selectExtremes(active, scores, 4, true))).toEqual([1, 3, 5, 7]);
   });
 });

@@ -13,7 +13,7 @@ export function countActive(mask: Uint8Array): number {
 }
 
 /** The value of rank `n` (0-based) in ascending order; reorders `values` (Hoare quickselect, O(length)). */
-function nthSmallest(values: Float64Array, n: number): number {
+function nthSmallest(values: Float32Array | Float64Array, n: number): number {
   let lo = 0;
   let hi = values.length - 1;
   while (hi > lo) {
@@ -63,27 +63,77 @@ function switchExtremes(mask: Uint8Array, scores: ArrayLike<number>, k: number, 
   }
   // NaN scores are least preferred (never chosen before a number).
   const worst = lowest ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
-  const key = (i: number): number => {
+  const values = keyArray(scores, count);
+  for (let i = 0, j = 0; i < mask.length; i++) {
+    if (mask[i] !== from) continue;
     const s = scores[i];
-    return s === s ? s : worst;
-  };
-  const values = new Float64Array(count);
-  for (let i = 0, j = 0; i < mask.length; i++) if (mask[i] === from) values[j++] = key(i);
-  // The k-th candidate in selection order; everything strictly beyond it is taken, ties at it by position.
+    values[j++] = s === s ? s : worst;
+  }
+  // The k-th candidate in selection order; everything strictly beyond it is taken, ties at it by position:
+  // one pass takes the strict ones and lists the first k ties, the first `k - strictly` of them are taken.
   const threshold = nthSmallest(values, lowest ? k - 1 : count - k);
+  const ties = new Int32Array(k);
   let strictly = 0;
-  for (let j = 0; j < count; j++) if (lowest ? values[j] < threshold : values[j] > threshold) strictly++;
-  let ties = k - strictly;
+  let tied = 0;
   for (let i = 0; i < mask.length; i++) {
     if (mask[i] !== from) continue;
-    const s = key(i);
-    if (lowest ? s < threshold : s > threshold) out[i] = to;
-    else if (s === threshold && ties > 0) {
+    const v = scores[i];
+    const s = v === v ? v : worst;
+    if (lowest ? s < threshold : s > threshold) {
       out[i] = to;
-      ties--;
-    }
+      strictly++;
+    } else if (s === threshold && tied < k) ties[tied++] = i;
   }
+  for (let t = 0; t < k - strictly; t++) out[ties[t]] = to;
   return out;
+}
+
+/**
+ * Scratch keys for the quickselect: float32 when the scores are (their values, ±Infinity included, are
+ * exact in float32, and half the bytes to move), else float64.
+ */
+function keyArray(scores: ArrayLike<number>, count: number): Float32Array | Float64Array {
+  return scores instanceof Float32Array ? new Float32Array(count) : new Float64Array(count);
+}
+
+/**
+ * The `k` positions of `candidates` (ascending positions) with the smallest scores (`lowest`) or the largest,
+ * NaN scores least preferred, ties broken by position (lower index first), exactly as a stable sort would;
+ * returned in ascending order. The rule of {@link removeLowestActive} / {@link addHighestInactive} on an
+ * explicit candidate list, for strategies that already hold one (SET's sign pools). `candidates` is not mutated.
+ *
+ * Why not a sort of indices: the candidates can number millions (every zero of a large layer); a comparator
+ * sort costs ~1 s per million; a quickselect of the k-th candidate *score* is linear.
+ */
+export function selectExtremes(candidates: Int32Array, scores: ArrayLike<number>, k: number, lowest: boolean): Int32Array {
+  const count = candidates.length;
+  if (k <= 0) return new Int32Array(0);
+  if (k >= count) return candidates.slice();
+  // NaN scores are least preferred (never chosen before a number).
+  const worst = lowest ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
+  const values = keyArray(scores, count);
+  for (let j = 0; j < count; j++) {
+    const s = scores[candidates[j]];
+    values[j] = s === s ? s : worst;
+  }
+  // As in switchExtremes: the strict ones in one pass, then the first `k - strictly` ties, merged by position.
+  const threshold = nthSmallest(values, lowest ? k - 1 : count - k);
+  const strict = new Int32Array(k);
+  const ties = new Int32Array(k);
+  let strictly = 0;
+  let tied = 0;
+  for (let j = 0; j < count; j++) {
+    const v = scores[candidates[j]];
+    const s = v === v ? v : worst;
+    if (lowest ? s < threshold : s > threshold) strict[strictly++] = candidates[j];
+    else if (s === threshold && tied < k) ties[tied++] = candidates[j];
+  }
+  const take = k - strictly;
+  const chosen = new Int32Array(k);
+  for (let a = 0, b = 0, c = 0; c < k; c++) {
+    chosen[c] = a < strictly && (b >= take || strict[a] < ties[b]) ? strict[a++] : ties[b++];
+  }
+  return chosen;
 }
 
 /**
