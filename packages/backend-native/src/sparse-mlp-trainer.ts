@@ -36,7 +36,8 @@ import {
   SparseLearningError,
   nullEventSink,
   outOfRangeError,
-  rngFromState,
+  trainerBooksFrom,
+  trainerStateOf,
   silentLogger,
 } from '@sparse-learning/core';
 import {
@@ -327,23 +328,19 @@ export class SparseMlpTrainer {
 
   /** Counters, controller and random streams in core's `SparseTrainerState` format (checkpoints). */
   getState(): SparseTrainerState {
-    return {
-      step: this.stepCount,
-      epoch: this.epochCount,
-      pruneRate: this.currentPruneRate,
-      controller: { adjustedGrowth: this.controller.adjustedGrowth, adjustments: [...this.controller.adjustments] },
-      rng: { maskUpdate: this.maskRng.getState(), noise: this.noiseRng.getState() },
-    };
+    const { stepCount: step, epochCount: epoch, currentPruneRate: pruneRate, controller, maskRng, noiseRng } = this;
+    return trainerStateOf({ step, epoch, pruneRate, controller, maskRng, noiseRng });
   }
 
   /** Restores {@link SparseMlpTrainer.getState} (e.g. from a masked run's checkpoint). */
   setState(state: SparseTrainerState): void {
-    this.stepCount = state.step;
-    this.epochCount = state.epoch;
-    this.currentPruneRate = state.pruneRate;
-    this.controller = { adjustedGrowth: state.controller.adjustedGrowth, adjustments: [...state.controller.adjustments] };
-    this.maskRng = rngFromState(state.rng.maskUpdate);
-    this.noiseRng = rngFromState(state.rng.noise);
+    const books = trainerBooksFrom(state);
+    this.stepCount = books.step;
+    this.epochCount = books.epoch;
+    this.currentPruneRate = books.pruneRate;
+    this.controller = books.controller;
+    this.maskRng = books.maskRng;
+    this.noiseRng = books.noiseRng;
   }
 
   /** The momentum the masked path would report per masked layer: dense window momentum, else the nonzeros'. */

@@ -11,8 +11,9 @@ import { INITIAL_CONTROLLER_STATE } from '../mask-update/controller.js';
 import type { MaskUpdater } from '../mask-update/mask-updater.js';
 import type { ControllerState, MaskUpdateLayerInput } from '../mask-update/types.js';
 import type { Masking } from '../masking/masking.js';
-import { type Rng, type RngState, rngFromState } from '../rng.js';
+import { type Rng, type RngState } from '../rng.js';
 import { nllLoss } from '../losses/nll-loss.js';
+import { trainerBooksFrom, trainerStateOf } from './trainer-books.js';
 
 /** Everything a {@link SparseTrainer} composes. */
 export interface SparseTrainerOptions {
@@ -323,30 +324,19 @@ export class SparseTrainer {
 
   /** Counters, controller and random streams (for checkpoints). */
   getState(): SparseTrainerState {
-    return {
-      step: this.stepCount,
-      epoch: this.epochCount,
-      pruneRate: this.currentPruneRate,
-      controller: { adjustedGrowth: this.controller.adjustedGrowth, adjustments: [...this.controller.adjustments] },
-      rng: { maskUpdate: this.maskRng.getState(), noise: this.noiseRng.getState() },
-    };
+    const { stepCount: step, epochCount: epoch, currentPruneRate: pruneRate, controller, maskRng, noiseRng } = this;
+    return trainerStateOf({ step, epoch, pruneRate, controller, maskRng, noiseRng });
   }
 
-  /** Restores {@link SparseTrainer.getState}. */
+  /** Restores {@link SparseTrainer.getState} (`E_CHECKPOINT_INVALID` for a corrupt step or epoch). */
   setState(state: SparseTrainerState): void {
-    if (!Number.isInteger(state.step) || state.step < 0 || !Number.isInteger(state.epoch) || state.epoch < 0) {
-      throw new SparseLearningError(
-        'E_CHECKPOINT_INVALID',
-        `trainer state has step ${state.step} and epoch ${state.epoch}; both must be integers >= 0`,
-      );
-    }
-    this.stepCount = state.step;
-    this.epochCount = state.epoch;
-    this.currentPruneRate = state.pruneRate;
-    this.controller = { adjustedGrowth: state.controller.adjustedGrowth, adjustments: [...state.controller.adjustments] };
-    // Rebuilt rather than setState(): a stream's seed (which its forks derive from) is part of its identity.
-    this.maskRng = rngFromState(state.rng.maskUpdate);
-    this.noiseRng = rngFromState(state.rng.noise);
+    const books = trainerBooksFrom(state);
+    this.stepCount = books.step;
+    this.epochCount = books.epoch;
+    this.currentPruneRate = books.pruneRate;
+    this.controller = books.controller;
+    this.maskRng = books.maskRng;
+    this.noiseRng = books.noiseRng;
   }
 
   /** Releases the trainer's own tensors (the kept gradients). Model, optimizer and masking belong to the caller. */
