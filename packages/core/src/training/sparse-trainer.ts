@@ -11,9 +11,9 @@ import { INITIAL_CONTROLLER_STATE } from '../mask-update/controller.js';
 import type { MaskUpdater } from '../mask-update/mask-updater.js';
 import type { ControllerState, MaskUpdateLayerInput } from '../mask-update/types.js';
 import type { Masking } from '../masking/masking.js';
-import { type Rng, type RngState } from '../rng.js';
+import type { Rng } from '../rng.js';
 import { nllLoss } from '../losses/nll-loss.js';
-import { trainerBooksFrom, trainerStateOf } from './trainer-books.js';
+import { type SparseTrainerState, trainerBooksFrom, trainerStateOf } from './trainer-books.js';
 
 /** Everything a {@link SparseTrainer} composes. */
 export interface SparseTrainerOptions {
@@ -59,15 +59,6 @@ export interface EvaluationResult {
   /** Fraction of correct top-1 predictions (NaN when there were no examples). */
   readonly accuracy: number;
   readonly count: number;
-}
-
-/** Serialisable trainer state for checkpoints (model weights, masks and optimizer state are saved separately). */
-export interface SparseTrainerState {
-  readonly step: number;
-  readonly epoch: number;
-  readonly pruneRate: number;
-  readonly controller: ControllerState;
-  readonly rng: { readonly maskUpdate: RngState; readonly noise: RngState };
 }
 
 /**

@@ -1,7 +1,15 @@
 import { SparseLearningError } from '../errors.js';
 import type { ControllerState } from '../mask-update/types.js';
-import { type Rng, rngFromState } from '../rng.js';
-import type { SparseTrainerState } from './sparse-trainer.js';
+import { type Rng, type RngState, rngFromState } from '../rng.js';
+
+/** Serialisable trainer state for checkpoints (model weights, masks and optimizer state are saved separately). */
+export interface SparseTrainerState {
+  readonly step: number;
+  readonly epoch: number;
+  readonly pruneRate: number;
+  readonly controller: ControllerState;
+  readonly rng: { readonly maskUpdate: RngState; readonly noise: RngState };
+}
 
 /**
  * The books every trainer keeps between steps — position in the schedules, current prune rate, the growth
