@@ -160,8 +160,9 @@ Napi::Value SumLeading(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// sgdStep(w, grad, buf | null, wOut, bufOut | null, lr, momentum, weightDecay, nesterov): one fused SGD
-// update (see elementwise.h); all arrays have the same length; bufOut is required when momentum > 0.
+// sgdStep(w, grad, buf | null, wOut, bufOut | null, lr, momentum, weightDecay, nesterov[, mask | null]): one
+// fused SGD update (see elementwise.h); all arrays have the same length; bufOut is required when momentum > 0;
+// mask (addon version >= 5; older builds ignore a 10th argument, so callers check the version) multiplies w'.
 Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto opt = [&](int i, const char* name) -> float* {
@@ -176,7 +177,18 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   Need(env, Len(info[1]) == n && Len(info[3]) == n, "sgdStep: w, grad and wOut must have the same length");
   Need(env, !buf || Len(info[2]) == n, "sgdStep: buf must have the length of w");
   Need(env, mu == 0.f || (bufOut && Len(info[4]) == n), "sgdStep: bufOut (length of w) is required when momentum > 0");
-  sl::SgdStep(static_cast<long>(n), w, grad, buf, wOut, bufOut, lr, mu, wd, nesterov);
+  float* mask = info.Length() > 9 ? opt(9, "mask") : nullptr;
+  Need(env, !mask || Len(info[9]) == n, "sgdStep: mask must have the length of w");
+  sl::SgdStep(static_cast<long>(n), w, grad, buf, wOut, bufOut, lr, mu, wd, nesterov, mask);
+  return env.Undefined();
+}
+
+// reluBackward(dy, y, out): out = dy * step(y), all of one length (addon version >= 5).
+Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  size_t n = Len(info[0]);
+  Need(env, Len(info[1]) == n && Len(info[2]) == n, "reluBackward: dy, y and out must have the same length");
+  sl::ReluBackward(static_cast<long>(n), F32(info[0], "dy"), F32(info[1], "y"), F32(info[2], "out"));
   return env.Undefined();
 }
 
@@ -193,7 +205,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("gemm", sl::GemmImpl());
   o.Set("threads", sl::Pool().threads());
-  o.Set("version", 4);
+  o.Set("version", 5);
   o.Set("isa", sl::IsaName(sl::ActiveIsa()));
   o.Set("isaReason", sl::IsaReason());
   Napi::Array isas = Napi::Array::New(env);
@@ -274,6 +286,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("biasActivation", Napi::Function::New(env, BiasActivation));
   exports.Set("sumLeading", Napi::Function::New(env, SumLeading));
   exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
+  exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   sl::sparse::Register(env, exports);  // sparse Dense kernels and the sparse MLP step (issue 9)

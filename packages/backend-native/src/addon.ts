@@ -58,7 +58,11 @@ export interface NativeAddon {
     momentum: number,
     weightDecay: number,
     nesterov: boolean,
+    /** Addon version >= 5 (an older build ignores it: check `reluBackward` first): `w' = (w − lr·upd) ⊙ mask`. */
+    mask?: Float32Array | null,
   ): void;
+  /** `out = dy · step(y)`, the ReLU gradient from the ReLU's output (addon version >= 5). */
+  reluBackward?(dy: Float32Array, y: Float32Array, out: Float32Array): void;
   /** Resizes the addon's thread pool (and OpenBLAS's threads). */
   setThreads(threads: number): void;
   info(): NativeAddonInfo;

@@ -33,7 +33,14 @@ export {
   cpuStore,
 } from './native-backend.js';
 export type { NativeBackendOptions, NativeBase } from './native-backend.js';
-export { NATIVE_KERNELS, SGD_STEP_KERNEL_NAME, makeNativeKernel } from './native-kernels.js';
+export {
+  DENSE_GRAD_KERNEL_NAME,
+  DENSE_KERNEL_NAME,
+  NATIVE_KERNELS,
+  SGD_STEP_KERNEL_NAME,
+  SGD_STEP_MASKED_KERNEL_NAME,
+  makeNativeKernel,
+} from './native-kernels.js';
 export { LazyOutputs } from './lazy-outputs.js';
 export type { TensorStore } from './tensor-store.js';
 export { BACKEND_REQUESTS, registerFastBackends, selectBackend, tfjsNodeBinding } from './select-backend.js';

@@ -18,7 +18,7 @@ import { SparseLearningError } from '@sparse-learning/core';
 import { nativeAddonStatus } from './addon.js';
 import type { NativeAddon } from './addon.js';
 import { LazyOutputs } from './lazy-outputs.js';
-import { NATIVE_KERNELS, makeNativeKernel } from './native-kernels.js';
+import { NATIVE_KERNELS, makeNativeKernel, nativeKernelAvailable } from './native-kernels.js';
 import type { TensorStore } from './tensor-store.js';
 
 /** The base a native backend is derived from. */
@@ -135,7 +135,7 @@ export function registerNativeBackend(options: NativeBackendOptions = {}): boole
     tf.registerKernel(config);
   }
   for (const kernelName of NATIVE_KERNELS.keys()) {
-    if (!fallbacks.has(kernelName)) {
+    if (!fallbacks.has(kernelName) && nativeKernelAvailable(kernelName, addon)) {
       // The base lacks this kernel (wasm has no Conv2DBackpropFilter): native is the only implementation.
       tf.registerKernel({ kernelName, backendName: name, kernelFunc: makeNativeKernel(kernelName, addon, store, fallbacks, lazy) });
     }

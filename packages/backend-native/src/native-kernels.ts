@@ -253,10 +253,18 @@ interface SgdAttrs {
 }
 
 /**
- * The same update in JavaScript for an addon without `sgdStep` (version < 3): `Math.fround` after every
- * operation rounds exactly as the float32 tfjs ops and the C++ loop do.
+ * The same update in JavaScript for an addon without `sgdStep` (version < 3), or without its mask argument
+ * (version < 5): `Math.fround` after every operation rounds exactly as the float32 tfjs ops and the C++ loop do.
  */
-function sgdStepJs(w: Float32Array, grad: Float32Array, buf: Float32Array | null, wOut: Float32Array, bufOut: Float32Array | null, a: SgdAttrs): void {
+function sgdStepJs(
+  w: Float32Array,
+  grad: Float32Array,
+  buf: Float32Array | null,
+  wOut: Float32Array,
+  bufOut: Float32Array | null,
+  a: SgdAttrs,
+  mask: Float32Array | null,
+): void {
   const f = Math.fround;
   const lr = f(a.learningRate);
   const mu = f(a.momentum);
@@ -269,27 +277,119 @@ function sgdStepJs(w: Float32Array, grad: Float32Array, buf: Float32Array | null
       bufOut[i] = b;
       upd = a.nesterov ? f(g + f(b * mu)) : b;
     }
-    wOut[i] = f(w[i] - f(upd * lr));
+    const next = f(w[i] - f(upd * lr));
+    wOut[i] = mask ? next * mask[i] : next;
   }
 }
 
-/** `SparseLearningSgdStep` (contract: `SGD_STEP_KERNEL` in core's sgd-optimizer.ts): one launch per variable. */
-function sgdStepImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo[] | null {
-  const { w, grad, buf } = args.inputs;
+/**
+ * `SparseLearningSgdStep` (contract: `SGD_STEP_KERNEL` in core's sgd-optimizer.ts) and, with `masked`,
+ * `SparseLearningSgdStepMasked` (`SGD_STEP_MASKED_KERNEL`: the same plus `w' ⊙ mask`): one launch per variable.
+ */
+function sgdStepImpl(args: Args, addon: NativeAddon, store: TensorStore, masked: boolean): TensorInfo[] | null {
+  const { w, grad, buf, mask } = args.inputs;
   const a = args.attrs as unknown as SgdAttrs;
-  if (!w || !grad || !isF32(w, grad, buf)) return null;
+  if (!w || !grad || !isF32(w, grad, buf, mask) || (masked && !mask)) return null;
   const n = util.sizeFromShape(w.shape);
   if (util.sizeFromShape(grad.shape) !== n || (buf && util.sizeFromShape(buf.shape) !== n)) return null;
+  if (masked && mask && util.sizeFromShape(mask.shape) !== n) return null;
   const wOut = store.alloc(args.backend, [...w.shape]);
   const bufOut = a.momentum > 0 ? store.alloc(args.backend, [...w.shape]) : null;
   const wv = store.view(args.backend, w);
   const gv = store.view(args.backend, grad);
   const bv = buf ? store.view(args.backend, buf) : null;
+  const mv = masked && mask ? store.view(args.backend, mask) : null;
   const wov = store.view(args.backend, wOut);
   const bov = bufOut ? store.view(args.backend, bufOut) : null;
-  if (addon.sgdStep) addon.sgdStep(wv, gv, bv, wov, bov, a.learningRate, a.momentum, a.weightDecay, a.nesterov === true);
-  else sgdStepJs(wv, gv, bv, wov, bov, a);
+  // The mask argument exists from addon version 5 on (the version that added reluBackward).
+  if (addon.sgdStep && (!mv || addon.reluBackward)) {
+    addon.sgdStep(wv, gv, bv, wov, bov, a.learningRate, a.momentum, a.weightDecay, a.nesterov === true, mv);
+  } else {
+    sgdStepJs(wv, gv, bv, wov, bov, a, mv);
+  }
   return bufOut ? [wOut, bufOut] : [wOut];
+}
+
+/**
+ * Names of the fused dense kernels; must equal `FUSED_DENSE_KERNEL` / `FUSED_DENSE_GRAD_KERNEL` of
+ * `@sparse-learning/core` (checked by a test).
+ */
+export const DENSE_KERNEL_NAME = 'SparseLearningDense';
+export const DENSE_GRAD_KERNEL_NAME = 'SparseLearningDenseGrad';
+/** Name of the masked fused SGD kernel; must equal `SGD_STEP_MASKED_KERNEL` of core (checked by a test). */
+export const SGD_STEP_MASKED_KERNEL_NAME = 'SparseLearningSgdStepMasked';
+
+/**
+ * `SparseLearningDense` (contract: `FUSED_DENSE_KERNEL` in core's ops/fused-dense.ts): `act(x·w + bias)` as
+ * one GEMM plus the bias/activation pass — the very calls `_FusedMatMul` makes here for a batch-1 3-D
+ * operand, with the ReLU (exact) folded into the bias pass.
+ */
+function denseImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { x, w, bias } = args.inputs;
+  const activation = (args.attrs as { activation?: string } | undefined)?.activation ?? 'linear';
+  if (!x || !w || !isF32(x, w, bias) || x.shape.length !== 2 || w.shape.length !== 2) return null;
+  if (activation !== 'linear' && activation !== 'relu') return null;
+  const [m, k] = x.shape;
+  const [kw, n] = w.shape;
+  if (k !== kw || (bias && util.sizeFromShape(bias.shape) !== n)) return null;
+  const backend = args.backend;
+  const out = store.alloc(backend, [m, n]);
+  const ov = store.view(backend, out);
+  addon.gemm(false, false, m, n, k, 1, store.view(backend, x), store.view(backend, w), 0, ov);
+  applyBiasActivation(addon, ov, n, bias ? store.view(backend, bias) : null, activation);
+  return out;
+}
+
+/** `dy · step(y)` into `out` (addon when it has `reluBackward`, else the same loop in JS). */
+function reluBackward(addon: NativeAddon, dy: Float32Array, y: Float32Array, out: Float32Array): void {
+  if (addon.reluBackward) {
+    addon.reluBackward(dy, y, out);
+    return;
+  }
+  for (let i = 0; i < out.length; i += 1) out[i] = dy[i] * (y[i] > 0 ? 1 : y[i] !== y[i] ? y[i] : 0);
+}
+
+/**
+ * `SparseLearningDenseGrad` (contract: `FUSED_DENSE_GRAD_KERNEL` in core): `[dx, dw, db?]` of one dense layer
+ * with the GEMMs (shapes, transposes) and the column sum that tfjs-core's `fusedMatMul` gradient runs here
+ * through `BatchMatMul` and `Sum`, after the ReLU gradient `dy · step(y)`. `dx` is deferred (lazy-outputs.ts):
+ * the first layer's input gradient is never read, and then never computed.
+ */
+function denseGradImpl(args: Args, addon: NativeAddon, store: TensorStore, lazy?: LazyOutputs): TensorInfo[] | null {
+  const { dy, x, w, y } = args.inputs;
+  const attrs = (args.attrs ?? {}) as { activation?: string; hasBias?: boolean };
+  const activation = attrs.activation ?? 'linear';
+  if (!dy || !x || !w || !y || !isF32(dy, x, w, y) || x.shape.length !== 2 || w.shape.length !== 2) return null;
+  if (activation !== 'linear' && activation !== 'relu') return null;
+  const [m, k] = x.shape;
+  const n = w.shape[1];
+  if (w.shape[0] !== k || util.sizeFromShape(dy.shape) !== m * n || util.sizeFromShape(y.shape) !== m * n) return null;
+  const backend = args.backend;
+  // dyAct = dy · step(y) as a backend tensor of its own: the deferred dx holds it after this kernel returns.
+  let dyAct: TensorInfo = dy;
+  if (activation === 'relu') {
+    dyAct = store.alloc(backend, [m, n]);
+    reluBackward(addon, store.view(backend, dy), store.view(backend, y), store.view(backend, dyAct));
+  }
+  const dw = store.alloc(backend, [k, n]);
+  addon.gemm(true, false, k, n, m, 1, store.view(backend, x), store.view(backend, dyAct), 0, store.view(backend, dw));
+  const outs: TensorInfo[] = [];
+  const dx = store.alloc(backend, [m, k]);
+  const act = dyAct;
+  runOrDefer(lazy, backend, dx, [act, w], () => {
+    addon.gemm(false, true, m, k, n, 1, store.view(backend, act), store.view(backend, w), 0, store.view(backend, dx));
+  });
+  outs.push(dx, dw);
+  if (attrs.hasBias) {
+    const db = store.alloc(backend, [n]);
+    const dbv = store.view(backend, db);
+    // Registered only with sumLeading (nativeKernelAvailable): the native Sum of the composite's bias gradient.
+    addon.sumLeading!(store.view(backend, dyAct), dbv, m, n);
+    outs.push(db);
+  }
+  // The deferred dx retained dyAct (or dx was computed already): this kernel's own reference goes.
+  if (dyAct !== dy) store.free(backend, dyAct);
+  return outs;
 }
 
 /**
@@ -404,8 +504,23 @@ export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, N
   ['Sum', sumImpl],
   ['Mean', meanImpl],
   ['Tile', tileImpl],
-  [SGD_STEP_KERNEL_NAME, sgdStepImpl],
+  [SGD_STEP_KERNEL_NAME, (args, addon, store) => sgdStepImpl(args, addon, store, false)],
+  [SGD_STEP_MASKED_KERNEL_NAME, (args, addon, store) => sgdStepImpl(args, addon, store, true)],
+  [DENSE_KERNEL_NAME, denseImpl],
+  [DENSE_GRAD_KERNEL_NAME, denseGradImpl],
 ]);
+
+/**
+ * Kernels that exist only with some addon functions: registered only when the addon has them, so core's ops
+ * see no kernel and run their composite (the fused dense gradient needs `sumLeading` for a bias gradient that
+ * equals the native `Sum`, and the version-5 `reluBackward`).
+ */
+export function nativeKernelAvailable(kernelName: string, addon: NativeAddon): boolean {
+  if (kernelName === DENSE_KERNEL_NAME || kernelName === DENSE_GRAD_KERNEL_NAME) {
+    return typeof addon.reluBackward === 'function' && typeof addon.sumLeading === 'function';
+  }
+  return true;
+}
 
 /** Wraps a native implementation: stock kernel of the base backend whenever the native one declines. */
 export function makeNativeKernel(

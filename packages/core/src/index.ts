@@ -21,4 +21,5 @@ export * from './triggers/index.js';
 export * from './masking/index.js';
 export * from './training/index.js';
 export * from './losses/nll-loss.js';
+export * from './ops/index.js';
 export * from './transforms/index.js';

@@ -64,6 +64,12 @@ export class LayersTrainableModel implements ZooModel {
     readonly numClasses: number,
     /** The stream the model's dropout layers draw from (default: an unseeded one). */
     private readonly randomKeys: RandomKeyStream = new RandomKeyStream(defaultRandomKey(undefined)),
+    /**
+     * The same network as a function of its variables (logits), bypassing the tfjs-layers executor; only for
+     * models whose training and inference passes are the same (no dropout, no batch norm). See
+     * {@link DirectForward}.
+     */
+    private readonly direct?: DirectForward,
   ) {
     this.variables = variables;
     this.counts = countParameters(variables);
@@ -80,14 +86,16 @@ export class LayersTrainableModel implements ZooModel {
    */
   loss(inputs: tf.Tensor, labels: tf.Tensor): tf.Scalar {
     return tf.tidy(() => {
-      const logits = this.layersModel.apply(inputs, { training: true }) as tf.Tensor;
+      const logits = this.direct ? this.direct(inputs) : (this.layersModel.apply(inputs, { training: true }) as tf.Tensor);
       return nllLoss(tf.logSoftmax(logits), labels);
     });
   }
 
   /** Log-probabilities `[batch, numClasses]` in inference mode (no dropout, BN on running statistics). */
   predict(inputs: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => tf.logSoftmax(this.layersModel.apply(inputs, { training: false }) as tf.Tensor));
+    return tf.tidy(() =>
+      tf.logSoftmax(this.direct ? this.direct(inputs) : (this.layersModel.apply(inputs, { training: false }) as tf.Tensor)),
+    );
   }
 
   /** Frees every weight of the model. Idempotent. */
@@ -98,7 +106,17 @@ export class LayersTrainableModel implements ZooModel {
   }
 }
 
-/** Wires the builder's declared modules into a {@link LayersTrainableModel}. */
+/**
+ * A model's forward pass to logits written directly on its variables (issue 10: fewer kernel launches per
+ * step). It must compute exactly what the tfjs-layers model computes — same ops, same order — so that
+ * {@link LayersTrainableModel.loss} and `predict` give the same numbers either way (tests compare both).
+ */
+export type DirectForward = (inputs: tf.Tensor) => tf.Tensor;
+
+/**
+ * Wires the builder's declared modules into a {@link LayersTrainableModel}. `direct`, when given, builds the
+ * model's {@link DirectForward} from its named variables.
+ */
 export function finishModel(
   id: string,
   builder: ModelBuilder,
@@ -106,7 +124,10 @@ export function finishModel(
   output: Sym,
   inputShape: readonly [number, number, number],
   numClasses: number,
+  direct?: (variables: ReadonlyMap<string, tf.Variable>) => DirectForward,
 ): LayersTrainableModel {
   const model = tfl.model({ inputs: input, outputs: output });
-  return new LayersTrainableModel(id, model, builder.collectVariables(), inputShape, numClasses, builder.randomKeys);
+  const variables = builder.collectVariables();
+  const forward = direct?.(new Map(variables.map((v) => [v.name, v.variable])));
+  return new LayersTrainableModel(id, model, variables, inputShape, numClasses, builder.randomKeys, forward);
 }

@@ -1,4 +1,6 @@
+import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import { fusedDense } from '@sparse-learning/core';
 import { ModelBuilder } from './builder.js';
 import { finishModel } from './layers-trainable-model.js';
 import type { LayersTrainableModel } from './layers-trainable-model.js';
@@ -9,6 +11,10 @@ import type { ModelOptions } from './model-options.js';
  * LeNet-300-100 (docs/algorithm.md#models, `LeNet_300_100`): `fc1 784→300 → ReLU → fc2 300→100 → ReLU → fc3 100→10`,
  * all with bias, PyTorch default init. Takes MNIST images `[28,28,1]` and flattens them internally
  * (PyTorch `x.view(-1, 784)`). 266,200 masked weights, 266,610 parameters.
+ *
+ * Unless `fusedForward: false`, `loss` and `predict` run the same network as three `fusedDense` ops on the
+ * weights (flatten as tfjs-layers' `Flatten` does, then dense + ReLU, dense + ReLU, dense): identical results,
+ * a fraction of the kernel launches (issue 10).
  */
 export function createLeNet300100(options: ModelOptions = {}): LayersTrainableModel {
   const { inputShape, numClasses } = resolveShape(options, [28, 28, 1], 10);
@@ -23,5 +29,17 @@ export function createLeNet300100(options: ModelOptions = {}): LayersTrainableMo
   x = b.relu()(fc1(x));
   x = b.relu()(fc2(x));
   const logits = fc3(x);
-  return finishModel('lenet300-100', b, input, logits, inputShape, numClasses);
+  const direct =
+    options.fusedForward === false
+      ? undefined
+      : (v: ReadonlyMap<string, tf.Variable>) => {
+          const layers = (['fc1', 'fc2', 'fc3'] as const).map((name) => ({ w: v.get(`${name}.weight`)!, b: v.get(`${name}.bias`)! }));
+          return (inputs: tf.Tensor): tf.Tensor => {
+            let x = tf.reshape(inputs, [inputs.shape[0], inFeatures]);
+            x = fusedDense(x, layers[0].w, layers[0].b, 'relu');
+            x = fusedDense(x, layers[1].w, layers[1].b, 'relu');
+            return fusedDense(x, layers[2].w, layers[2].b, 'linear');
+          };
+        };
+  return finishModel('lenet300-100', b, input, logits, inputShape, numClasses, direct);
 }

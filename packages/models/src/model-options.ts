@@ -17,6 +17,13 @@ export interface ModelOptions {
    * or `'biased'` (tfjs-layers/Keras, what this package did before 0.2). Models without batch norm ignore it.
    */
   readonly batchNormRunningVariance?: RunningVariance;
+  /**
+   * Fully connected models (LeNet-300-100): run `loss` and `predict` as core's `fusedDense` ops directly on the
+   * weights instead of through the tfjs-layers executor (default true). Same ops, same results (tests compare
+   * both ways on cpu, wasm and native); on a backend with the fused dense kernels (`native`) a layer is then
+   * one launch forward and one backward. `false` keeps the executor. Other models ignore it.
+   */
+  readonly fusedForward?: boolean;
 }
 
 /** Validates and fills in the input shape and class count. */

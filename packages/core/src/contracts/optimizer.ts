@@ -19,6 +19,18 @@ export interface SparseOptimizer {
   /** One update of every variable that has a gradient. Gradients are dense and never masked. */
   applyGradients(gradients: Readonly<Record<string, Tensor>>, variables: Readonly<Record<string, Variable>>): void;
   /**
+   * Optional fused form of `applyGradients(gradients, variables)` followed by the trainer's mask step
+   * `W ← W ⊙ M` for every variable named in `masks` (docs/algorithm.md#one-training-step: the update, then
+   * `apply_mask`). When an optimizer has it, the trainer calls it instead of the two, so the mask multiply can
+   * run inside the update (one kernel launch per variable instead of two). Results must equal the two-call
+   * form exactly; buffers stay unmasked. Optimizers without it keep the two calls.
+   */
+  applyGradientsMasked?(
+    gradients: Readonly<Record<string, Tensor>>,
+    variables: Readonly<Record<string, Variable>>,
+    masks: Readonly<Record<string, Tensor>>,
+  ): void;
+  /**
    * The momentum view used for growth and redistribution: SGD's momentum buffer, Adam's
    * `exp_avg / (sqrt(exp_avg_sq) + 1e-8)`. A new tensor the caller disposes; null before the first step.
    */

@@ -35,44 +35,52 @@ describe.skipIf(!present)(`SGD golden cases (${GOLDEN_DIR})`, () => {
     expect(files.length).toBe(4);
   });
 
+  // Each case twice: the trainer's two calls (applyGradients, then masking's W ⊙ M) and the fused
+  // applyGradientsMasked (issue 10), which must give the same numbers bit for bit.
   for (const file of files) {
-    it(file, () => {
-      const c = JSON.parse(readFileSync(path.join(GOLDEN_DIR, file), 'utf8')) as SgdCase;
-      expect(c.config.dampening).toBe(0);
-      const before = tf.memory().numTensors;
-      const initial = tf.tensor(Float32Array.from(c.initialWeight), c.shape);
-      const w = tf.variable(initial);
-      initial.dispose();
-      const mask = c.mask ? tf.tensor(Float32Array.from(c.mask), c.shape) : null;
-      const opt = new SgdOptimizer({
-        learningRate: c.config.lr,
-        momentum: c.config.momentum,
-        nesterov: c.config.nesterov,
-        weightDecay: c.config.weightDecay,
-      });
-      let worst = 0;
-      for (const [k, step] of c.steps.entries()) {
-        const grad = tf.tensor(Float32Array.from(step.grad), c.shape);
-        opt.applyGradients({ w: grad }, { w });
-        grad.dispose();
-        if (mask) tf.tidy(() => w.assign(tf.mul(w, mask)));
-        worst = Math.max(worst, maxAbsDiff(w.dataSync(), step.weight));
-        const buf = opt.momentumOf('w');
-        expect(buf, `step ${k}`).not.toBeNull();
-        worst = Math.max(worst, maxAbsDiff(buf!.dataSync(), step.momentumBuffer));
-        buf!.dispose();
-        if (c.mask) {
-          const values = w.dataSync();
-          // -0 is fine: PyTorch also produces -0.0 for a negative weight times 0.
-          c.mask.forEach((m, i) => m === 0 && expect(values[i] === 0, `index ${i}`).toBe(true));
+    for (const form of ['two calls', 'applyGradientsMasked'] as const) {
+      it(`${file} (${form})`, () => {
+        const c = JSON.parse(readFileSync(path.join(GOLDEN_DIR, file), 'utf8')) as SgdCase;
+        expect(c.config.dampening).toBe(0);
+        const before = tf.memory().numTensors;
+        const initial = tf.tensor(Float32Array.from(c.initialWeight), c.shape);
+        const w = tf.variable(initial);
+        initial.dispose();
+        const mask = c.mask ? tf.tensor(Float32Array.from(c.mask), c.shape) : null;
+        const opt = new SgdOptimizer({
+          learningRate: c.config.lr,
+          momentum: c.config.momentum,
+          nesterov: c.config.nesterov,
+          weightDecay: c.config.weightDecay,
+        });
+        let worst = 0;
+        for (const [k, step] of c.steps.entries()) {
+          const grad = tf.tensor(Float32Array.from(step.grad), c.shape);
+          if (form === 'applyGradientsMasked') {
+            opt.applyGradientsMasked({ w: grad }, { w }, mask ? { w: mask } : {});
+          } else {
+            opt.applyGradients({ w: grad }, { w });
+            if (mask) tf.tidy(() => w.assign(tf.mul(w, mask)));
+          }
+          grad.dispose();
+          worst = Math.max(worst, maxAbsDiff(w.dataSync(), step.weight));
+          const buf = opt.momentumOf('w');
+          expect(buf, `step ${k}`).not.toBeNull();
+          worst = Math.max(worst, maxAbsDiff(buf!.dataSync(), step.momentumBuffer));
+          buf!.dispose();
+          if (c.mask) {
+            const values = w.dataSync();
+            // -0 is fine: PyTorch also produces -0.0 for a negative weight times 0.
+            c.mask.forEach((m, i) => m === 0 && expect(values[i] === 0, `index ${i}`).toBe(true));
+          }
         }
-      }
-      expect(worst, `${file}: max |diff| ${worst}`).toBeLessThan(1e-6);
-      opt.dispose();
-      w.dispose();
-      mask?.dispose();
-      expect(tf.memory().numTensors).toBe(before);
-    });
+        expect(worst, `${file}: max |diff| ${worst}`).toBeLessThan(1e-6);
+        opt.dispose();
+        w.dispose();
+        mask?.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+      });
+    }
   }
 });
 

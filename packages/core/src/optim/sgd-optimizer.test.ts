@@ -215,3 +215,69 @@ describe('SgdOptimizer fused-kernel fast path (SGD_STEP_KERNEL)', () => {
     }
   });
 });
+
+describe('SgdOptimizer.applyGradientsMasked (issue 10: the mask multiply folded into the update)', () => {
+  it('hand-worked: the update, then W ⊙ M; the buffer stays unmasked', () => {
+    // w = [1, -2], grad = [0.5, 1], wd 0.1, μ 0.9 Nesterov, lr 0.1, mask [1, 0].
+    // g = [0.6, 0.8]; buf = g; upd = g + 0.9·buf = [1.14, 1.52]; w − 0.1·upd = [0.886, -2.152]; ⊙ M = [0.886, -0].
+    const w = tf.variable(tf.tensor1d([1, -2]));
+    const grad = tf.tensor1d([0.5, 1]);
+    const mask = tf.tensor1d([1, 0]);
+    const opt = new SgdOptimizer({ learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0.1 });
+    const before = tf.memory().numTensors;
+    opt.applyGradientsMasked({ w: grad }, { w }, { w: mask });
+    expect(tf.memory().numTensors - before).toBe(1); // the momentum slot only
+    expect(values(w)[0]).toBeCloseTo(0.886, 6);
+    expect(Object.is(values(w)[1], -0)).toBe(true); // a negative weight times 0, as PyTorch's `weight *= mask`
+    const buf = opt.momentumOf('w')!;
+    expect(values(buf)[0]).toBeCloseTo(0.6, 6);
+    expect(values(buf)[1]).toBeCloseTo(0.8, 6);
+    buf.dispose();
+    opt.dispose();
+    tf.dispose([w, grad, mask]);
+  });
+
+  it('equals applyGradients followed by the masking multiply, bit for bit, over many steps; masks a variable without gradient', () => {
+    const variable = (initial: tf.Tensor) => {
+      const x = tf.variable(initial);
+      initial.dispose();
+      return x;
+    };
+    const run = (fused: boolean) => {
+      const w = variable(tf.tensor2d([0.3, -0.7, 1.1, 0.05, -0.4, 0.9], [2, 3]));
+      const v = variable(tf.tensor1d([0.2, -0.1, 0.5]));
+      const u = variable(tf.tensor1d([1, 2]));
+      const mw = tf.tensor2d([1, 0, 1, 1, 0, 1], [2, 3]);
+      const mu = tf.tensor1d([0, 1]);
+      const opt = new SgdOptimizer({ learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+      const seen: number[][] = [];
+      for (let step = 0; step < 25; step++) {
+        const gw = tf.tensor2d([0.1, -0.2, 0.3, -0.4, 0.5, -0.6].map((x) => x * Math.sin(step + 1)), [2, 3]);
+        const gv = tf.tensor1d([0.3, 0.1, -0.2].map((x) => x * Math.cos(step)));
+        opt.learningRate = 0.05 / (1 + step);
+        // `u` is masked but gets no gradient: masking.apply() would still multiply it.
+        if (fused) opt.applyGradientsMasked({ w: gw, v: gv }, { w, v, u }, { w: mw, u: mu });
+        else {
+          opt.applyGradients({ w: gw, v: gv }, { w, v, u });
+          tf.tidy(() => {
+            w.assign(tf.mul(w, mw));
+            u.assign(tf.mul(u, mu));
+          });
+        }
+        const buf = opt.momentumOf('w')!;
+        seen.push(values(w), values(v), values(u), values(buf));
+        tf.dispose([gw, gv, buf]);
+      }
+      opt.dispose();
+      tf.dispose([w, v, u, mw, mu]);
+      return seen;
+    };
+    const before = tf.memory().numTensors;
+    const fused = run(true);
+    expect(run(false)).toEqual(fused);
+    expect(fused[fused.length - 4][1] === 0).toBe(true);
+    expect(fused[fused.length - 2].map((x) => x === 0)).toEqual([true, false]);
+    expect(fused[fused.length - 2][1]).toBe(2);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

@@ -22,6 +22,15 @@ export const MOMENTUM_BUFFER_SLOT = 'momentum_buffer';
  */
 export const SGD_STEP_KERNEL = 'SparseLearningSgdStep';
 
+/**
+ * Name of the optional fused SGD kernel that also applies the mask (issue 10): the contract of
+ * {@link SGD_STEP_KERNEL} plus an input `mask` (float32 0/1, the variable's size), with
+ * `w' = (w − lr·update) ⊙ mask` — the trainer's `W ← W ⊙ M` after the update, in the same launch. The buffer is
+ * not masked. A separate name (not an optional input of the unmasked kernel) so a backend built before it
+ * can never silently ignore the mask.
+ */
+export const SGD_STEP_MASKED_KERNEL = 'SparseLearningSgdStepMasked';
+
 /** Options of {@link SgdOptimizer} (PyTorch `torch.optim.SGD` with dampening 0). */
 export interface SgdOptimizerOptions {
   /** Learning rate of the first step; the trainer overwrites it before every step. */
@@ -46,7 +55,9 @@ export interface SgdOptimizerOptions {
  * Float32 throughout; reproduces the torch golden cases within 1e-6.
  *
  * Fast path: when the active backend registers {@link SGD_STEP_KERNEL}, each variable is updated by that one
- * fused kernel (same float32 rounding, so the same results); otherwise by the `tf.*` chain below.
+ * fused kernel (same float32 rounding, so the same results); otherwise by the `tf.*` chain below. The trainer
+ * calls {@link SgdOptimizer.applyGradientsMasked} when it has masks, which folds `W ← W ⊙ M` into the same
+ * launch where the backend registers {@link SGD_STEP_MASKED_KERNEL}.
  */
 export class SgdOptimizer implements SparseOptimizer {
   readonly id = SGD_OPTIMIZER_ID;
@@ -86,18 +97,53 @@ export class SgdOptimizer implements SparseOptimizer {
   }
 
   applyGradients(gradients: Readonly<Record<string, tf.Tensor>>, variables: Readonly<Record<string, tf.Variable>>): void {
+    this.update(gradients, variables, null);
+  }
+
+  /**
+   * The update, then `W ← W ⊙ M` for every variable named in `masks` (what the trainer's `masking.apply()`
+   * does after {@link SgdOptimizer.applyGradients}), with identical results: on a backend that registers
+   * {@link SGD_STEP_MASKED_KERNEL} the multiply runs inside the one fused launch per variable; otherwise it is
+   * the same `tf.mul` the masking runs, right after the variable's update. Buffers are never masked.
+   */
+  applyGradientsMasked(
+    gradients: Readonly<Record<string, tf.Tensor>>,
+    variables: Readonly<Record<string, tf.Variable>>,
+    masks: Readonly<Record<string, tf.Tensor>>,
+  ): void {
+    this.update(gradients, variables, masks);
+    // A masked variable without a gradient this step still gets W ← W ⊙ M, as masking.apply() would do.
+    tf.tidy(() => {
+      for (const [name, mask] of Object.entries(masks)) {
+        if (gradients[name]) continue;
+        const variable = variableFor(this.id, name, variables);
+        variable.assign(tf.mul(variable, mask));
+      }
+    });
+  }
+
+  private update(
+    gradients: Readonly<Record<string, tf.Tensor>>,
+    variables: Readonly<Record<string, tf.Variable>>,
+    masks: Readonly<Record<string, tf.Tensor>> | null,
+  ): void {
     const { momentum: mu, nesterov, weightDecay: wd } = this;
     const lr = this.lr;
-    // Looked up once per step: a backend may or may not provide the fused kernel (see SGD_STEP_KERNEL).
-    const fused = tf.getKernel(SGD_STEP_KERNEL, tf.getBackend()) !== undefined;
+    // Looked up once per step: a backend may or may not provide the fused kernels (see SGD_STEP_KERNEL).
+    const backend = tf.getBackend();
+    const fused = tf.getKernel(SGD_STEP_KERNEL, backend) !== undefined;
+    const fusedMasked = masks !== null && tf.getKernel(SGD_STEP_MASKED_KERNEL, backend) !== undefined;
     for (const [name, grad] of Object.entries(gradients)) {
       const variable = variableFor(this.id, name, variables);
       const previous = mu > 0 ? this.slots.get(name, MOMENTUM_BUFFER_SLOT, variable.shape) : undefined;
-      if (fused && this.canFuse(grad, variable, previous)) {
+      const mask = masks?.[name];
+      const maskFusable = mask !== undefined && fusedMasked && mask.dtype === 'float32' && mask.size === variable.size;
+      if ((mask === undefined ? fused : maskFusable) && this.canFuse(grad, variable, previous)) {
         const buffer = tf.tidy((): tf.Tensor | undefined => {
           const inputs: tf.NamedTensorMap = previous ? { w: variable, grad, buf: previous } : { w: variable, grad };
+          if (mask !== undefined) inputs.mask = mask;
           const attrs = { learningRate: lr, momentum: mu, nesterov, weightDecay: wd };
-          const out = tf.engine().runKernel(SGD_STEP_KERNEL, inputs, attrs) as tf.Tensor[];
+          const out = tf.engine().runKernel(mask !== undefined ? SGD_STEP_MASKED_KERNEL : SGD_STEP_KERNEL, inputs, attrs) as tf.Tensor[];
           variable.assign(out[0]);
           return mu > 0 ? tf.keep(out[1]) : undefined;
         });
@@ -105,14 +151,24 @@ export class SgdOptimizer implements SparseOptimizer {
         continue;
       }
       const buffer: tf.Tensor | undefined = tf.tidy((): tf.Tensor | undefined => {
-        const g = wd !== 0 ? tf.add(grad, tf.mul(variable, wd)) : grad;
-        let update: tf.Tensor = g;
         let buf: tf.Tensor | undefined;
-        if (mu > 0) {
-          buf = previous ? tf.add(tf.mul(previous, mu), g) : tf.clone(g);
-          update = nesterov ? tf.add(g, tf.mul(buf, mu)) : buf;
+        if (fused && this.canFuse(grad, variable, previous)) {
+          // The masked kernel is missing (or the mask does not fit it): the unmasked kernel, then the multiply.
+          const inputs: tf.NamedTensorMap = previous ? { w: variable, grad, buf: previous } : { w: variable, grad };
+          const attrs = { learningRate: lr, momentum: mu, nesterov, weightDecay: wd };
+          const out = tf.engine().runKernel(SGD_STEP_KERNEL, inputs, attrs) as tf.Tensor[];
+          variable.assign(mask !== undefined ? tf.mul(out[0], mask) : out[0]);
+          buf = mu > 0 ? out[1] : undefined;
+        } else {
+          const g = wd !== 0 ? tf.add(grad, tf.mul(variable, wd)) : grad;
+          let update: tf.Tensor = g;
+          if (mu > 0) {
+            buf = previous ? tf.add(tf.mul(previous, mu), g) : tf.clone(g);
+            update = nesterov ? tf.add(g, tf.mul(buf, mu)) : buf;
+          }
+          const next = tf.sub(variable, tf.mul(update, lr));
+          variable.assign(mask !== undefined ? tf.mul(next, mask) : next);
         }
-        variable.assign(tf.sub(variable, tf.mul(update, lr)));
         // Kept: an enclosing tidy (the trainer's step) must not dispose the buffer; the slot store owns it.
         return buf ? tf.keep(buf) : undefined;
       });

@@ -68,7 +68,7 @@ export interface EvaluationResult {
  * `step(batch)`: learning rate of this batch from the LR schedule (StepLR stepped before the batch) → dense
  * gradients of `model.loss` w.r.t. every trainable variable (`tf.variableGrads`; never masked) → optional
  * gradient transforms → `optimizer.applyGradients` (all entries, masked ones included) → `masking.apply()`
- * (`W ← W ⊙ M`) → step + 1 → prune rate `p(step)` → `trigger.afterStep` → mask update.
+ * (`W ← W ⊙ M`; both in one call when the optimizer has `applyGradientsMasked`) → step + 1 → prune rate `p(step)` → `trigger.afterStep` → mask update.
  * `endEpoch()`: epoch + 1 → `trigger.afterEpoch` (default: every epoch but the last) → mask update.
  *
  * A mask update reads weights, masks, the optimizer's momentum view and (only when a strategy requires it)
@@ -187,8 +187,13 @@ export class SparseTrainer {
         if (name !== undefined) gradients[name] = grad;
       }
       for (const transform of this.transforms) gradients = this.runTransform(transform, gradients, learningRate);
-      this.optimizer.applyGradients(gradients, this.variablesByName);
-      this.masking?.apply();
+      if (this.masking && this.optimizer.applyGradientsMasked) {
+        // The update and W ← W ⊙ M in one pass per variable (same results as the two calls below).
+        this.optimizer.applyGradientsMasked(gradients, this.variablesByName, this.masking.maskTensors());
+      } else {
+        this.optimizer.applyGradients(gradients, this.variablesByName);
+        this.masking?.apply();
+      }
       const out: Record<string, tf.Tensor> = {};
       if (keepGradients) for (const name of this.masking?.names ?? []) if (gradients[name]) out[name] = tf.keep(tf.clone(gradients[name]));
       return out;
