@@ -42,7 +42,7 @@ const batch = Number(opt('batch', 100));
 const modelId = opt('model', 'lenet300-100');
 const rng = core.createRng('profile');
 const unfused = flag('unfused');
-const model = models.createModel(modelId, { seed: 1, fusedForward: !unfused });
+const model = models.createModel(modelId, { seed: 1, fused: !unfused });
 const masking = dense ? null : new core.Masking(model.variables);
 masking?.initialize(new core.UniformExactDistribution(), 0.05, rng.fork('mask-init'));
 const optimizer = new core.SgdOptimizer({ learningRate: 0.01, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });

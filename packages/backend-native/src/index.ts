@@ -36,6 +36,8 @@ export type { NativeBackendOptions, NativeBase } from './native-backend.js';
 export {
   DENSE_GRAD_KERNEL_NAME,
   DENSE_KERNEL_NAME,
+  LOSS_GRAD_KERNEL_NAME,
+  LOSS_KERNEL_NAME,
   NATIVE_KERNELS,
   SGD_STEP_KERNEL_NAME,
   SGD_STEP_MASKED_KERNEL_NAME,

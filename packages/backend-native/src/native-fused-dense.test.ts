@@ -10,6 +10,8 @@ import {
   EveryKStepsTrigger,
   FUSED_DENSE_GRAD_KERNEL,
   FUSED_DENSE_KERNEL,
+  LOG_SOFTMAX_NLL_GRAD_KERNEL,
+  LOG_SOFTMAX_NLL_KERNEL,
   MaskUpdater,
   Masking,
   SGD_STEP_MASKED_KERNEL,
@@ -21,6 +23,9 @@ import {
   createRng,
   fusedDense,
   hasFusedDenseKernels,
+  hasLogSoftmaxNllKernels,
+  logSoftmaxNll,
+  nllLoss,
   removeLowestActive,
 } from '@sparse-learning/core';
 import type { GrowthStrategy, LayerView, PruneStrategy, RedistributionStrategy } from '@sparse-learning/core';
@@ -29,7 +34,13 @@ import { createModel } from '@sparse-learning/models';
 import { nativeAddonStatus } from './addon.js';
 import type { NativeAddon } from './addon.js';
 import { registerNativeBackend } from './native-backend.js';
-import { DENSE_GRAD_KERNEL_NAME, DENSE_KERNEL_NAME, SGD_STEP_MASKED_KERNEL_NAME } from './native-kernels.js';
+import {
+  DENSE_GRAD_KERNEL_NAME,
+  DENSE_KERNEL_NAME,
+  LOSS_GRAD_KERNEL_NAME,
+  LOSS_KERNEL_NAME,
+  SGD_STEP_MASKED_KERNEL_NAME,
+} from './native-kernels.js';
 import { skipWithoutNativeAddon } from './native-test-skip.js';
 import { randomData } from './test-helpers.js';
 
@@ -47,6 +58,8 @@ it('the native kernel names are the ones core looks up', () => {
   expect(DENSE_KERNEL_NAME).toBe(FUSED_DENSE_KERNEL);
   expect(DENSE_GRAD_KERNEL_NAME).toBe(FUSED_DENSE_GRAD_KERNEL);
   expect(SGD_STEP_MASKED_KERNEL_NAME).toBe(SGD_STEP_MASKED_KERNEL);
+  expect(LOSS_KERNEL_NAME).toBe(LOG_SOFTMAX_NLL_KERNEL);
+  expect(LOSS_GRAD_KERNEL_NAME).toBe(LOG_SOFTMAX_NLL_GRAD_KERNEL);
 });
 
 const NATIVE = { wasm: 'fused-dense-test-wasm', cpu: 'fused-dense-test-cpu' } as const;
@@ -122,6 +135,73 @@ for (const base of ['wasm', 'cpu'] as const) {
   });
 }
 
+/** Loss and its gradient w.r.t. the logits, fused or through the composite, on the active backend. */
+function lossRun(logitsData: Float32Array, n: number, c: number, labels: tf.Tensor, fused: boolean, upstream = 1) {
+  const before = tf.memory().numTensors;
+  const logits = tf.tensor2d(logitsData, [n, c]);
+  const f = (x: tf.Tensor) => tf.mul(fused ? logSoftmaxNll(x, labels) : nllLoss(tf.logSoftmax(x), labels), upstream);
+  const { value, grad } = tf.valueAndGrad(f)(logits);
+  const out = [Array.from(value.dataSync()), Array.from(grad.dataSync())];
+  tf.dispose([value, grad, logits]);
+  expect(tf.memory().numTensors).toBe(before);
+  return out;
+}
+
+for (const base of ['wasm', 'cpu'] as const) {
+  describe(`native (${base} base): fused training loss`, nativeSuite, () => {
+    beforeAll(async () => {
+      expect(registerNativeBackend({ name: NATIVE[base], base, addon })).toBe(true);
+      expect(await tf.setBackend(NATIVE[base])).toBe(true);
+    });
+
+    it('registers both loss kernels', () => {
+      expect(hasLogSoftmaxNllKernels()).toBe(true);
+    });
+
+    const cases: [string, number, number, () => tf.Tensor][] = [
+      ['b100, 10 classes', 100, 10, () => tf.tensor1d(Int32Array.from({ length: 100 }, (_, i) => (i * 7) % 10), 'int32')],
+      ['b7, 3 classes, labels out of range (-1, 3, 9)', 7, 3, () => tf.tensor1d([0, -1, 2, 3, 1, 9, 2], 'int32')],
+      ['b5, float32 labels (cast like the composite)', 5, 4, () => tf.tensor1d([0, 1.7, 3, 2.2, 0], 'float32')],
+      ['b1, 2 classes, labels [1,1]-shaped', 1, 2, () => tf.tensor2d([[1]], [1, 1], 'int32')],
+    ];
+    for (const [label, n, c, makeLabels] of cases) {
+      it(`${label}: loss and gradient equal the composite bit for bit`, () => {
+        const labels = makeLabels();
+        for (const [seed, scale] of [[1, 1], [2, 30], [3, 1e-3]] as const) {
+          const data = randomData(n * c, seed).map((v) => v * scale);
+          if (seed === 2) data[0] = 80; // one logit dominating its row (log-probabilities of exactly 0 and ≈ -110)
+          for (const upstream of [1, -2.5]) {
+            const fused = lossRun(data, n, c, labels, true, upstream);
+            const stock = lossRun(data, n, c, labels, false, upstream);
+            expect(fused[0], `loss, seed ${seed}`).toEqual(stock[0]);
+            expect(fused[1], `gradient, seed ${seed}`).toEqual(stock[1]);
+          }
+        }
+        labels.dispose();
+      });
+    }
+
+    it('one forward and one backward launch instead of the composite\'s ~30', async () => {
+      const logits = tf.variable(tf.tensor2d(randomData(40, 1), [4, 10]));
+      const labels = tf.tensor1d([1, 2, 3, 4], 'int32');
+      const names = async (fused: boolean) =>
+        (
+          await tf.profile(() => {
+            const { value, grads } = tf.variableGrads(() => (fused ? logSoftmaxNll(logits, labels) : nllLoss(tf.logSoftmax(logits), labels)));
+            tf.dispose([value, ...Object.values(grads)]);
+          })
+        ).kernels.map((k) => k.name);
+      const fused = await names(true);
+      const stock = await names(false);
+      expect(fused.filter((k) => k === LOG_SOFTMAX_NLL_KERNEL)).toHaveLength(1);
+      expect(fused.filter((k) => k === LOG_SOFTMAX_NLL_GRAD_KERNEL)).toHaveLength(1);
+      expect(fused.length).toBeLessThan(8);
+      expect(stock.length).toBeGreaterThan(20);
+      tf.dispose([logits, labels]);
+    });
+  });
+}
+
 // ----------------------------------------------------------------------------------- whole training steps
 
 /** Inline strategies (the plugin packages are not dependencies of this one): magnitude prune, momentum growth. */
@@ -154,7 +234,7 @@ const growth: GrowthStrategy = {
 async function train(backend: string, fused: boolean, steps: number, batch: number) {
   expect(await tf.setBackend(backend)).toBe(true);
   const rng = createRng('fused-vs-unfused');
-  const model = createModel('lenet300-100', { seed: 3, fusedForward: fused });
+  const model = createModel('lenet300-100', { seed: 3, fused });
   const masking = new Masking(model.variables);
   masking.initialize(new UniformExactDistribution(), 0.05, rng.fork('mask-init'));
   const optimizer = new SgdOptimizer({ learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
@@ -215,11 +295,11 @@ for (const base of ['wasm', 'cpu'] as const) {
       expectSameRun(fused, unfused);
     });
 
-    it('the fused step runs a fraction of the unfused kernels: 3 dense, 3 dense-gradient, 3 masked SGD launches', async () => {
+    it('the fused step runs a fraction of the unfused kernels: 3 dense, 3 dense-gradient, 3 masked SGD, 2 loss launches', async () => {
       const names = async (fused: boolean) => {
         expect(await tf.setBackend(NATIVE[base])).toBe(true);
         const rng = createRng('kernel-count');
-        const model = createModel('lenet300-100', { seed: 3, fusedForward: fused });
+        const model = createModel('lenet300-100', { seed: 3, fused });
         const masking = new Masking(model.variables);
         masking.initialize(new UniformExactDistribution(), 0.05, rng);
         const optimizer = new SgdOptimizer({ learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
@@ -250,8 +330,9 @@ for (const base of ['wasm', 'cpu'] as const) {
       expect(count(fused, SGD_STEP_MASKED_KERNEL)).toBe(3);
       expect(count(fused, 'BatchMatMul') + count(fused, '_FusedMatMul') + count(fused, 'Relu')).toBe(0);
       expect(count(unfused, FUSED_DENSE_KERNEL)).toBe(0);
-      // Measured at the time of writing: 63 against 111 launches per step.
-      expect(fused.length).toBeLessThan(0.65 * unfused.length);
+      expect(count(fused, LOG_SOFTMAX_NLL_KERNEL) + count(fused, LOG_SOFTMAX_NLL_GRAD_KERNEL)).toBe(2);
+      // Measured at the time of writing: 30 against 111 launches per step.
+      expect(fused.length).toBeLessThan(0.35 * unfused.length);
     });
   });
 }

@@ -8,7 +8,7 @@
  * Float32Arrays). Any case a kernel does not handle (non-float32, NCHW, dilated pooling, prelu, broadcasting
  * the addon does not do) is delegated to the base backend's stock kernel, so behaviour stays identical.
  */
-import { backend_util, broadcast_util, util } from '@tensorflow/tfjs-core';
+import { backend_util, broadcast_util, getBackend, getKernel, util } from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 import { SparseLearningError, unknownIdError } from '@sparse-learning/core';
@@ -392,6 +392,117 @@ function denseGradImpl(args: Args, addon: NativeAddon, store: TensorStore, lazy?
   return outs;
 }
 
+/** Names of the fused loss kernels; must equal core's `LOG_SOFTMAX_NLL_KERNEL` / `..._GRAD_KERNEL` (tested). */
+export const LOSS_KERNEL_NAME = 'SparseLearningLogSoftmaxNll';
+export const LOSS_GRAD_KERNEL_NAME = 'SparseLearningLogSoftmaxNllGrad';
+
+/**
+ * Runs registered kernels of the active backend directly (`kernelFunc`, no engine: no tape entry, no tensor
+ * tracking, no scope), keeping every output as a temporary freed by {@link KernelChain.release} unless kept.
+ * The fused loss kernels replay the composite's exact kernel sequence through it, so their results are the
+ * composite's bit for bit while the per-kernel engine overhead (most of a small kernel's cost) is gone.
+ */
+class KernelChain {
+  private readonly temps: TensorInfo[] = [];
+  private readonly backendName = getBackend();
+
+  constructor(
+    private readonly backend: KernelBackend,
+    private readonly store: TensorStore,
+  ) {}
+
+  run(kernelName: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
+    const kernel = getKernel(kernelName, this.backendName);
+    if (!kernel) {
+      throw new SparseLearningError('E_BACKEND_UNAVAILABLE', `fused loss kernel: '${this.backendName}' has no ${kernelName} kernel`, { kernelName });
+    }
+    const out = kernel.kernelFunc({ inputs, backend: this.backend, attrs }) as TensorInfo;
+    this.temps.push(out);
+    return out;
+  }
+
+  /** A float32 tensor of `shape` filled with `value` (tfjs's `ones(shape)`, or a scalar operand). */
+  fill(shape: number[], value: number): TensorInfo {
+    const out = this.store.alloc(this.backend, shape);
+    this.store.view(this.backend, out).fill(value);
+    this.temps.push(out);
+    return out;
+  }
+
+  /** Frees every temporary except `keep`. */
+  release(...keep: TensorInfo[]): void {
+    for (const t of this.temps) if (!keep.includes(t)) this.store.free(this.backend, t);
+    this.temps.length = 0;
+  }
+}
+
+/** `oneHot(cast(reshape(labels, [-1]), 'int32'), C)` cast to float32, as nllLoss and `mul`'s type match do. */
+function oneHotF32(chain: KernelChain, labels: TensorInfo, classes: number): TensorInfo {
+  const flat = chain.run('Reshape', { x: labels }, { shape: [-1] });
+  const ids = chain.run('Cast', { x: flat }, { dtype: 'int32' });
+  const hot = chain.run('OneHot', { indices: ids }, { dtype: 'int32', depth: classes, onValue: 1, offValue: 0 });
+  return chain.run('Cast', { x: hot }, { dtype: 'float32' });
+}
+
+/**
+ * `SparseLearningLogSoftmaxNll` (contract: `LOG_SOFTMAX_NLL_KERNEL` in core's ops/log-softmax-nll.ts):
+ * `[loss, logProbabilities]` through the kernels tfjs-core's `logSoftmax` and core's `nllLoss` run, in order.
+ */
+function lossImpl(args: Args, _addon: NativeAddon, store: TensorStore): TensorInfo[] | null {
+  const { logits, labels } = args.inputs;
+  if (!logits || !labels || logits.dtype !== 'float32' || logits.shape.length !== 2) return null;
+  const chain = new KernelChain(args.backend, store);
+  try {
+    // logSoftmax(logits, 1): max, sub, cast, exp, sum, log, sub.
+    const xMax = chain.run('Max', { x: logits }, { reductionIndices: 1, keepDims: true });
+    const shifted = chain.run('Sub', { a: logits, b: xMax });
+    const shiftedF32 = chain.run('Cast', { x: shifted }, { dtype: 'float32' });
+    const sums = chain.run('Sum', { x: chain.run('Exp', { x: shifted }) }, { axis: 1, keepDims: true });
+    const value = chain.run('Sub', { a: shiftedF32, b: chain.run('Log', { x: sums }) });
+    // nllLoss: neg(mean(sum(mul(oneHot, logProbabilities), -1))); mul's type match casts both operands.
+    const hot = oneHotF32(chain, labels, logits.shape[1]);
+    const valueF32 = chain.run('Cast', { x: value }, { dtype: 'float32' });
+    const picked = chain.run('Sum', { x: chain.run('Multiply', { a: hot, b: valueF32 }) }, { axis: -1, keepDims: false });
+    const loss = chain.run('Neg', { x: chain.run('Mean', { x: picked }, { axis: null as unknown as number, keepDims: false }) });
+    chain.release(loss, value);
+    return [loss, value];
+  } catch (error) {
+    chain.release();
+    throw error;
+  }
+}
+
+/**
+ * `SparseLearningLogSoftmaxNllGrad` (contract: `LOG_SOFTMAX_NLL_GRAD_KERNEL` in core): `dlogits` through the
+ * kernels of tfjs's gradients of the composite, in the order the tape runs them — `Neg`'s, `Mean`'s
+ * (reshape, × ones, ÷ N), `Sum`'s (reshape, × ones), `Multiply`'s (× the cast one-hot), then `logSoftmax`'s
+ * `dy − sum(dy, 1) · exp(logProbabilities)`.
+ */
+function lossGradImpl(args: Args, _addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { dy, logProbabilities, labels } = args.inputs;
+  if (!dy || !logProbabilities || !labels || logProbabilities.dtype !== 'float32' || logProbabilities.shape.length !== 2) return null;
+  const [n, classes] = logProbabilities.shape;
+  const chain = new KernelChain(args.backend, store);
+  try {
+    const dMean = chain.run('Neg', { x: dy });
+    const dPicked = chain.run('RealDiv', {
+      a: chain.run('Multiply', { a: chain.run('Reshape', { x: dMean }, { shape: [1] }), b: chain.fill([n], 1) }),
+      b: chain.fill([], n),
+    });
+    const dProduct = chain.run('Multiply', { a: chain.run('Reshape', { x: dPicked }, { shape: [n, 1] }), b: chain.fill([n, classes], 1) });
+    const hot = chain.run('Cast', { x: oneHotF32(chain, labels, classes) }, { dtype: 'float32' });
+    const dValue = chain.run('Multiply', { a: dProduct, b: hot });
+    const softmax = chain.run('Exp', { x: logProbabilities });
+    const total = chain.run('Sum', { x: dValue }, { axis: 1, keepDims: true });
+    const out = chain.run('Sub', { a: dValue, b: chain.run('Multiply', { a: total, b: softmax }) });
+    chain.release(out);
+    return out;
+  } catch (error) {
+    chain.release();
+    throw error;
+  }
+}
+
 /**
  * `Identity` (what `tf.clone` runs) as an alias of the input's data, as tfjs-cpu does, instead of wasm's copy:
  * tfjs data is immutable, so sharing is safe; ~30 copies per training step (gradient bookkeeping) vanish.
@@ -508,6 +619,8 @@ export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, N
   [SGD_STEP_MASKED_KERNEL_NAME, (args, addon, store) => sgdStepImpl(args, addon, store, true)],
   [DENSE_KERNEL_NAME, denseImpl],
   [DENSE_GRAD_KERNEL_NAME, denseGradImpl],
+  [LOSS_KERNEL_NAME, lossImpl],
+  [LOSS_GRAD_KERNEL_NAME, lossGradImpl],
 ]);
 
 /**

@@ -29,6 +29,8 @@ export interface BuilderOptions {
    * (tfjs-layers/Keras). See {@link TorchBatchNorm}.
    */
   readonly batchNormRunningVariance?: RunningVariance;
+  /** Fused loss and, where a model provides one, direct forward pass (`ModelOptions.fused`); default true. */
+  readonly fused?: boolean;
 }
 
 /** Options of {@link ModelBuilder.conv2d}; the PyTorch `nn.Conv2d(in, out, k, stride, padding, bias)`. */
@@ -78,10 +80,13 @@ export class ModelBuilder {
    * `setRandomKey`. Keyed `<seed>/dropout` until a caller sets a per-step key.
    */
   readonly randomKeys: RandomKeyStream;
+  /** Whether the built model uses core's fused ops (`ModelOptions.fused`). */
+  readonly fused: boolean;
 
   constructor(seed?: number | string, options: BuilderOptions = {}) {
     this.seeds = new SeedSource(seed);
     this.runningVariance = options.batchNormRunningVariance ?? 'unbiased';
+    this.fused = options.fused ?? true;
     this.randomKeys = new RandomKeyStream(defaultRandomKey(seed));
   }
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { nllLoss, type NamedVariable, type TrainableModel } from '@sparse-learning/core';
+import { logSoftmaxNll, nllLoss, type NamedVariable, type TrainableModel } from '@sparse-learning/core';
 import type { ModelBuilder, Sym } from './builder.js';
 import { RandomKeyStream, defaultRandomKey } from './seeded-dropout.js';
 
@@ -54,6 +54,8 @@ export function countParameters(variables: readonly NamedVariable[]): ParameterC
 export class LayersTrainableModel implements ZooModel {
   readonly variables: readonly NamedVariable[];
   readonly counts: ParameterCounts;
+  private readonly direct: DirectForward | undefined;
+  private readonly fusedLoss: boolean;
   private disposed = false;
 
   constructor(
@@ -64,13 +66,11 @@ export class LayersTrainableModel implements ZooModel {
     readonly numClasses: number,
     /** The stream the model's dropout layers draw from (default: an unseeded one). */
     private readonly randomKeys: RandomKeyStream = new RandomKeyStream(defaultRandomKey(undefined)),
-    /**
-     * The same network as a function of its variables (logits), bypassing the tfjs-layers executor; only for
-     * models whose training and inference passes are the same (no dropout, no batch norm). See
-     * {@link DirectForward}.
-     */
-    private readonly direct?: DirectForward,
+    /** Core's fused ops (`ModelOptions.fused`): see {@link FusedPaths}. Default: none. */
+    fusedPaths: FusedPaths = {},
   ) {
+    this.direct = fusedPaths.direct;
+    this.fusedLoss = fusedPaths.loss ?? false;
     this.variables = variables;
     this.counts = countParameters(variables);
   }
@@ -87,7 +87,7 @@ export class LayersTrainableModel implements ZooModel {
   loss(inputs: tf.Tensor, labels: tf.Tensor): tf.Scalar {
     return tf.tidy(() => {
       const logits = this.direct ? this.direct(inputs) : (this.layersModel.apply(inputs, { training: true }) as tf.Tensor);
-      return nllLoss(tf.logSoftmax(logits), labels);
+      return this.fusedLoss ? logSoftmaxNll(logits, labels) : nllLoss(tf.logSoftmax(logits), labels);
     });
   }
 
@@ -113,9 +113,21 @@ export class LayersTrainableModel implements ZooModel {
  */
 export type DirectForward = (inputs: tf.Tensor) => tf.Tensor;
 
+/** Which of core's fused ops a {@link LayersTrainableModel} uses (identical results either way). */
+export interface FusedPaths {
+  /**
+   * The network as a function of its variables (logits), bypassing the tfjs-layers executor; only for models
+   * whose training and inference passes are the same (no dropout, no batch norm).
+   */
+  readonly direct?: DirectForward;
+  /** The training loss as core's `logSoftmaxNll` instead of `nllLoss(tf.logSoftmax(logits), labels)`. */
+  readonly loss?: boolean;
+}
+
 /**
  * Wires the builder's declared modules into a {@link LayersTrainableModel}. `direct`, when given, builds the
- * model's {@link DirectForward} from its named variables.
+ * model's {@link DirectForward} from its named variables; it and the fused loss are used unless the builder
+ * was made with `fused: false`.
  */
 export function finishModel(
   id: string,
@@ -128,6 +140,9 @@ export function finishModel(
 ): LayersTrainableModel {
   const model = tfl.model({ inputs: input, outputs: output });
   const variables = builder.collectVariables();
-  const forward = direct?.(new Map(variables.map((v) => [v.name, v.variable])));
-  return new LayersTrainableModel(id, model, variables, inputShape, numClasses, builder.randomKeys, forward);
+  const forward = builder.fused ? direct?.(new Map(variables.map((v) => [v.name, v.variable]))) : undefined;
+  return new LayersTrainableModel(id, model, variables, inputShape, numClasses, builder.randomKeys, {
+    direct: forward,
+    loss: builder.fused,
+  });
 }

@@ -1,7 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { fusedDense } from '@sparse-learning/core';
 import { ModelBuilder } from './builder.js';
+import { denseChainForward } from './dense-chain.js';
 import { finishModel } from './layers-trainable-model.js';
 import type { LayersTrainableModel } from './layers-trainable-model.js';
 import { resolveShape } from './model-options.js';
@@ -12,14 +11,14 @@ import type { ModelOptions } from './model-options.js';
  * all with bias, PyTorch default init. Takes MNIST images `[28,28,1]` and flattens them internally
  * (PyTorch `x.view(-1, 784)`). 266,200 masked weights, 266,610 parameters.
  *
- * Unless `fusedForward: false`, `loss` and `predict` run the same network as three `fusedDense` ops on the
+ * Unless `fused: false`, `loss` and `predict` run the same network as three `fusedDense` ops on the
  * weights (flatten as tfjs-layers' `Flatten` does, then dense + ReLU, dense + ReLU, dense): identical results,
  * a fraction of the kernel launches (issue 10).
  */
 export function createLeNet300100(options: ModelOptions = {}): LayersTrainableModel {
   const { inputShape, numClasses } = resolveShape(options, [28, 28, 1], 10);
   const inFeatures = inputShape[0] * inputShape[1] * inputShape[2];
-  const b = new ModelBuilder(options.seed);
+  const b = new ModelBuilder(options.seed, options);
   const fc1 = b.linear('fc1', { inFeatures, outFeatures: 300 });
   const fc2 = b.linear('fc2', { inFeatures: 300, outFeatures: 100 });
   const fc3 = b.linear('fc3', { inFeatures: 100, outFeatures: numClasses });
@@ -29,17 +28,7 @@ export function createLeNet300100(options: ModelOptions = {}): LayersTrainableMo
   x = b.relu()(fc1(x));
   x = b.relu()(fc2(x));
   const logits = fc3(x);
-  const direct =
-    options.fusedForward === false
-      ? undefined
-      : (v: ReadonlyMap<string, tf.Variable>) => {
-          const layers = (['fc1', 'fc2', 'fc3'] as const).map((name) => ({ w: v.get(`${name}.weight`)!, b: v.get(`${name}.bias`)! }));
-          return (inputs: tf.Tensor): tf.Tensor => {
-            let x = tf.reshape(inputs, [inputs.shape[0], inFeatures]);
-            x = fusedDense(x, layers[0].w, layers[0].b, 'relu');
-            x = fusedDense(x, layers[1].w, layers[1].b, 'relu');
-            return fusedDense(x, layers[2].w, layers[2].b, 'linear');
-          };
-        };
+  // The same network as fused dense ops, used unless `fused: false` (finishModel decides).
+  const direct = denseChainForward(['fc1', 'fc2', 'fc3'], inFeatures);
   return finishModel('lenet300-100', b, input, logits, inputShape, numClasses, direct);
 }

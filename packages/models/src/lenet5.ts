@@ -12,7 +12,7 @@ import type { ModelOptions } from './model-options.js';
  */
 export function createLeNet5(options: ModelOptions = {}): LayersTrainableModel {
   const { inputShape, numClasses } = resolveShape(options, [28, 28, 1], 10);
-  const b = new ModelBuilder(options.seed);
+  const b = new ModelBuilder(options.seed, options);
   const conv1 = b.conv2d('conv1', { inChannels: inputShape[2], outChannels: 20, kernelSize: 5 });
   const conv2 = b.conv2d('conv2', { inChannels: 20, outChannels: 50, kernelSize: 5 });
 

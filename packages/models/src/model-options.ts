@@ -18,12 +18,13 @@ export interface ModelOptions {
    */
   readonly batchNormRunningVariance?: RunningVariance;
   /**
-   * Fully connected models (LeNet-300-100): run `loss` and `predict` as core's `fusedDense` ops directly on the
-   * weights instead of through the tfjs-layers executor (default true). Same ops, same results (tests compare
-   * both ways on cpu, wasm and native); on a backend with the fused dense kernels (`native`) a layer is then
-   * one launch forward and one backward. `false` keeps the executor. Other models ignore it.
+   * Run the training loss as core's `logSoftmaxNll` and, for fully connected models (LeNet-300-100), `loss`
+   * and `predict` as core's `fusedDense` ops directly on the weights instead of through the tfjs-layers
+   * executor (default true). Same kernels' arithmetic, same results bit for bit (tests compare both ways on
+   * cpu, wasm and native); on a backend with the fused kernels (`native`) a dense layer is then one launch
+   * forward and one backward, and so is the loss (issue 10). `false` keeps the executor and the composite loss.
    */
-  readonly fusedForward?: boolean;
+  readonly fused?: boolean;
 }
 
 /** Validates and fills in the input shape and class count. */

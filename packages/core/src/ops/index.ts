@@ -1,1 +1,2 @@
 export * from './fused-dense.js';
+export * from './log-softmax-nll.js';
