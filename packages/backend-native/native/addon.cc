@@ -178,6 +178,13 @@ Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   Need(env, !buf || Len(info[2]) == n, "sgdStep: buf must have the length of w");
   Need(env, mu == 0.f || (bufOut && Len(info[4]) == n), "sgdStep: bufOut (length of w) is required when momentum > 0");
   float* mask = info.Length() > 9 ? opt(9, "mask") : nullptr;
+  // In place (addon version >= 5): wOut is w, and bufOut is buf when there is momentum; nothing else aliases.
+  bool inPlace = wOut == w;
+  Need(env, !inPlace || mu == 0.f || (buf && bufOut == buf), "sgdStep: in place needs bufOut === buf (an existing buffer)");
+  Need(env, inPlace || (wOut != grad && (!bufOut || (bufOut != w && bufOut != grad && bufOut != buf))),
+       "sgdStep: outputs must not alias the inputs except for an in-place update");
+  Need(env, !mask || (mask != wOut && mask != bufOut), "sgdStep: the mask must not alias an output");
+  Need(env, grad != w && (!buf || (grad != buf && buf != w)), "sgdStep: w, grad and buf must be distinct arrays");
   Need(env, !mask || Len(info[9]) == n, "sgdStep: mask must have the length of w");
   sl::SgdStep(static_cast<long>(n), w, grad, buf, wOut, bufOut, lr, mu, wd, nesterov, mask);
   return env.Undefined();

@@ -29,7 +29,7 @@ export const NATIVE_BACKEND = 'native';
 
 interface WasmLike {
   wasm: { HEAPF32: Float32Array };
-  dataIdMap: { get(id: unknown): { memoryOffset: number }; has(id: unknown): boolean };
+  dataIdMap: { get(id: unknown): { memoryOffset: number; refCount: number }; has(id: unknown): boolean };
   incRef(id: unknown): void;
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   disposeData(id: unknown): boolean;
@@ -55,6 +55,7 @@ export const wasmStore: TensorStore = {
   },
   retain: (backend, dataId) => (backend as unknown as WasmLike).incRef(dataId),
   exists: (backend, dataId) => (backend as unknown as WasmLike).dataIdMap.has(dataId),
+  soleOwner: (backend, dataId) => (backend as unknown as WasmLike).dataIdMap.get(dataId)?.refCount === 1,
 };
 
 /** The cpu backend's own Float32Arrays. */

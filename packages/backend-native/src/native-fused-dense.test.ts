@@ -202,6 +202,50 @@ for (const base of ['wasm', 'cpu'] as const) {
   });
 }
 
+describe('native (wasm base): the SGD step updates in place only what nothing else can see', nativeSuite, () => {
+  beforeAll(async () => {
+    expect(registerNativeBackend({ name: NATIVE.wasm, base: 'wasm', addon })).toBe(true);
+    expect(await tf.setBackend(NATIVE.wasm)).toBe(true);
+  });
+
+  const dataIdOf = (t: tf.Tensor) => (t as unknown as { dataId: object }).dataId;
+
+  for (const masked of [false, true]) {
+    it(`${masked ? 'masked' : 'unmasked'}: in place once the buffer exists; a clone someone keeps is never written`, () => {
+      const init = tf.tensor2d(randomData(300 * 20, 1), [300, 20]);
+      const w = tf.variable(init);
+      init.dispose();
+      const mask = tf.tensor2d(Float32Array.from(randomData(300 * 20, 2), (v) => (v > 0 ? 1 : 0)), [300, 20]);
+      const opt = new SgdOptimizer({ learningRate: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 });
+      const step = (seed: number) => {
+        const g = tf.tensor2d(randomData(300 * 20, seed), [300, 20]);
+        if (masked) opt.applyGradientsMasked({ w: g }, { w }, { w: mask });
+        else opt.applyGradients({ w: g }, { w });
+        g.dispose();
+      };
+      const before = tf.memory().numTensors;
+      step(3); // first step: the buffer is new, so no update in place
+      const id = dataIdOf(w);
+      step(4);
+      expect(dataIdOf(w)).toBe(id); // in place: the same data
+      const kept = tf.clone(w); // an alias of the same data (Identity aliases on native)
+      const keptValues = Array.from(kept.dataSync());
+      step(5);
+      expect(dataIdOf(w)).not.toBe(id); // shared data: written to a new buffer
+      expect(Array.from(kept.dataSync())).toEqual(keptValues);
+      kept.dispose();
+      const buffer = opt.momentumOf('w')!; // a clone of the slot: the next step must not write into it
+      const bufferValues = Array.from(buffer.dataSync());
+      step(6);
+      expect(Array.from(buffer.dataSync())).toEqual(bufferValues);
+      buffer.dispose();
+      expect(tf.memory().numTensors).toBe(before + 1); // + the momentum slot
+      opt.dispose();
+      tf.dispose([w, mask]);
+    });
+  }
+});
+
 // ----------------------------------------------------------------------------------- whole training steps
 
 /** Inline strategies (the plugin packages are not dependencies of this one): magnitude prune, momentum growth. */

@@ -293,14 +293,42 @@ function sgdStepImpl(args: Args, addon: NativeAddon, store: TensorStore, masked:
   const n = util.sizeFromShape(w.shape);
   if (util.sizeFromShape(grad.shape) !== n || (buf && util.sizeFromShape(buf.shape) !== n)) return null;
   if (masked && mask && util.sizeFromShape(mask.shape) !== n) return null;
-  const wOut = store.alloc(args.backend, [...w.shape]);
-  const bufOut = a.momentum > 0 ? store.alloc(args.backend, [...w.shape]) : null;
-  const wv = store.view(args.backend, w);
-  const gv = store.view(args.backend, grad);
-  const bv = buf ? store.view(args.backend, buf) : null;
-  const mv = masked && mask ? store.view(args.backend, mask) : null;
-  const wov = store.view(args.backend, wOut);
-  const bov = bufOut ? store.view(args.backend, bufOut) : null;
+  const backend = args.backend;
+  const hasMomentum = a.momentum > 0;
+  // In place when only the variable holds w and only the slot holds buf (reference count 1: the tape's saved
+  // clones are gone by the optimizer step, and a clone a caller keeps makes the count 2): the outputs then alias
+  // the inputs, like Identity's, and the memory-bound loop streams two arrays fewer and allocates nothing.
+  // Version 5's loop (reluBackward marks it) has the in-place variant; the first step (no buffer yet) is not.
+  const inPlace =
+    store.soleOwner !== undefined &&
+    store.retain !== undefined &&
+    addon.reluBackward !== undefined &&
+    addon.sgdStep !== undefined &&
+    store.soleOwner(backend, w.dataId as object) &&
+    (!hasMomentum || (buf !== undefined && buf.dataId !== w.dataId && store.soleOwner(backend, buf.dataId as object))) &&
+    grad.dataId !== w.dataId &&
+    grad.dataId !== buf?.dataId &&
+    mask?.dataId !== w.dataId &&
+    mask?.dataId !== buf?.dataId;
+  if (inPlace) {
+    const wv = store.view(backend, w);
+    const bv = hasMomentum ? store.view(backend, buf!) : null;
+    const mv = masked && mask ? store.view(backend, mask) : null;
+    addon.sgdStep!(wv, store.view(backend, grad), bv, wv, bv, a.learningRate, a.momentum, a.weightDecay, a.nesterov === true, mv);
+    const alias = (t: TensorInfo): TensorInfo => {
+      store.retain!(backend, t.dataId as object);
+      return { dataId: t.dataId, shape: [...t.shape], dtype: t.dtype };
+    };
+    return hasMomentum ? [alias(w), alias(buf!)] : [alias(w)];
+  }
+  const wOut = store.alloc(backend, [...w.shape]);
+  const bufOut = hasMomentum ? store.alloc(backend, [...w.shape]) : null;
+  const wv = store.view(backend, w);
+  const gv = store.view(backend, grad);
+  const bv = buf ? store.view(backend, buf) : null;
+  const mv = masked && mask ? store.view(backend, mask) : null;
+  const wov = store.view(backend, wOut);
+  const bov = bufOut ? store.view(backend, bufOut) : null;
   // The mask argument exists from addon version 5 on (the version that added reluBackward).
   if (addon.sgdStep && (!mv || addon.reluBackward)) {
     addon.sgdStep(wv, gv, bv, wov, bov, a.learningRate, a.momentum, a.weightDecay, a.nesterov === true, mv);

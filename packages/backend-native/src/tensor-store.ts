@@ -16,4 +16,10 @@ export interface TensorStore {
   retain?(backend: KernelBackend, dataId: object): void;
   /** Whether the base backend still holds a data id (false once its reference count reached 0). */
   exists?(backend: KernelBackend, dataId: object): boolean;
+  /**
+   * How many tensors (and held references) share a data id on the base backend. Only a store whose reads
+   * copy the data (wasm's `readSync` slices the heap; the cpu backend's `dataSync` hands out its own array)
+   * provides it: a kernel may then update data in place when the count is 1 — nothing else can observe it.
+   */
+  soleOwner?(backend: KernelBackend, dataId: object): boolean;
 }
