@@ -55,9 +55,18 @@ type Grads = tf.Tensor[];
 /** tf.customGrad's parameter type (its inputs arrive as `Tensor | GradSaveFunc`). */
 type CustomFunc = Parameters<typeof tf.customGrad>[0];
 
-function backward(dy: tf.Tensor, saved: tf.Tensor[], activation: FusedDenseActivation, hasBias: boolean): Grads {
-  const [x, w, y] = saved;
-  return tf.engine().runKernel(FUSED_DENSE_GRAD_KERNEL, { dy, x, w, y }, { activation, hasBias }) as Grads;
+function backward(dy: tf.Tensor, saved: tf.Tensor[], w: tf.Tensor, activation: FusedDenseActivation, hasBias: boolean): Grads {
+  const [x, y, savedW] = saved;
+  return tf.engine().runKernel(FUSED_DENSE_GRAD_KERNEL, { dy, x, w: savedW ?? w, y }, { activation, hasBias }) as Grads;
+}
+
+/**
+ * The tensors the backward needs, kept by the tape: `x` and `y`, and `w` unless it is a variable. A variable
+ * is never disposed by a scope and keeps its value until the optimizer assigns it, after the backward pass,
+ * so the closure's reference is enough; a clone would cost a launch per layer and step (issue 10).
+ */
+function saveFor(save: tf.GradSaveFunc, x: tf.Tensor, w: tf.Tensor, y: tf.Tensor): void {
+  save(w instanceof tf.Variable ? [x, y] : [x, y, w]);
 }
 
 // One customGrad closure per (activation, bias) pair, made once: tf.customGrad builds a new function per call.
@@ -69,8 +78,8 @@ function fusedWithBias(activation: FusedDenseActivation): (x: tf.Tensor, w: tf.T
   if (!op) {
     op = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
       const y = tf.engine().runKernel(FUSED_DENSE_KERNEL, { x, w, bias: b }, { activation }) as tf.Tensor;
-      save([x, w, y]);
-      return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(dy, saved, activation, true) };
+      saveFor(save, x, w, y);
+      return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(dy, saved, w, activation, true) };
     }) as CustomFunc) as (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor;
     withBias.set(activation, op);
   }
@@ -82,8 +91,8 @@ function fusedNoBias(activation: FusedDenseActivation): (x: tf.Tensor, w: tf.Ten
   if (!op) {
     op = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, save: tf.GradSaveFunc) => {
       const y = tf.engine().runKernel(FUSED_DENSE_KERNEL, { x, w }, { activation }) as tf.Tensor;
-      save([x, w, y]);
-      return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(dy, saved, activation, false) };
+      saveFor(save, x, w, y);
+      return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => backward(dy, saved, w, activation, false) };
     }) as CustomFunc) as (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
     noBias.set(activation, op);
   }
