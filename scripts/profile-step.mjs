@@ -3,9 +3,10 @@
 // name (tf.profile), and the median wall / CPU time of the step. The same set-up as scripts/bench.mjs
 // (SparseTrainer + @sparse-learning/models, Sparse Momentum 5 % or dense, SGD Nesterov 0.9 + wd 5e-4).
 //
-//   node --import tsx scripts/profile-step.mjs [--backend=native|cpu|wasm] [--model=lenet300-100] [--dense]
+//   TSX_TSCONFIG_PATH=tsconfig.json node --import tsx scripts/profile-step.mjs [--backend=native|cpu|wasm] [--model=lenet300-100] [--dense]
 //        [--steps=200] [--batch=100] [--kernels] [--unfused]
-// --unfused: the paths before issue 10's fusions (tfjs-layers executor, SGD then a separate mask multiply).
+// --unfused: `fused: false` models (tfjs-layers executor, composite loss) and the SGD update followed by
+// the separate mask multiply: the launches before issue 10 (the addon's SGD loop is the new one either way).
 // Run under `node --cpu-prof --cpu-prof-dir=<dir>` for a JavaScript CPU profile of the timed steps.
 import os from 'node:os';
 
