@@ -21,4 +21,3 @@ export * from './triggers/index.js';
 export * from './masking/index.js';
 export * from './training/index.js';
 export * from './losses/nll-loss.js';
-export * from './transforms/index.js';

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradientContext, GradientTransform } from '../contracts/gradient-transform.js';
-import { outOfRangeError } from '../errors.js';
+import { outOfRangeError, type GradientContext, type GradientTransform } from '@sparse-learning/core';
 
 /** Registry id of {@link DeepRGradientTransform}. */
 export const DEEP_R_GRADIENT_ID = 'deep-r-noise-l1';
