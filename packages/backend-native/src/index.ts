@@ -40,3 +40,4 @@ export { BACKEND_REQUESTS, registerFastBackends, selectBackend, tfjsNodeBinding 
 export type { BackendChoice, BackendNeeds, BackendRequest, FastBackends } from './select-backend.js';
 export * from './sparse-layout.js';
 export * from './sparse-mlp-trainer.js';
+export * from './sparse-conv-layout.js';
