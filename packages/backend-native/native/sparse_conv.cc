@@ -96,7 +96,7 @@ void ParallelWeighted(long n, double work, Weight weight, Fn fn) {
 void ConvForward(const ConvLayer& L, const ConvGeom& g, const float* X, float* Y, int bp) {
   const ConvTable& t = Current();
   const double work = static_cast<double>(L.nnz) * g.oh * g.ow * bp;
-  ParallelWeighted(static_cast<long>(L.cout) * g.oh, work, [&](long u) { return double(L.optr[u / g.oh + 1] - L.optr[u / g.oh]); },
+  ParallelWeighted(static_cast<long>(L.cout) * g.oh, work, [&](long u) { return double(L.optr[u % L.cout + 1] - L.optr[u % L.cout]); },
                    [&](long u0, long u1) { t.forward(L, g, X, Y, bp, u0, u1); });
 }
 
@@ -104,7 +104,7 @@ void ConvBackwardInput(const ConvLayer& L, const ConvGeom& g, const float* dY, c
   const ConvTable& t = Current();
   const double work = static_cast<double>(L.nnz) * g.oh * g.ow * bp + static_cast<double>(L.cin) * g.h * g.w * bp;
   ParallelWeighted(static_cast<long>(L.cin) * g.h, work,
-                   [&](long u) { return double(L.iptr[u / g.h + 1] - L.iptr[u / g.h]) / (g.sh * g.sw); },
+                   [&](long u) { return double(L.iptr[u % L.cin + 1] - L.iptr[u % L.cin]) / (g.sh * g.sw); },
                    [&](long u0, long u1) { t.backward(L, g, dY, reluOf, dX, bp, u0, u1); });
 }
 

@@ -33,13 +33,15 @@ struct RowTap {
 };
 
 // Forward tile. y = Y + offset of (o, oy, ox0, column 0). Output pixel ox reads input column ox*sw + shift.
-template <int NV, int P>
+// C (contiguous): stride 1 and the whole padded batch in this chunk (bp == NV*W), so the tile's operand is one
+// span of P*NV vectors at compile-time offsets (no runtime pixel stride in the address arithmetic).
+template <int NV, int P, bool C>
 static void FwdTile(const RowTap* taps, int ntaps, const float* X, float* y, const ConvGeom& g, int bp, int c0, int ox0,
-                    int count, float bias, bool relu) {
+                    int count, float bias, bool relu, bool accumulate) {
   V acc[P][NV];
   for (int p = 0; p < P; ++p)
-    for (int v = 0; v < NV; ++v) acc[p][v] = V{} + bias;
-  const long pix = static_cast<long>(g.sw) * bp;
+    for (int v = 0; v < NV; ++v) acc[p][v] = accumulate && p < count ? Load(y + static_cast<long>(p) * bp + c0 + v * W) : V{} + bias;
+  const long pix = C ? NV * W : static_cast<long>(g.sw) * bp;
   const int col0 = ox0 * g.sw;
   const bool fullTile = count == P;
   for (int t = 0; t < ntaps; ++t) {
@@ -70,13 +72,15 @@ static void FwdTile(const RowTap* taps, int ntaps, const float* X, float* y, con
 
 // Input-gradient tile over input pixels r + sw*(j0 + p) of one row (one column parity class). dx = dX + offset of
 // (c, iy, r + sw*j0, column 0); a = the same offset into reluOf (or null). Input pixel j reads output column
-// j + shift of the row at `off`.
-template <int NV, int P>
+// j + shift of the row at `off`. C (contiguous): the whole padded batch in this chunk (bp == NV*W): the P pixels
+// read are one span of P*NV vectors of dY at compile-time offsets, whatever the stride.
+template <int NV, int P, bool C>
 static void BwdTile(const RowTap* taps, int ntaps, const float* dY, float* dx, const float* a, const ConvGeom& g, int bp,
-                    int c0, int j0, int count) {
+                    int c0, int j0, int count, bool accumulate) {
+  const long pix = static_cast<long>(g.sw) * bp;
   V acc[P][NV];
   for (int p = 0; p < P; ++p)
-    for (int v = 0; v < NV; ++v) acc[p][v] = V{};
+    for (int v = 0; v < NV; ++v) acc[p][v] = accumulate && p < count ? Load(dx + p * pix + c0 + v * W) : V{};
   const bool fullTile = count == P;
   for (int t = 0; t < ntaps; ++t) {
     const RowTap& e = taps[t];
@@ -87,17 +91,16 @@ static void BwdTile(const RowTap* taps, int ntaps, const float* dY, float* dx, c
 #pragma GCC unroll 8
       for (int p = 0; p < P; ++p)
 #pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) acc[p][v] += w * Load(d + p * bp + v * W);
+        for (int v = 0; v < NV; ++v) acc[p][v] += w * Load(d + p * (C ? NV * W : bp) + v * W);
     } else {
 #pragma GCC unroll 8
       for (int p = 0; p < P; ++p) {
         if (p >= count || static_cast<unsigned>(ox + p) >= static_cast<unsigned>(g.ow)) continue;
 #pragma GCC unroll 8
-        for (int v = 0; v < NV; ++v) acc[p][v] += w * Load(d + p * bp + v * W);
+        for (int v = 0; v < NV; ++v) acc[p][v] += w * Load(d + p * (C ? NV * W : bp) + v * W);
       }
     }
   }
-  const long pix = static_cast<long>(g.sw) * bp;
   for (int p = 0; p < P; ++p) {
     if (p >= count) break;
     float* o = dx + p * pix + c0;
@@ -110,26 +113,28 @@ static void BwdTile(const RowTap* taps, int ntaps, const float* dY, float* dx, c
   }
 }
 
-typedef void (*FwdFn)(const RowTap*, int, const float*, float*, const ConvGeom&, int, int, int, int, float, bool);
-typedef void (*BwdFn)(const RowTap*, int, const float*, float*, const float*, const ConvGeom&, int, int, int, int);
+typedef void (*FwdFn)(const RowTap*, int, const float*, float*, const ConvGeom&, int, int, int, int, float, bool, bool);
+typedef void (*BwdFn)(const RowTap*, int, const float*, float*, const float*, const ConvGeom&, int, int, int, int, bool);
 
-template <int NV, int P>
+template <int NV, int P, bool C>
 constexpr FwdFn FwdPick() {
-  if constexpr (NV * P <= kAcc) return &FwdTile<NV, P>;
+  if constexpr (NV * P <= kAcc) return &FwdTile<NV, P, C>;
   else return nullptr;
 }
-template <int NV, int P>
+template <int NV, int P, bool C>
 constexpr BwdFn BwdPick() {
-  if constexpr (NV * P <= kAcc) return &BwdTile<NV, P>;
+  if constexpr (NV * P <= kAcc) return &BwdTile<NV, P, C>;
   else return nullptr;
 }
-#define SL_CONV_ROW(PICK, NV) \
-  { PICK<NV, 1>(), PICK<NV, 2>(), PICK<NV, 3>(), PICK<NV, 4>(), PICK<NV, 5>(), PICK<NV, 6>(), PICK<NV, 7>(), PICK<NV, 8>() }
-#define SL_CONV_TABLE(PICK) \
-  { SL_CONV_ROW(PICK, 1), SL_CONV_ROW(PICK, 2), SL_CONV_ROW(PICK, 3), SL_CONV_ROW(PICK, 4), \
-    SL_CONV_ROW(PICK, 5), SL_CONV_ROW(PICK, 6), SL_CONV_ROW(PICK, 7), SL_CONV_ROW(PICK, 8) }
-static const FwdFn kFwd[kMaxNv][kMaxP] = SL_CONV_TABLE(FwdPick);
-static const BwdFn kBwd[kMaxNv][kMaxP] = SL_CONV_TABLE(BwdPick);
+#define SL_CONV_ROW(PICK, NV, C)                                                                              \
+  { PICK<NV, 1, C>(), PICK<NV, 2, C>(), PICK<NV, 3, C>(), PICK<NV, 4, C>(), PICK<NV, 5, C>(), PICK<NV, 6, C>(), \
+    PICK<NV, 7, C>(), PICK<NV, 8, C>() }
+#define SL_CONV_TABLE(PICK, C)                                                                         \
+  { SL_CONV_ROW(PICK, 1, C), SL_CONV_ROW(PICK, 2, C), SL_CONV_ROW(PICK, 3, C), SL_CONV_ROW(PICK, 4, C), \
+    SL_CONV_ROW(PICK, 5, C), SL_CONV_ROW(PICK, 6, C), SL_CONV_ROW(PICK, 7, C), SL_CONV_ROW(PICK, 8, C) }
+// [contiguous][NV - 1][P - 1]
+static const FwdFn kFwd[2][kMaxNv][kMaxP] = {SL_CONV_TABLE(FwdPick, false), SL_CONV_TABLE(FwdPick, true)};
+static const BwdFn kBwd[2][kMaxNv][kMaxP] = {SL_CONV_TABLE(BwdPick, false), SL_CONV_TABLE(BwdPick, true)};
 #undef SL_CONV_TABLE
 #undef SL_CONV_ROW
 
@@ -155,78 +160,122 @@ struct TapTable {
   }
 };
 
-// Forward over units [u0, u1), unit = o * oh + oy (one output row of one channel).
+// Operand rows one pass of a channel block may read (about half of a 2 MiB L2): when an output row reads more
+// (WRN's 512-channel 3x3 rows: 1.5 MiB; 512 -> 8 channels at 16x16: 3 MiB), the input channels are split into
+// blocks and the partial sums accumulate in the output row, so every block's rows stay in L2.
+constexpr long kBlockBytes = 512L << 10;
+
+// Forward over units [u0, u1), unit = oy * cout + o (one output row of one channel). Rows outermost: the input
+// rows one output row reads (kh rows of every channel) stay in L2 while every output channel gathers from them;
+// channel-outermost order streamed the whole input from L3 once per output channel (WRN's 128x16x16x32 input
+// is 4 MiB).
 static void ForwardRange(const ConvLayer& L, const ConvGeom& g, const float* X, float* Y, int bp, long u0, long u1) {
   const TapTable tt(L);
   std::vector<RowTap> taps;
+  std::vector<int> cursor;
   const long rowStride = static_cast<long>(g.w) * bp, chanStride = g.h * rowStride;
+  const long outPlane = static_cast<long>(g.oh) * g.ow * bp;
   const int nvec = bp / W;
-  for (long u = u0; u < u1; ++u) {
-    const int o = static_cast<int>(u / g.oh), oy = static_cast<int>(u - static_cast<long>(o) * g.oh);
-    taps.clear();
-    for (int k = L.optr[o]; k < L.optr[o + 1]; ++k) {
-      const int t = L.tap[k], iy = oy * g.sh + tt.ky[t] - g.pt;
-      if (static_cast<unsigned>(iy) >= static_cast<unsigned>(g.h)) continue;
-      const int shift = tt.kx[t] - g.pl;
-      taps.push_back({L.chan[k] * chanStride + iy * rowStride + static_cast<long>(shift) * bp, shift, L.vals[k]});
+  const int block = static_cast<int>(std::max(1L, kBlockBytes / (static_cast<long>(L.kh) * rowStride * 4)));
+  for (long u = u0; u < u1;) {
+    const int oy = static_cast<int>(u / L.cout);
+    const int oA = static_cast<int>(u - static_cast<long>(oy) * L.cout);
+    const int oB = static_cast<int>(std::min<long>(L.cout, u1 - static_cast<long>(oy) * L.cout));
+    cursor.assign(L.optr + oA, L.optr + oB);
+    for (int cb0 = 0; cb0 < L.cin; cb0 += block) {
+      const int cb1 = std::min(L.cin, cb0 + block);
+      const bool first = cb0 == 0, last = cb1 == L.cin;
+      for (int o = oA; o < oB; ++o) {
+        taps.clear();
+        int k = cursor[o - oA];
+        for (; k < L.optr[o + 1] && L.chan[k] < cb1; ++k) {
+          const int t = L.tap[k], iy = oy * g.sh + tt.ky[t] - g.pt;
+          if (static_cast<unsigned>(iy) >= static_cast<unsigned>(g.h)) continue;
+          const int shift = tt.kx[t] - g.pl;
+          taps.push_back({L.chan[k] * chanStride + iy * rowStride + static_cast<long>(shift) * bp, shift, L.vals[k]});
+        }
+        cursor[o - oA] = k;
+        const bool relu = L.relu && last;
+        if (!first && taps.empty() && !relu) continue;  // nothing to add to the partial sums
+        const float bias = L.bias ? L.bias[o] : 0.f;
+        float* yrow = Y + o * outPlane + static_cast<long>(oy) * g.ow * bp;
+        for (int c = 0; c < nvec; c += kMaxNv) {
+          const int nv = std::min(kMaxNv, nvec - c);
+          const int P = TilePixels(nv, g.ow);
+          const FwdFn fn = kFwd[g.sw == 1 && nv * W == bp][nv - 1][P - 1];
+          for (int ox0 = 0; ox0 < g.ow; ox0 += P)
+            fn(taps.data(), static_cast<int>(taps.size()), X, yrow + static_cast<long>(ox0) * bp, g, bp, c * W, ox0,
+               std::min(P, g.ow - ox0), bias, relu, !first);
+        }
+      }
     }
-    const float bias = L.bias ? L.bias[o] : 0.f;
-    float* yrow = Y + u * g.ow * static_cast<long>(bp);
-    for (int c = 0; c < nvec; c += kMaxNv) {
-      const int nv = std::min(kMaxNv, nvec - c);
-      const int P = TilePixels(nv, g.ow);
-      const FwdFn fn = kFwd[nv - 1][P - 1];
-      for (int ox0 = 0; ox0 < g.ow; ox0 += P)
-        fn(taps.data(), static_cast<int>(taps.size()), X, yrow + static_cast<long>(ox0) * bp, g, bp, c * W, ox0,
-           std::min(P, g.ow - ox0), bias, L.relu);
-    }
+    u = static_cast<long>(oy) * L.cout + oB;
   }
 }
 
-// Input gradient over units [u0, u1), unit = c * h + iy (one input row of one channel).
+// Input gradient over units [u0, u1), unit = iy * cin + c (one input row of one channel; rows outermost and
+// output channels in L2-sized blocks for the same reasons as the forward).
 static void BackwardRange(const ConvLayer& L, const ConvGeom& g, const float* dY, const float* reluOf, float* dX, int bp,
                           long u0, long u1) {
   const TapTable tt(L);
   std::vector<RowTap> rowTaps, taps;
-  std::vector<int> kxs;
+  std::vector<int> kxs, cursor;
   const long orow = static_cast<long>(g.ow) * bp, oplane = g.oh * orow;
   const int nvec = bp / W;
-  for (long u = u0; u < u1; ++u) {
-    const int c = static_cast<int>(u / g.h), iy = static_cast<int>(u - static_cast<long>(c) * g.h);
-    // The nonzeros of input channel c that reach an output row from input row iy: iy = oy*sh + ky - pt.
-    rowTaps.clear();
-    kxs.clear();
-    for (int k = L.iptr[c]; k < L.iptr[c + 1]; ++k) {
-      const int slot = L.perm[k], t = L.tap[slot];
-      const int ty = iy + g.pt - tt.ky[t];
-      if (ty < 0 || ty % g.sh != 0) continue;
-      const int oy = ty / g.sh;
-      if (oy >= g.oh) continue;
-      rowTaps.push_back({L.ochan[k] * oplane + oy * orow, 0, L.vals[slot]});
-      kxs.push_back(tt.kx[t]);
-    }
-    const long rowOff = u * g.w * static_cast<long>(bp);
-    // Input columns r, r + sw, r + 2sw, ... (one parity class) read consecutive output columns of each nonzero:
-    // ix = ox*sw + kx - pl, so ox = j + (r + pl - kx)/sw for column r + sw*j when sw divides r + pl - kx.
-    for (int r = 0; r < g.sw && r < g.w; ++r) {
-      const int len = (g.w - r + g.sw - 1) / g.sw;
-      taps.clear();
-      for (size_t i = 0; i < rowTaps.size(); ++i) {
-        const int num = r + g.pl - kxs[i];
-        if (num % g.sw != 0) continue;
-        taps.push_back({rowTaps[i].off, num / g.sw, rowTaps[i].w});
-      }
-      for (int cc = 0; cc < nvec; cc += kMaxNv) {
-        const int nv = std::min(kMaxNv, nvec - cc);
-        const int P = TilePixels(nv, len);
-        const BwdFn fn = kBwd[nv - 1][P - 1];
-        for (int j0 = 0; j0 < len; j0 += P) {
-          const long off = rowOff + static_cast<long>(r + g.sw * j0) * bp;
-          fn(taps.data(), static_cast<int>(taps.size()), dY, dX + off, reluOf ? reluOf + off : nullptr, g, bp, cc * W, j0,
-             std::min(P, len - j0));
+  const long rowsRead = (L.kh + g.sh - 1) / g.sh;
+  const int block = static_cast<int>(std::max(1L, kBlockBytes / (rowsRead * orow * 4)));
+  for (long u = u0; u < u1;) {
+    const int iy = static_cast<int>(u / L.cin);
+    const int cA = static_cast<int>(u - static_cast<long>(iy) * L.cin);
+    const int cB = static_cast<int>(std::min<long>(L.cin, u1 - static_cast<long>(iy) * L.cin));
+    cursor.assign(L.iptr + cA, L.iptr + cB);
+    for (int ob0 = 0; ob0 < L.cout; ob0 += block) {
+      const int ob1 = std::min(L.cout, ob0 + block);
+      const bool first = ob0 == 0, last = ob1 == L.cout;
+      for (int c = cA; c < cB; ++c) {
+        // The nonzeros of input channel c (output channels in this block) that reach an output row from input
+        // row iy: iy = oy*sh + ky - pt.
+        rowTaps.clear();
+        kxs.clear();
+        int k = cursor[c - cA];
+        for (; k < L.iptr[c + 1] && L.ochan[k] < ob1; ++k) {
+          const int slot = L.perm[k], t = L.tap[slot];
+          const int ty = iy + g.pt - tt.ky[t];
+          if (ty < 0 || ty % g.sh != 0) continue;
+          const int oy = ty / g.sh;
+          if (oy >= g.oh) continue;
+          rowTaps.push_back({L.ochan[k] * oplane + oy * orow, 0, L.vals[slot]});
+          kxs.push_back(tt.kx[t]);
+        }
+        cursor[c - cA] = k;
+        const float* relu = last ? reluOf : nullptr;
+        const long rowOff = (static_cast<long>(c) * g.h + iy) * g.w * bp;
+        // Input columns r, r + sw, r + 2sw, ... (one parity class) read consecutive output columns of each
+        // nonzero: ix = ox*sw + kx - pl, so ox = j + (r + pl - kx)/sw for column r + sw*j when sw divides
+        // r + pl - kx.
+        for (int r = 0; r < g.sw && r < g.w; ++r) {
+          const int len = (g.w - r + g.sw - 1) / g.sw;
+          taps.clear();
+          for (size_t i = 0; i < rowTaps.size(); ++i) {
+            const int num = r + g.pl - kxs[i];
+            if (num % g.sw != 0) continue;
+            taps.push_back({rowTaps[i].off, num / g.sw, rowTaps[i].w});
+          }
+          if (!first && taps.empty() && !relu) continue;  // nothing to add to the partial sums
+          for (int cc = 0; cc < nvec; cc += kMaxNv) {
+            const int nv = std::min(kMaxNv, nvec - cc);
+            const int P = TilePixels(nv, len);
+            const BwdFn fn = kBwd[nv * W == bp][nv - 1][P - 1];
+            for (int j0 = 0; j0 < len; j0 += P) {
+              const long off = rowOff + static_cast<long>(r + g.sw * j0) * bp;
+              fn(taps.data(), static_cast<int>(taps.size()), dY, dX + off, relu ? relu + off : nullptr, g, bp, cc * W, j0,
+                 std::min(P, len - j0), !first);
+            }
+          }
         }
       }
     }
+    u = static_cast<long>(iy) * L.cin + cB;
   }
 }
 
@@ -250,31 +299,43 @@ static inline void ValidRange(int s, int off, int size, int outSize, int* lo, in
   if (*hi < *lo) *hi = *lo;
 }
 
-// Weight gradient of the nonzeros [k0, k1): one dot product over the output pixels and the batch each.
+// Weight gradient of the nonzeros [k0, k1): one dot product over the output pixels and the batch each, swept in
+// bands of output rows whose operands (the band of dY and the input rows it reads, all channels) fit in about
+// 1 MiB, so the planes are read from L2 instead of once per nonzero from L3.
 static void WeightGradRange(const ConvLayer& L, const ConvGeom& g, const float* dY, const float* X, float* grad, int bp,
                             long k0, long k1) {
   const TapTable tt(L);
   const long rowStride = static_cast<long>(g.w) * bp, chanStride = g.h * rowStride;
   const long orow = static_cast<long>(g.ow) * bp, oplane = g.oh * orow;
   const int nvec = bp / W;
-  int o = static_cast<int>(std::upper_bound(L.optr, L.optr + L.cout + 1, static_cast<int32_t>(k0)) - L.optr) - 1;
-  for (long k = k0; k < k1; ++k) {
-    while (L.optr[o + 1] <= k) ++o;
-    const int t = L.tap[k], ky = tt.ky[t], kx = tt.kx[t];
-    int oy0, oy1, ox0, ox1;
-    ValidRange(g.sh, ky - g.pt, g.h, g.oh, &oy0, &oy1);
-    ValidRange(g.sw, kx - g.pl, g.w, g.ow, &ox0, &ox1);
-    V a0{}, a1{}, a2{}, a3{};
-    const float* xc = X + L.chan[k] * chanStride;
-    for (int oy = oy0; oy < oy1 && ox0 < ox1; ++oy) {
-      const float* d = dY + o * oplane + oy * orow + static_cast<long>(ox0) * bp;
-      const float* x = xc + static_cast<long>(oy * g.sh + ky - g.pt) * rowStride + static_cast<long>(ox0 * g.sw + kx - g.pl) * bp;
-      if (g.sw == 1) {
-        DotInto(d, x, static_cast<long>(ox1 - ox0) * nvec, a0, a1, a2, a3);
-      } else {
-        for (int ox = ox0; ox < ox1; ++ox, d += bp, x += static_cast<long>(g.sw) * bp) DotInto(d, x, nvec, a0, a1, a2, a3);
+  const long bytesPerRow = (static_cast<long>(L.cout) * orow + static_cast<long>(L.cin) * g.sh * rowStride) * 4;
+  const int band = static_cast<int>(std::max(1L, std::min<long>(g.oh, (1L << 20) / std::max(1L, bytesPerRow))));
+  const int oFirst = static_cast<int>(std::upper_bound(L.optr, L.optr + L.cout + 1, static_cast<int32_t>(k0)) - L.optr) - 1;
+  for (long k = k0; k < k1; ++k) grad[k] = 0.f;
+  for (int b0 = 0; b0 < g.oh; b0 += band) {
+    const int b1 = std::min(g.oh, b0 + band);
+    int o = oFirst;
+    for (long k = k0; k < k1; ++k) {
+      while (L.optr[o + 1] <= k) ++o;
+      const int t = L.tap[k], ky = tt.ky[t], kx = tt.kx[t];
+      int oy0, oy1, ox0, ox1;
+      ValidRange(g.sh, ky - g.pt, g.h, g.oh, &oy0, &oy1);
+      ValidRange(g.sw, kx - g.pl, g.w, g.ow, &ox0, &ox1);
+      oy0 = std::max(oy0, b0);
+      oy1 = std::min(oy1, b1);
+      if (oy0 >= oy1 || ox0 >= ox1) continue;
+      V a0{}, a1{}, a2{}, a3{};
+      const float* xc = X + L.chan[k] * chanStride;
+      for (int oy = oy0; oy < oy1; ++oy) {
+        const float* d = dY + o * oplane + oy * orow + static_cast<long>(ox0) * bp;
+        const float* x = xc + static_cast<long>(oy * g.sh + ky - g.pt) * rowStride + static_cast<long>(ox0 * g.sw + kx - g.pl) * bp;
+        if (g.sw == 1) {
+          DotInto(d, x, static_cast<long>(ox1 - ox0) * nvec, a0, a1, a2, a3);
+        } else {
+          for (int ox = ox0; ox < ox1; ++ox, d += bp, x += static_cast<long>(g.sw) * bp) DotInto(d, x, nvec, a0, a1, a2, a3);
+        }
       }
+      grad[k] += HSum((a0 + a1) + (a2 + a3));
     }
-    grad[k] = HSum((a0 + a1) + (a2 + a3));
   }
 }

@@ -61,6 +61,10 @@ const CASES: Case[] = [
   { label: '100 %, batch 17 (two pad blocks)', n: 17, h: 6, w: 5, cin: 3, cout: 2, kh: 3, kw: 3, strides: [1, 1], padding: 'same', density: 1 },
   { label: 'LeNet-like 5x5 valid, batch 40, 20 % (parallel split)', n: 40, h: 12, w: 12, cin: 6, cout: 8, kh: 5, kw: 5, strides: [1, 1], padding: 'valid', density: 0.2 },
   { label: 'batch 130 (several register chunks), 1x1 and stride 2', n: 130, h: 5, w: 5, cin: 4, cout: 3, kh: 1, kw: 1, strides: [2, 2], padding: 'valid', density: 0.6 },
+  // Rows of > 512 KiB per output row: the input channels (forward) and output channels (input gradient) are
+  // processed in blocks whose partial sums accumulate in the output (4 and 3 blocks, then 4 and 2 blocks here).
+  { label: 'channel blocks, 3x3 same, batch 100, 60 %', n: 100, h: 3, w: 200, cin: 4, cout: 3, kh: 3, kw: 3, strides: [1, 1], padding: 'same', density: 0.6 },
+  { label: 'channel blocks, stride 2, batch 100, 50 %', n: 100, h: 5, w: 200, cin: 4, cout: 8, kh: 3, kw: 3, strides: [2, 2], padding: 'same', density: 0.5 },
   { label: 'wide row (several pixel tiles), 3x3 same, 10 %', n: 9, h: 4, w: 29, cin: 8, cout: 6, kh: 3, kw: 3, strides: [1, 1], padding: 'same', density: 0.1 },
 ];
 
