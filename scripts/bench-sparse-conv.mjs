@@ -11,9 +11,10 @@
 //                      them; the mask multiply itself, a filter-sized pass, is not timed)
 //              sparse  sparseConvForward + sparseConvBackwardInput + sparseConvWeightGrad (gradient at the
 //                      nonzeros only) on the channel-major layout, at each density
-//   output     median wall time of each pass over --reps repetitions (after one warm-up), the ratio
-//              dense / sparse of the sum, and the crossover density (linear interpolation of the sparse
-//              time between the measured densities; where sparse stops paying)
+//   output     median time of each pass over --reps repetitions (after one warm-up; dense and sparse passes
+//              interleaved in every repetition, so load changes hit both), the ratio dense / sparse of the sum
+//              per density, and the crossover density (the ratio interpolated linearly between the measured
+//              densities where it falls through 1: where sparse stops paying)
 //
 //   node scripts/bench-sparse-conv.mjs [--threads=2] [--cpu] [--densities=0.01,0.02,...] [--reps=5] [--only=lenet|wrn] [--json=path]
 //
@@ -121,39 +122,43 @@ for (const s of SHAPES) {
   const x = bn.toChannelMajor(xN, s.n, s.h, s.w, s.cin);
   const dy = bn.toChannelMajor(dyN, s.n, oh, ow, s.cout);
   const full = Float32Array.from({ length: size }, () => r() * 2 - 1);
-  // Dense (masked) path: its cost does not depend on the density; measured once at 5 % with the masked filter.
-  const maskedFilter = full.map((v) => (r() < 0.05 ? v : 0));
+  // Dense (masked) path: the masked filter at each density (its cost does not depend on it), timed in the same
+  // repetitions as the sparse passes (interleaved), so a change of machine load hits both sides of a ratio.
   const yN = new Float32Array(s.n * oh * ow * s.cout);
   const dxN = new Float32Array(xN.length);
   const dfN = new Float32Array(size);
-  const dense = timePasses([
-    () => addon.conv2d(xN, maskedFilter, yN, params),
-    () => addon.conv2dBackpropInput(dyN, maskedFilter, dxN, params),
-    () => addon.conv2dBackpropFilter(xN, dyN, dfN, params),
-  ]);
-  const denseTotal = dense[0] + dense[1] + dense[2];
   const y = new Float32Array(s.cout * oh * ow * bp);
   const dx = new Float32Array(x.length);
   const rows = [];
   for (const d of densities) {
     const mask = Uint8Array.from({ length: size }, () => (r() < d ? 1 : 0));
+    const maskedFilter = full.map((v, k) => (mask[k] ? v : 0));
     const layer = bn.sparseConvFromDense(full, mask, s.k, s.k, s.cin, s.cout, { relu: true });
     const grad = new Float32Array(bn.convNnzOf(layer));
-    const sp = timePasses([
+    const t = timePasses([
+      () => addon.conv2d(xN, maskedFilter, yN, params),
+      () => addon.conv2dBackpropInput(dyN, maskedFilter, dxN, params),
+      () => addon.conv2dBackpropFilter(xN, dyN, dfN, params),
       () => conv.sparseConvForward(layer, geom, x, y, bp),
       () => conv.sparseConvBackwardInput(layer, geom, dy, null, dx, bp),
       () => conv.sparseConvWeightGrad(layer, geom, dy, x, grad, bp),
     ]);
+    const dense = t.slice(0, 3);
+    const sp = t.slice(3);
+    const denseTotal = dense[0] + dense[1] + dense[2];
     const total = sp[0] + sp[1] + sp[2];
-    rows.push({ density: d, nnz: bn.convNnzOf(layer), sparse: sp, sparseTotal: total, ratio: denseTotal / total });
+    rows.push({ density: d, nnz: bn.convNnzOf(layer), dense, denseTotal, sparse: sp, sparseTotal: total, ratio: denseTotal / total });
   }
+  const dense = [0, 1, 2].map((i) => median(rows.map((row) => row.dense[i])));
+  const denseTotal = median(rows.map((row) => row.denseTotal));
   // Crossover: first density interval where the ratio falls through 1, interpolated linearly.
   let crossover = null;
   for (let i = 1; i < rows.length; i++) {
     const a = rows[i - 1];
     const b = rows[i];
     if (a.ratio >= 1 && b.ratio < 1) {
-      crossover = a.density + ((a.sparseTotal - denseTotal) / (a.sparseTotal - b.sparseTotal)) * (b.density - a.density);
+      // Interpolates the ratio (each measured against its own dense time) linearly in density.
+      crossover = a.density + ((a.ratio - 1) / (a.ratio - b.ratio)) * (b.density - a.density);
       break;
     }
   }
@@ -164,10 +169,10 @@ for (const s of SHAPES) {
         ? `< ${(rows[0].density * 100).toFixed(0)} %`
         : `> ${(rows[rows.length - 1].density * 100).toFixed(0)} %`;
   const fmt = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-  console.log(`${s.label}: dense (masked) ${fmt(denseTotal)} ms = fwd ${fmt(dense[0])} + dX ${fmt(dense[1])} + dW ${fmt(dense[2])}; crossover ${crossText}`);
+  console.log(`${s.label}: dense (masked, median over the densities) ${fmt(denseTotal)} ms = fwd ${fmt(dense[0])} + dX ${fmt(dense[1])} + dW ${fmt(dense[2])}; crossover ${crossText}`);
   for (const row of rows) {
     console.log(
-      `  ${String((row.density * 100).toFixed(0)).padStart(3)} %  nnz ${String(row.nnz).padStart(7)}  sparse ${fmt(row.sparseTotal).padStart(7)} ms ` +
+      `  ${String((row.density * 100).toFixed(0)).padStart(3)} %  nnz ${String(row.nnz).padStart(7)}  dense ${fmt(row.denseTotal).padStart(7)} ms  sparse ${fmt(row.sparseTotal).padStart(7)} ms ` +
         `(fwd ${fmt(row.sparse[0])}, dX ${fmt(row.sparse[1])}, dW ${fmt(row.sparse[2])})  ratio ${row.ratio.toFixed(2)}×`,
     );
   }
