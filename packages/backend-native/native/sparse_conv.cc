@@ -115,6 +115,13 @@ void ConvWeightGrad(const ConvLayer& L, const ConvGeom& g, const float* dY, cons
   ParallelWeighted(L.nnz, work, [](long) { return 0.0; }, [&](long k0, long k1) { t.wgrad(L, g, dY, X, grad, bp, k0, k1); });
 }
 
+void ConvWeightGradSgd(const ConvLayer& L, const ConvGeom& g, const float* dY, const float* X, int bp, const Sgd& s) {
+  std::vector<float> grad(static_cast<size_t>(L.nnz));
+  ConvWeightGrad(L, g, dY, X, grad.data(), bp);
+  // The update is O(nnz), against O(nnz * pixels * batch) for the gradient: one thread.
+  SgdApply(L.vals, L.mom, grad.data(), L.nnz, s, false);
+}
+
 void ConvDenseFilterGrad(const ConvLayer& L, const ConvGeom& g, const float* dY, const float* X, float* dW, int bp,
                          int batch) {
   // [C][H][W][bp] -> NHWC of the real batch, then the dense im2col + GEMM filter gradient (HWIO).

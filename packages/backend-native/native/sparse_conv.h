@@ -11,6 +11,8 @@
 #pragma once
 #include <cstdint>
 
+#include "sparse_kernels.h"
+
 namespace sl {
 namespace sparse {
 
@@ -47,6 +49,9 @@ void ConvForward(const ConvLayer& L, const ConvGeom& g, const float* X, float* Y
 void ConvBackwardInput(const ConvLayer& L, const ConvGeom& g, const float* dY, const float* reluOf, float* dX, int bp);
 // Weight gradient at the nonzeros only: grad[k] = sum over pixels and batch of dY[o] * shifted X[chan[k]].
 void ConvWeightGrad(const ConvLayer& L, const ConvGeom& g, const float* dY, const float* X, float* grad, int bp);
+// Weight gradient at the nonzeros followed by the SGD update of the nonzeros (vals, and mom when mu > 0) with the
+// Dense kernels' arithmetic (sparse_kernels.h Sgd: PyTorch semantics, tfjs operation order, no FMA contraction).
+void ConvWeightGradSgd(const ConvLayer& L, const ConvGeom& g, const float* dY, const float* X, int bp, const Sgd& s);
 // Dense filter gradient dW[kh][kw][cin][cout] (HWIO) of the first `batch` columns, for the dense-gradient window
 // of momentum/gradient growth: transposes to NHWC and runs the addon's dense im2col + GEMM filter gradient.
 void ConvDenseFilterGrad(const ConvLayer& L, const ConvGeom& g, const float* dY, const float* X, float* dW, int bp,

@@ -137,6 +137,21 @@ Napi::Value WeightGradJs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// sparseConvWeightGradSgd(layer, geom, dY, X, bp, lr, mu, wd, nesterov)
+Napi::Value WeightGradSgdJs(const Napi::CallbackInfo& info) {
+  const ConvLayer L = LayerOf(info[0], false);
+  const ConvGeom g = GeomOf(info[1], L);
+  const int bp = BpArg(info[4]);
+  Sgd s;
+  s.lr = info[5].As<Napi::Number>().FloatValue();
+  s.mu = info[6].As<Napi::Number>().FloatValue();
+  s.wd = info[7].As<Napi::Number>().FloatValue();
+  s.nesterov = info[8].ToBoolean();
+  Need(info.Env(), s.mu == 0.f || L.mom != nullptr || L.nnz == 0, "momentum > 0 needs layer.mom");
+  ConvWeightGradSgd(L, g, F32Arg(info[2], "dY", OutSize(L, g, bp)), F32Arg(info[3], "X", InSize(L, g, bp)), bp, s);
+  return info.Env().Undefined();
+}
+
 // sparseConvDenseFilterGrad(layer, geom, dY, X, dW, bp, batch)
 Napi::Value DenseFilterGradJs(const Napi::CallbackInfo& info) {
   const ConvLayer L = LayerOf(info[0], false);
@@ -155,6 +170,7 @@ void RegisterConv(Napi::Env env, Napi::Object exports) {
   exports.Set("sparseConvForward", Napi::Function::New(env, ForwardJs));
   exports.Set("sparseConvBackwardInput", Napi::Function::New(env, BackwardJs));
   exports.Set("sparseConvWeightGrad", Napi::Function::New(env, WeightGradJs));
+  exports.Set("sparseConvWeightGradSgd", Napi::Function::New(env, WeightGradSgdJs));
   exports.Set("sparseConvDenseFilterGrad", Napi::Function::New(env, DenseFilterGradJs));
 }
 

@@ -59,6 +59,21 @@ export interface SparseConvAddon {
   ): void;
   /** Weight gradient at the nonzeros only, `grad[k]` in the layer's slot order. */
   sparseConvWeightGrad(layer: SparseConvLayer, geom: Int32Array, dy: Float32Array, x: Float32Array, grad: Float32Array, bp: number): void;
+  /**
+   * Weight gradient at the nonzeros, then SGD on the nonzeros in place (`vals`, and `mom` when momentum > 0):
+   * PyTorch semantics in the float32 operation order of core's `SgdOptimizer`, as `sparseWeightGradSgd`.
+   */
+  sparseConvWeightGradSgd(
+    layer: SparseConvLayer,
+    geom: Int32Array,
+    dy: Float32Array,
+    x: Float32Array,
+    bp: number,
+    lr: number,
+    momentum: number,
+    weightDecay: number,
+    nesterov: boolean,
+  ): void;
   /** Dense HWIO filter gradient of the first `batch` columns (the dense-gradient window of momentum growth). */
   sparseConvDenseFilterGrad(
     layer: SparseConvLayer,

@@ -175,7 +175,7 @@ describe('sparse conv kernels vs tf.conv2d and its gradients (cpu backend)', sui
     for (const threads of [1, 2]) {
       describe(`${isa}, ${threads} thread${threads > 1 ? 's' : ''}`, () => {
         for (const c of CASES) {
-          it(`${c.label}: forward (bias + ReLU), input gradient (ReLU derivative), weight gradient at the nonzeros, dense filter gradient`, () => {
+          it(`${c.label}: forward (bias + ReLU), input gradient (ReLU derivative), weight gradient at the nonzeros, fused SGD, dense filter gradient`, () => {
             const s = conv!;
             expect(sparse!.sparseSetIsa(isa)).toBe(true);
             status.addon!.setThreads(threads);
@@ -204,6 +204,23 @@ describe('sparse conv kernels vs tf.conv2d and its gradients (cpu backend)', sui
               for (let o = 0; o < c.cout; o++)
                 for (let k = layer.optr[o]; k < layer.optr[o + 1]; k++) gradRef[k] = d.dwRef[(layer.tap[k] * c.cin + layer.chan[k]) * c.cout + o];
               expectNear(grad, gradRef, 1e-4, 'weight gradient');
+
+              // Fused gradient + SGD (Nesterov, coupled weight decay, per-nonzero momentum) on a copy of the layer.
+              const [lr, mu, wd] = [0.05, 0.9, 5e-4];
+              const r = rng(nnz + 17);
+              const copy = { ...layer, vals: Float32Array.from(layer.vals), mom: Float32Array.from(layer.vals, () => r() - 0.5) };
+              const w0 = Float64Array.from(copy.vals);
+              const m0 = Float64Array.from(copy.mom);
+              s.sparseConvWeightGradSgd(copy, geom, d.dy, d.x, bp, lr, mu, wd, true);
+              const mRef = new Float32Array(nnz);
+              const wRef = new Float32Array(nnz);
+              for (let k = 0; k < nnz; k++) {
+                const g = gradRef[k] + wd * w0[k];
+                mRef[k] = mu * m0[k] + g;
+                wRef[k] = w0[k] - lr * (g + mu * mRef[k]);
+              }
+              expectNear(copy.mom, mRef, 1e-4, 'fused SGD momentum');
+              expectNear(copy.vals, wRef, 1e-4, 'fused SGD weights');
 
               const dW = new Float32Array(c.kh * c.kw * c.cin * c.cout).fill(Number.NaN);
               s.sparseConvDenseFilterGrad(layer, geom, d.dy, d.x, dW, bp, c.n);
