@@ -45,8 +45,11 @@ struct ConvTable {
   void (*forward)(const ConvLayer&, const ConvGeom&, const float*, float*, int, long, long);
   void (*backward)(const ConvLayer&, const ConvGeom&, const float*, const float*, float*, int, long, long);
   void (*wgrad)(const ConvLayer&, const ConvGeom&, const float*, const float*, float*, int, long, long);
+  void (*pool)(const float*, float*, int, int, int, long, long);
+  void (*poolGrad)(const float*, const float*, float*, int, int, int, bool, long, long);
 };
-#define SL_CONV_TABLE(ns) ConvTable{ns::ForwardRange, ns::BackwardRange, ns::WeightGradRange}
+#define SL_CONV_TABLE(ns) \
+  ConvTable{ns::ForwardRange, ns::BackwardRange, ns::WeightGradRange, ns::MaxPoolRange, ns::MaxPoolGradRange}
 const ConvTable kGeneric = SL_CONV_TABLE(conv_generic);
 #ifdef SL_SPARSE_CONV_X86
 const ConvTable kAvx2 = SL_CONV_TABLE(conv_avx2);
@@ -120,6 +123,21 @@ void ConvWeightGradSgd(const ConvLayer& L, const ConvGeom& g, const float* dY, c
   ConvWeightGrad(L, g, dY, X, grad.data(), bp);
   // The update is O(nnz), against O(nnz * pixels * batch) for the gradient: one thread.
   SgdApply(L.vals, L.mom, grad.data(), L.nnz, s, false);
+}
+
+void CmMaxPool2(const float* X, float* Y, int c, int h, int w, int bp) {
+  const ConvTable& t = Current();
+  const long rows = static_cast<long>(c) * (h / 2);
+  const double work = static_cast<double>(c) * h * w * bp;
+  ParallelWeighted(rows, work, [](long) { return 0.0; }, [&](long r0, long r1) { t.pool(X, Y, h, w, bp, r0, r1); });
+}
+
+void CmMaxPool2Grad(const float* X, const float* dY, float* dX, int c, int h, int w, int bp, bool relu) {
+  const ConvTable& t = Current();
+  const double work = static_cast<double>(c) * h * w * bp;
+  // Ranges must not split a window's row pair (the even row writes both): split by channel, h rows each.
+  ParallelWeighted(c, work, [](long) { return 0.0; },
+                   [&](long c0, long c1) { t.poolGrad(X, dY, dX, h, w, bp, relu, c0 * h, c1 * h); });
 }
 
 void ConvDenseFilterGrad(const ConvLayer& L, const ConvGeom& g, const float* dY, const float* X, float* dW, int bp,

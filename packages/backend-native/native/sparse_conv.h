@@ -57,5 +57,13 @@ void ConvWeightGradSgd(const ConvLayer& L, const ConvGeom& g, const float* dY, c
 void ConvDenseFilterGrad(const ConvLayer& L, const ConvGeom& g, const float* dY, const float* X, float* dW, int bp,
                          int batch);
 
+// 2x2 max pooling with stride 2 ('valid': oh = h/2, ow = w/2 rounded down) on channel-major activations
+// X [c][h][w][bp] -> Y [c][oh][ow][bp], for the pooling between sparse conv layers (LeNet-5).
+void CmMaxPool2(const float* X, float* Y, int c, int h, int w, int bp);
+// Its gradient: dY routed to the first maximum of each window in row-major order (tfjs's rule), every element
+// of dX [c][h][w][bp] written (rows/columns outside the windows get 0). relu: X is a ReLU output and the
+// ReLU's derivative is fused (nothing is routed where the window's maximum is 0).
+void CmMaxPool2Grad(const float* X, const float* dY, float* dX, int c, int h, int w, int bp, bool relu);
+
 }  // namespace sparse
 }  // namespace sl

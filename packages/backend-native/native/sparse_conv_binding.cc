@@ -164,6 +164,23 @@ Napi::Value DenseFilterGradJs(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// sparseCmMaxPool2(X, Y, c, h, w, bp) / sparseCmMaxPool2Grad(X, dY, dX, c, h, w, bp, relu)
+Napi::Value PoolJs(const Napi::CallbackInfo& info, bool grad) {
+  const int at = grad ? 3 : 2;
+  const int c = info[at].As<Napi::Number>().Int32Value(), h = info[at + 1].As<Napi::Number>().Int32Value(),
+            w = info[at + 2].As<Napi::Number>().Int32Value();
+  const int bp = BpArg(info[at + 3]);
+  Need(info.Env(), c >= 1 && h >= 2 && w >= 2, "max pool: c >= 1, h >= 2, w >= 2");
+  const size_t in = size_t(c) * h * w * bp, out = size_t(c) * (h / 2) * (w / 2) * bp;
+  if (grad) {
+    CmMaxPool2Grad(F32Arg(info[0], "X", in), F32Arg(info[1], "dY", out), F32Arg(info[2], "dX", in), c, h, w, bp,
+                   info[at + 4].ToBoolean());
+  } else {
+    CmMaxPool2(F32Arg(info[0], "X", in), F32Arg(info[1], "Y", out), c, h, w, bp);
+  }
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void RegisterConv(Napi::Env env, Napi::Object exports) {
@@ -172,6 +189,8 @@ void RegisterConv(Napi::Env env, Napi::Object exports) {
   exports.Set("sparseConvWeightGrad", Napi::Function::New(env, WeightGradJs));
   exports.Set("sparseConvWeightGradSgd", Napi::Function::New(env, WeightGradSgdJs));
   exports.Set("sparseConvDenseFilterGrad", Napi::Function::New(env, DenseFilterGradJs));
+  exports.Set("sparseCmMaxPool2", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return PoolJs(info, false); }));
+  exports.Set("sparseCmMaxPool2Grad", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return PoolJs(info, true); }));
 }
 
 }  // namespace sparse

@@ -339,3 +339,65 @@ static void WeightGradRange(const ConvLayer& L, const ConvGeom& g, const float* 
     }
   }
 }
+
+// 2x2 / stride 2 max pooling of channel rows [r0, r1) (row = c * oh + oy), the batch as vectors.
+static void MaxPoolRange(const float* X, float* Y, int h, int w, int bp, long r0, long r1) {
+  const int oh = h / 2, ow = w / 2;
+  for (long r = r0; r < r1; ++r) {
+    const long c = r / oh, oy = r - c * oh;
+    const float* a = X + ((c * h + 2 * oy) * w) * static_cast<long>(bp);
+    const float* b = a + static_cast<long>(w) * bp;
+    float* y = Y + (c * oh + oy) * ow * static_cast<long>(bp);
+    for (int ox = 0; ox < ow; ++ox)
+      for (int v = 0; v < bp; v += W) {
+        const long i = 2L * ox * bp + v;
+        V m = Load(a + i);
+        V t = Load(a + i + bp);
+        m = t > m ? t : m;
+        t = Load(b + i);
+        m = t > m ? t : m;
+        t = Load(b + i + bp);
+        m = t > m ? t : m;
+        Store(y + static_cast<long>(ox) * bp + v, m);
+      }
+  }
+}
+
+// Gradient of MaxPoolRange for input rows of channel rows [r0, r1) (row = c * h + iy, pairs of rows per window).
+static void MaxPoolGradRange(const float* X, const float* dY, float* dX, int h, int w, int bp, bool relu, long r0,
+                             long r1) {
+  const int oh = h / 2, ow = w / 2;
+  for (long r = r0; r < r1; ++r) {
+    const long c = r / h, iy = r - c * h;
+    float* d = dX + (c * h + iy) * w * static_cast<long>(bp);
+    if (iy >= 2 * oh || (iy & 1)) {
+      if (iy >= 2 * oh)
+        for (long i = 0; i < static_cast<long>(w) * bp; ++i) d[i] = 0.f;
+      continue;  // odd rows are written with their window's even row
+    }
+    const float* a = X + (c * h + iy) * w * static_cast<long>(bp);
+    const float* b = a + static_cast<long>(w) * bp;
+    float* e = d + static_cast<long>(w) * bp;
+    const float* g = dY + (c * oh + iy / 2) * ow * static_cast<long>(bp);
+    for (int ox = 0; ox < ow; ++ox)
+      for (int v = 0; v < bp; v += W) {
+        const long i = 2L * ox * bp + v;
+        const V x0 = Load(a + i), x1 = Load(a + i + bp), x2 = Load(b + i), x3 = Load(b + i + bp);
+        // First maximum in row-major order (strict >), as the stock kernel routes it.
+        V m = x0, k = V{};
+        m = x1 > m ? x1 : m;
+        k = x1 > x0 ? V{} + 1 : k;
+        k = x2 > m ? V{} + 2 : k;
+        m = x2 > m ? x2 : m;
+        k = x3 > m ? V{} + 3 : k;
+        m = x3 > m ? x3 : m;
+        V gv = Load(g + static_cast<long>(ox) * bp + v);
+        if (relu) gv = m > 0 ? gv : V{};
+        Store(d + i, k == 0 ? gv : V{});
+        Store(d + i + bp, k == 1 ? gv : V{});
+        Store(e + i, k == 2 ? gv : V{});
+        Store(e + i + bp, k == 3 ? gv : V{});
+      }
+    for (long i = 2L * ow * bp; i < static_cast<long>(w) * bp; ++i) d[i] = e[i] = 0.f;  // odd last column
+  }
+}

@@ -41,3 +41,4 @@ export type { BackendChoice, BackendNeeds, BackendRequest, FastBackends } from '
 export * from './sparse-layout.js';
 export * from './sparse-mlp-trainer.js';
 export * from './sparse-conv-layout.js';
+export * from './sparse-cnn-step.js';
