@@ -44,7 +44,7 @@ function makeParams(density: number, seed: number): Params {
   const biases = {} as Record<Name, Float32Array>;
   const masks = {} as Record<Name, Uint8Array>;
   for (const n of NAMES) {
-    const shape = SHAPES[n];
+    const shape: readonly number[] = SHAPES[n];
     const size = shape.reduce((x, y) => x * y, 1);
     const fanIn = size / shape[shape.length - 1];
     const bound = 1 / Math.sqrt(fanIn * density);
