@@ -62,8 +62,8 @@ function maskedStep(p: Params, bufs: Record<string, Float32Array>, x: Float32Arr
   const { value, grads } = tf.variableGrads(() =>
     tf.tidy(() => {
       const input = tf.tensor4d(x, [batch, 28, 28, 1]);
-      let h = tf.maxPool(tf.relu(tf.add(tf.conv2d(input, c1w as tf.Tensor4D, 1, 'valid'), c1b)), 2, 2, 'valid');
-      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, c2w as tf.Tensor4D, 1, 'valid'), c2b)), 2, 2, 'valid');
+      let h: tf.Tensor4D = tf.maxPool(tf.relu(tf.add(tf.conv2d(input, c1w as tf.Tensor4D, 1, 'valid'), c1b)) as tf.Tensor4D, 2, 2, 'valid');
+      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, c2w as tf.Tensor4D, 1, 'valid'), c2b)) as tf.Tensor4D, 2, 2, 'valid');
       const flat = tf.reshape(h, [batch, 800]);
       const hidden = tf.relu(tf.add(tf.matMul(flat, f3w as tf.Tensor2D), f3b));
       const logits = tf.add(tf.matMul(hidden, f4w as tf.Tensor2D), f4b);
