@@ -16,7 +16,11 @@
 //              per density, and the crossover density (the ratio interpolated linearly between the measured
 //              densities where it falls through 1: where sparse stops paying)
 //
-//   node scripts/bench-sparse-conv.mjs [--threads=2] [--cpu] [--densities=0.01,0.02,...] [--reps=5] [--only=lenet|wrn] [--json=path]
+//   step       (unless --no-step) a whole LeNet-5-Caffe SGD step at batch 100 and densities <= 20 %: the masked
+//              step as tfjs ops on the `native` backend (forward, tf.variableGrads, SGD Nesterov + weight decay
+//              as tf ops, weights × mask) against SparseCnnStep, interleaved per repetition
+//
+//   node scripts/bench-sparse-conv.mjs [--threads=2] [--cpu] [--no-step] [--densities=0.01,0.02,...] [--reps=5] [--only=lenet|wrn] [--json=path]
 //
 // Runs its TypeScript imports under `node --import tsx` (it re-executes itself that way when needed).
 import { spawnSync } from 'node:child_process';
@@ -178,8 +182,99 @@ for (const s of SHAPES) {
   }
   results.push({ ...s, oh, ow, dense, denseTotal, rows, crossover });
 }
+// A whole LeNet-5-Caffe SGD step, batch 100: the masked step as tfjs ops on the `native` backend (forward,
+// tf.variableGrads, SGD Nesterov + weight decay as tf ops, weights × mask) against SparseCnnStep (sparse conv,
+// channel-major pooling, sparse Dense, SGD of the nonzeros), interleaved per repetition.
+const steps = [];
+if (!argv.includes('--no-step') && (!only || only === 'lenet')) {
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-layers');
+  const fast = await bn.registerFastBackends();
+  if (!fast.available.includes('native') || !(await tf.setBackend('native'))) {
+    console.log(`\nLeNet-5 step skipped: native tfjs backend unavailable (${fast.reasons.native})`);
+  } else {
+    addon.setThreads(threads);
+    const cnn = bn.sparseCnnAddonOf(addon);
+    const SHAPES = { conv1: [5, 5, 1, 20], conv2: [5, 5, 20, 50], fc3: [800, 500], fc4: [500, 10] };
+    const names = Object.keys(SHAPES);
+    const sgd = { lr: 0.01, momentum: 0.9, weightDecay: 5e-4, nesterov: true };
+    const batch = 100;
+    const r = rng(5);
+    const x = Float32Array.from({ length: batch * 784 }, () => r());
+    const labels = Int32Array.from({ length: batch }, () => Math.floor(r() * 10));
+    console.log(`\nLeNet-5-Caffe SGD step, batch ${batch} (${useCpu ? 'process CPU time' : 'wall'}, median of ${reps} after a warm-up):`);
+    for (const d of densities.filter((v) => v <= 0.2)) {
+      const masks = {};
+      const weights = {};
+      const biases = {};
+      for (const n of names) {
+        const size = SHAPES[n].reduce((a, b) => a * b, 1);
+        const bound = 1 / Math.sqrt((size / SHAPES[n][SHAPES[n].length - 1]) * d);
+        masks[n] = Uint8Array.from({ length: size }, () => (r() < d ? 1 : 0));
+        weights[n] = Float32Array.from(masks[n], (m) => (m ? (r() * 2 - 1) * bound : 0));
+        biases[n] = new Float32Array(SHAPES[n][SHAPES[n].length - 1]);
+      }
+      // Masked: dense variables, gradients of every weight, SGD as tf ops, re-masked.
+      const vars = {};
+      const bufs = {};
+      const maskT = {};
+      for (const n of names) {
+        vars[`${n}.w`] = tf.variable(tf.tensor(weights[n], SHAPES[n]));
+        vars[`${n}.b`] = tf.variable(tf.tensor1d(biases[n]));
+        maskT[n] = tf.tensor(Float32Array.from(masks[n]), SHAPES[n]);
+      }
+      const xT = tf.tensor4d(x, [batch, 28, 28, 1]);
+      const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), 10);
+      const maskedStep = () => {
+        const { value, grads } = tf.variableGrads(() =>
+          tf.tidy(() => {
+            let h = tf.maxPool(tf.relu(tf.add(tf.conv2d(xT, vars['conv1.w'], 1, 'valid'), vars['conv1.b'])), 2, 2, 'valid');
+            h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, vars['conv2.w'], 1, 'valid'), vars['conv2.b'])), 2, 2, 'valid');
+            const hidden = tf.relu(tf.add(tf.matMul(tf.reshape(h, [batch, 800]), vars['fc3.w']), vars['fc3.b']));
+            const logits = tf.add(tf.matMul(hidden, vars['fc4.w']), vars['fc4.b']);
+            return tf.losses.softmaxCrossEntropy(onehot, logits);
+          }),
+        );
+        value.dataSync();
+        tf.tidy(() => {
+          for (const [key, v] of Object.entries(vars)) {
+            const g = tf.add(grads[v.name], tf.mul(v, sgd.weightDecay));
+            const buf = bufs[key] ? tf.add(tf.mul(bufs[key], sgd.momentum), g) : g;
+            const upd = tf.add(g, tf.mul(buf, sgd.momentum));
+            let next = tf.sub(v, tf.mul(upd, sgd.lr));
+            if (key.endsWith('.w')) next = tf.mul(next, maskT[key.slice(0, -2)]);
+            v.assign(next);
+            if (bufs[key]) bufs[key].dispose();
+            bufs[key] = tf.keep(buf);
+          }
+        });
+        tf.dispose([value, ...Object.values(grads)]);
+      };
+      const stage = (n, cin, cout, inH) => ({
+        layer: bn.sparseConvFromDense(weights[n], masks[n], 5, 5, cin, cout, { bias: Float32Array.from(biases[n]), relu: true }),
+        inH,
+        inW: inH,
+        padding: 'valid',
+        pool: true,
+      });
+      const net = new bn.SparseCnnStep(
+        cnn,
+        [stage('conv1', 1, 20, 28), stage('conv2', 20, 50, 12)],
+        [
+          bn.sparseLayerFromDense(bn.channelMajorRows(weights.fc3, 50, 4, 4, 500), bn.channelMajorRows(masks.fc3, 50, 4, 4, 500), 800, 500, { bias: Float32Array.from(biases.fc3), relu: true }),
+          bn.sparseLayerFromDense(weights.fc4, masks.fc4, 500, 10, { bias: Float32Array.from(biases.fc4) }),
+        ],
+      );
+      const [masked, sparse] = timePasses([maskedStep, () => net.step(x, labels, batch, sgd)]);
+      tf.dispose([...Object.values(vars), ...Object.values(bufs), ...Object.values(maskT), xT, onehot]);
+      steps.push({ density: d, masked, sparse, ratio: masked / sparse });
+      console.log(`  ${String((d * 100).toFixed(0)).padStart(3)} %  masked ${masked.toFixed(2)} ms  sparse ${sparse.toFixed(2)} ms  ratio ${(masked / sparse).toFixed(2)}×`);
+    }
+  }
+}
+
 console.log(`\nload average after the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 if (jsonPath) {
-  writeFileSync(jsonPath, `${JSON.stringify({ date: new Date().toISOString(), commit, threads, reps, cpu: cpuName, results }, null, 2)}\n`);
+  writeFileSync(jsonPath, `${JSON.stringify({ date: new Date().toISOString(), commit, threads, reps, cpu: cpuName, results, steps }, null, 2)}\n`);
   console.log(`wrote ${jsonPath}`);
 }

@@ -140,6 +140,19 @@ void CmMaxPool2Grad(const float* X, const float* dY, float* dX, int c, int h, in
                    [&](long c0, long c1) { t.poolGrad(X, dY, dX, h, w, bp, relu, c0 * h, c1 * h); });
 }
 
+void RowSums(const float* x, long rows, long cols, float* out) {
+  ParallelWeighted(rows, static_cast<double>(rows) * cols, [](long) { return 0.0; }, [&](long r0, long r1) {
+    for (long r = r0; r < r1; ++r) {
+      const float* row = x + r * cols;
+      double a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      long i = 0;
+      for (; i + 4 <= cols; i += 4) a0 += row[i], a1 += row[i + 1], a2 += row[i + 2], a3 += row[i + 3];
+      for (; i < cols; ++i) a0 += row[i];
+      out[r] = static_cast<float>((a0 + a1) + (a2 + a3));
+    }
+  });
+}
+
 void ConvDenseFilterGrad(const ConvLayer& L, const ConvGeom& g, const float* dY, const float* X, float* dW, int bp,
                          int batch) {
   // [C][H][W][bp] -> NHWC of the real batch, then the dense im2col + GEMM filter gradient (HWIO).

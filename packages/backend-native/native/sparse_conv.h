@@ -65,5 +65,9 @@ void CmMaxPool2(const float* X, float* Y, int c, int h, int w, int bp);
 // ReLU's derivative is fused (nothing is routed where the window's maximum is 0).
 void CmMaxPool2Grad(const float* X, const float* dY, float* dX, int c, int h, int w, int bp, bool relu);
 
+// out[r] = sum of x[r][0 .. cols) for a row-major [rows][cols] x, accumulated in double (the bias gradient of a
+// conv layer from its [cout][oh*ow*bp] output gradient). Rows are split over the pool's threads.
+void RowSums(const float* x, long rows, long cols, float* out);
+
 }  // namespace sparse
 }  // namespace sl

@@ -181,6 +181,14 @@ Napi::Value PoolJs(const Napi::CallbackInfo& info, bool grad) {
   return info.Env().Undefined();
 }
 
+// sparseRowSums(x, rows, cols, out)
+Napi::Value RowSumsJs(const Napi::CallbackInfo& info) {
+  const long rows = info[1].As<Napi::Number>().Int32Value(), cols = info[2].As<Napi::Number>().Int32Value();
+  Need(info.Env(), rows >= 0 && cols >= 0, "row sums: rows and cols must be >= 0");
+  RowSums(F32Arg(info[0], "x", size_t(rows) * cols), rows, cols, F32Arg(info[3], "out", size_t(rows)));
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void RegisterConv(Napi::Env env, Napi::Object exports) {
@@ -189,6 +197,7 @@ void RegisterConv(Napi::Env env, Napi::Object exports) {
   exports.Set("sparseConvWeightGrad", Napi::Function::New(env, WeightGradJs));
   exports.Set("sparseConvWeightGradSgd", Napi::Function::New(env, WeightGradSgdJs));
   exports.Set("sparseConvDenseFilterGrad", Napi::Function::New(env, DenseFilterGradJs));
+  exports.Set("sparseRowSums", Napi::Function::New(env, RowSumsJs));
   exports.Set("sparseCmMaxPool2", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return PoolJs(info, false); }));
   exports.Set("sparseCmMaxPool2Grad", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return PoolJs(info, true); }));
 }

@@ -21,6 +21,8 @@ import { type SparseAddon, type SparseDenseLayer, paddedBatch, sparseAddonOf } f
 export interface SparsePoolAddon {
   sparseCmMaxPool2(x: Float32Array, y: Float32Array, c: number, h: number, w: number, bp: number): void;
   sparseCmMaxPool2Grad(x: Float32Array, dy: Float32Array, dx: Float32Array, c: number, h: number, w: number, bp: number, relu: boolean): void;
+  /** `out[r] = Σ x[r][·]` of a row-major `[rows][cols]` x, in double (a conv layer's bias gradient). */
+  sparseRowSums(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
 }
 
 /** Everything {@link SparseCnnStep} calls. */
@@ -29,7 +31,7 @@ export type SparseCnnAddon = SparseAddon & SparseConvAddon & SparsePoolAddon;
 /** The addon's sparse CNN functions, or null when the loaded build lacks any of them. */
 export function sparseCnnAddonOf(addon: NativeAddon | null): SparseCnnAddon | null {
   const candidate = addon as unknown as Partial<SparsePoolAddon> | null;
-  return sparseAddonOf(addon) && sparseConvAddonOf(addon) && candidate && typeof candidate.sparseCmMaxPool2Grad === 'function'
+  return sparseAddonOf(addon) && sparseConvAddonOf(addon) && candidate && typeof candidate.sparseRowSums === 'function'
     ? (addon as unknown as SparseCnnAddon)
     : null;
 }
@@ -85,7 +87,7 @@ interface Stage {
 }
 
 // PyTorch SGD of one parameter in float32 steps (buf starts at 0, so the first step gives buf = g).
-function sgdUpdate(w: Float32Array, buf: Float32Array, grad: Float64Array, s: SparseCnnSgd): void {
+function sgdUpdate(w: Float32Array, buf: Float32Array, grad: Float32Array | Float64Array, s: SparseCnnSgd): void {
   for (let k = 0; k < w.length; k++) {
     const g = Math.fround(grad[k] + Math.fround(w[k] * s.weightDecay));
     buf[k] = Math.fround(Math.fround(buf[k] * s.momentum) + g);
@@ -98,6 +100,20 @@ function sgdUpdate(w: Float32Array, buf: Float32Array, grad: Float64Array, s: Sp
 export class SparseCnnStep {
   private readonly stages: Stage[];
   private readonly inChannels: number;
+  // Work buffers by role, reused across steps of the same padded batch: fresh multi-MiB arrays cost page
+  // faults and zeroing every step. Every kernel writes its whole output, so stale contents never leak.
+  private readonly buffers = new Map<string, Float32Array>();
+  private bufferBp = 0;
+  private lastBatch = 0;
+
+  private buffer(role: string, length: number): Float32Array {
+    let b = this.buffers.get(role);
+    if (!b || b.length !== length) {
+      b = new Float32Array(length);
+      this.buffers.set(role, b);
+    }
+    return b;
+  }
 
   constructor(
     private readonly addon: SparseCnnAddon,
@@ -145,8 +161,14 @@ export class SparseCnnStep {
     if (!Number.isInteger(batch) || batch < 1 || x.length < batch * h0 * w0 * c0 || labels.length < batch) {
       throw new SparseLearningError('E_SHAPE_MISMATCH', `SparseCnnStep.step: batch ${batch} needs x of ${batch * h0 * w0 * c0} values and ${batch} labels`);
     }
-    // Input to channel-major [c][h][w][bp].
-    const input = new Float32Array(c0 * h0 * w0 * bp);
+    if (bp !== this.bufferBp) {
+      this.buffers.clear();
+      this.bufferBp = bp;
+    }
+    // Input to channel-major [c][h][w][bp] (padding columns 0).
+    const input = this.buffer('input', c0 * h0 * w0 * bp);
+    if (batch !== this.lastBatch) input.fill(0); // a smaller batch of the same padding leaves no stale columns
+    this.lastBatch = batch;
     for (let b = 0; b < batch; b++) {
       for (let p = 0; p < h0 * w0; p++) for (let ch = 0; ch < c0; ch++) input[(ch * h0 * w0 + p) * bp + b] = x[(b * h0 * w0 + p) * c0 + ch];
     }
@@ -154,13 +176,13 @@ export class SparseCnnStep {
     const ins: Float32Array[] = [];
     const relus: Float32Array[] = [];
     let cur = input;
-    for (const s of this.stages) {
+    for (const [i, s] of this.stages.entries()) {
       ins.push(cur);
-      const y = new Float32Array(s.convSize * bp);
+      const y = this.buffer(`relu${i}`, s.convSize * bp);
       a.sparseConvForward(s.spec.layer, s.geom.geom, cur, y, bp);
       relus.push(y);
       if (s.spec.pool) {
-        const pooled = new Float32Array(s.spec.layer.cout * s.outH * s.outW * bp);
+        const pooled = this.buffer(`pool${i}`, s.spec.layer.cout * s.outH * s.outW * bp);
         a.sparseCmMaxPool2(y, pooled, s.spec.layer.cout, s.geom.oh, s.geom.ow, bp);
         cur = pooled;
       } else {
@@ -168,15 +190,16 @@ export class SparseCnnStep {
       }
     }
     const acts: Float32Array[] = [cur];
-    for (const layer of this.dense) {
-      const y = new Float32Array(layer.out * bp);
+    for (const [l, layer] of this.dense.entries()) {
+      const y = this.buffer(`act${l}`, layer.out * bp);
       a.sparseForward(layer, acts[acts.length - 1], y, bp);
       acts.push(y);
     }
     // Mean softmax cross-entropy and its gradient (padding columns stay 0).
     const logits = acts[acts.length - 1];
     const classes = this.dense[this.dense.length - 1].out;
-    let g = new Float32Array(classes * bp);
+    let g = this.buffer('dlogits', classes * bp);
+    g.fill(0);
     let loss = 0;
     for (let j = 0; j < batch; j++) {
       let max = -Infinity;
@@ -189,7 +212,7 @@ export class SparseCnnStep {
     // Dense backward: input gradient (with the previous layer's ReLU derivative) before the layer's update.
     for (let l = this.dense.length - 1; l >= 0; l--) {
       const layer = this.dense[l];
-      const dIn = new Float32Array(layer.in * bp);
+      const dIn = this.buffer(`dact${l}`, layer.in * bp);
       a.sparseBackwardInput(layer, g, l > 0 ? acts[l] : null, dIn, bp);
       if (layer.bias) {
         const gb = new Float64Array(layer.out);
@@ -206,7 +229,7 @@ export class SparseCnnStep {
       const layer = s.spec.layer;
       let dz: Float32Array;
       if (s.spec.pool) {
-        dz = new Float32Array(s.convSize * bp);
+        dz = this.buffer(`dz${i}`, s.convSize * bp);
         a.sparseCmMaxPool2Grad(relus[i], g, dz, layer.cout, s.geom.oh, s.geom.ow, bp, true);
       } else {
         dz = g;
@@ -214,17 +237,12 @@ export class SparseCnnStep {
         for (let k = 0; k < dz.length; k++) if (!(r[k] > 0)) dz[k] = 0;
       }
       if (i > 0) {
-        const dIn = new Float32Array(ins[i].length);
+        const dIn = this.buffer(`din${i}`, ins[i].length);
         a.sparseConvBackwardInput(layer, s.geom.geom, dz, null, dIn, bp);
         g = dIn;
       }
-      const plane = s.geom.oh * s.geom.ow * bp;
-      const gb = new Float64Array(layer.cout);
-      for (let o = 0; o < layer.cout; o++) {
-        let sum = 0;
-        for (let k = o * plane; k < (o + 1) * plane; k++) sum += dz[k];
-        gb[o] = sum;
-      }
+      const gb = new Float32Array(layer.cout);
+      a.sparseRowSums(dz, layer.cout, s.geom.oh * s.geom.ow * bp, gb);
       sgdUpdate(layer.bias!, s.biasMom, gb, sgd);
       a.sparseConvWeightGradSgd(layer, s.geom.geom, dz, ins[i], bp, sgd.lr, sgd.momentum, sgd.weightDecay, sgd.nesterov);
     }
