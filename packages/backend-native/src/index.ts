@@ -38,3 +38,5 @@ export { BACKEND_REQUESTS, registerFastBackends, selectBackend, tfjsNodeBinding 
 export type { BackendChoice, BackendNeeds, BackendRequest, FastBackends } from './select-backend.js';
 export * from './sparse-layout.js';
 export * from './sparse-mlp-trainer.js';
+export * from './sparse-conv-layout.js';
+export * from './sparse-cnn-step.js';
