@@ -13,6 +13,7 @@ export * from './tokens.js';
 export * from './contracts/index.js';
 export * from './plugins/index.js';
 export * from './util/selection.js';
+export * from './util/mask-words.js';
 export * from './mask-update/index.js';
 export * from './optim/index.js';
 export * from './schedules/index.js';

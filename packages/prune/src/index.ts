@@ -12,3 +12,5 @@ export * from './sign-flip-prune.js';
 export * from './adaptive-threshold-prune.js';
 export * from './deep-r-gradient.js';
 export * from './deep-r-gradient-plugin.js';
+export * from './deep-r-terms.js';
+export * from './backend-sign.js';
