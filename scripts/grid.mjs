@@ -4,9 +4,13 @@
 // finished run's small files (config.json, results.json, metrics.jsonl; never checkpoints) are copied to
 // results/<model>/<label>/d<density>/s<seed>/ together with grid-run.json (the engine commit that ran it).
 //
-//   node scripts/grid.mjs [--cli packages/runner/dist/cli.js] [--runs runs/grid] [--only label,...] [--dry-run]
+//   node scripts/grid.mjs [--cli packages/runner/dist/cli.js] [--runs runs/grid] [--only selector,...] [--dry-run]
+//
+// A selector is a label (`set`), or any run path prefix or suffix (`lenet300-100/sparse-momentum/d0.05`,
+// `sparse-momentum/d0.05/s18`). Several drivers may run at once: each claims a run with `<run dir>.claim`
+// (its pid) before starting it and skips a run claimed by another live driver.
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, copyFileSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, copyFileSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { resolve, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,9 +54,31 @@ function orderedRuns() {
 }
 
 const densityDir = (d) => `d${d}`;
+const selected = (rel) => only.length === 0 || only.some((s) => `/${rel}/`.includes(`/${s}/`));
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+};
+/** Claims a run for this driver; false when another live driver holds it. */
+function claim(path) {
+  mkdirSync(dirname(path), { recursive: true });
+  try {
+    writeFileSync(path, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    const holder = Number(readFileSync(path, 'utf8'));
+    if (holder !== process.pid && alive(holder)) return false;
+    writeFileSync(path, String(process.pid));
+    return true;
+  }
+}
 for (const { cell, density, seed } of orderedRuns()) {
-  if (only.length > 0 && !only.includes(cell.label)) continue;
   const rel = join(cell.model, cell.label, densityDir(density), `s${seed}`);
+  if (!selected(rel)) continue;
   const runDir = join(runsRoot, rel);
   const resultDir = join(root, 'results', rel);
   const preset = cell.args[cell.args.indexOf('--preset') + 1];
@@ -71,8 +97,13 @@ for (const { cell, density, seed } of orderedRuns()) {
   if (args) {
     console.log(`[grid] ${new Date().toISOString()} ${rel}: node ${args.join(' ')}`);
     if (dryRun) continue;
-    mkdirSync(dirname(runDir), { recursive: true });
+    const claimFile = `${runDir}.claim`;
+    if (!claim(claimFile)) {
+      console.log(`[grid] skipping ${rel}: another driver runs it (${claimFile})`);
+      continue;
+    }
     const run = spawnSync(process.execPath, [cli, ...args], { stdio: ['ignore', 'inherit', 'inherit'] });
+    rmSync(claimFile, { force: true });
     if (run.status !== 0) {
       console.log(`[grid] ${rel} exited ${run.status ?? run.signal}; stopping (resume by running this script again)`);
       process.exit(1);

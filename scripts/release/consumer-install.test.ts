@@ -106,7 +106,7 @@ beforeAll(() => {
   const allTarballs = packed.map((p) => join(tarballs, p.filename)).filter((t) => !readmeArgs.includes(t));
   mustRun('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', ...readmeArgs, ...allTarballs], { cwd: project });
   for (const file of ['quick-start.mjs', 'quick-start.cjs']) {
-    copyFileSync(join(repoRoot, 'packages/core/examples', file), join(project, file));
+    copyFileSync(join(repoRoot, 'examples/quick-start', file), join(project, file));
   }
 }, 900_000);
 

@@ -10,10 +10,10 @@ import { installArguments, markedSnippets, repoRoot } from './release-helpers.js
 const coreReadme = join(repoRoot, 'packages/core/README.md');
 
 describe('README snippets', () => {
-  it('the core README shows examples/quick-start.mjs and .cjs verbatim', () => {
+  it('the core README shows examples/quick-start/quick-start.mjs and .cjs verbatim', () => {
     const snippets = markedSnippets(coreReadme);
     const files = [...snippets.keys()].filter((key) => key !== 'install');
-    expect(files.sort()).toEqual(['examples/quick-start.cjs', 'examples/quick-start.mjs']);
+    expect(files.sort()).toEqual(['../../examples/quick-start/quick-start.cjs', '../../examples/quick-start/quick-start.mjs']);
     for (const file of files) {
       expect(snippets.get(file), file).toBe(readFileSync(join(dirname(coreReadme), file), 'utf8'));
     }
@@ -22,7 +22,7 @@ describe('README snippets', () => {
   it("the core README's install command names every package its quick start imports or requires", () => {
     const installed = installArguments(coreReadme).map((arg) => arg.replace(/(.)@[^@/]*$/, '$1'));
     for (const file of ['quick-start.mjs', 'quick-start.cjs']) {
-      const source = readFileSync(join(repoRoot, 'packages/core/examples', file), 'utf8');
+      const source = readFileSync(join(repoRoot, 'examples/quick-start', file), 'utf8');
       const imported = [...source.matchAll(/(?:from |import |require\()'([^'.][^']*)'/g)].map((m) => m[1]);
       expect(imported.length).toBeGreaterThan(5);
       for (const name of imported) expect(installed, `${file} imports ${name}`).toContain(name);

@@ -1,6 +1,6 @@
 /**
  * @sparse-learning/backend-native — fast CPU training for TensorFlow.js 4.22 without libtensorflow (issue 6):
- * wasm training-gradient overrides and composite conv/matmul kernels (always available) and a `native` backend whose GEMM, convolution,
+ * a wasm matmul-gradient override and composite conv/matmul kernels (always available) and a `native` backend whose GEMM, convolution,
  * max-pool, bias-gradient sum and fused SGD-step kernels run in an optional Node addon (the project's own AVX-512 /
  * AVX2 / portable kernels chosen from cpuid at load, or OpenBLAS where it times faster per GEMM shape), with
  * deferred outputs so gradients tfjs computes but never reads are skipped.
@@ -10,8 +10,6 @@ export {
   unregisterWasmTrainingGradients,
   wasmTrainingGradientsRegistered,
   wasmTrainingGradientScope,
-  conv2dInputGradViaForward,
-  conv2dFilterGradViaForward,
 } from './wasm-training-gradients.js';
 export type { WasmTrainingGradientOptions } from './wasm-training-gradients.js';
 export {
@@ -49,3 +47,5 @@ export { BACKEND_REQUESTS, registerFastBackends, selectBackend, tfjsNodeBinding 
 export type { BackendChoice, BackendNeeds, BackendRequest, FastBackends } from './select-backend.js';
 export * from './sparse-layout.js';
 export * from './sparse-mlp-trainer.js';
+export * from './sparse-conv-layout.js';
+export * from './sparse-cnn-step.js';

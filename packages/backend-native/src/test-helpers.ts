@@ -3,7 +3,6 @@
  * two backends with identical inputs, and float32 comparisons.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { LayersTrainableModel } from '@sparse-learning/models';
 import { expect } from 'vitest';
 
 /** Deterministic uniform(-1, 1) data (mulberry32), so failures reproduce. */
@@ -90,29 +89,3 @@ export const CONV_CASES: ConvCase[] = [
   { name: '3x3 same s2 (asymmetric TF pad)', x: [2, 8, 7, 3], f: [3, 3, 3, 5], stride: 2, pad: 'same' },
   { name: '3x3 same s1', x: [1, 6, 5, 17], f: [3, 3, 17, 9], stride: 1, pad: 'same' },
 ];
-
-/** Builds `make()` on `backend` with the weights given (or its own), runs one loss + gradient evaluation. */
-export function modelGradients(backend: string, make: () => LayersTrainableModel, batch: number, weights?: Float32Array[]) {
-  return async () => {
-    expect(await tf.setBackend(backend)).toBe(true);
-    const model = make();
-    const vars = model.variables.filter((v) => v.trainable);
-    if (weights) vars.forEach((v, i) => v.variable.assign(tf.tensor(weights[i], v.variable.shape)));
-    const [h, w, c] = model.inputShape;
-    const xs = tf.tensor4d(randomData(batch * h * w * c, 17), [batch, h, w, c]);
-    const ys = tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 3) % model.numClasses), 'int32');
-    const before = tf.memory().numTensors;
-    const { value, grads } = tf.variableGrads(() => model.loss(xs, ys), vars.map((v) => v.variable));
-    const result = {
-      loss: value.dataSync()[0],
-      weights: vars.map((v) => v.variable.dataSync() as Float32Array),
-      grads: vars.map((v) => ({ shape: v.variable.shape, data: grads[v.variable.name].dataSync() as Float32Array })),
-    };
-    tf.dispose([value, ...Object.values(grads)]);
-    expect(tf.memory().numTensors).toBe(before);
-    tf.dispose([xs, ys]);
-    model.dispose();
-    return result;
-  };
-}
-

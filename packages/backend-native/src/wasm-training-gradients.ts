@@ -1,28 +1,26 @@
 /**
- * Gradient overrides that make the stock `wasm` backend train fast and train CNNs at all (issue 6, item 1).
+ * The `BatchMatMul` gradient override that makes the stock `wasm` backend train dense layers fast (issue 6,
+ * item 1): wasm runs a matmul through XNNPACK only when neither operand is transposed; with `transposeA` or
+ * `transposeB` it falls back to a naive loop (measured here: 100x784 * 784x300 takes 25 ms with transposeA and
+ * 17 ms with transposeB, against 1.7 ms plain). The stock gradient asks for exactly those transposed products,
+ * so the override materialises the transposes (`tf.transpose`) and calls the plain matmul.
  *
- * - `BatchMatMul`: wasm runs a matmul through XNNPACK only when neither operand is transposed; with
- *   `transposeA` or `transposeB` it falls back to a naive loop (measured here: 100x784 * 784x300 takes 25 ms
- *   with transposeA and 17 ms with transposeB, against 1.7 ms plain). The stock gradient asks for exactly
- *   those transposed products, so the override materialises the transposes (`tf.transpose`) and calls the
- *   plain matmul.
- * - `Conv2D`: wasm has no `Conv2DBackpropFilter` kernel at all, so the override computes both gradients with
- *   forward convolutions (filter gradient: a stride-1 convolution dilated by the stride, over transposed
- *   operands; input gradient: a convolution of the zero-interleaved `dy` with the flipped, transposed filter).
+ * Convolution gradients are not overridden here: the stock `Conv2D` gradient calls the `Conv2DBackpropFilter`
+ * and `Conv2DBackpropInput` kernels, which `registerWasmCompositeKernels` (`wasm-composite-kernels.ts`)
+ * provides on wasm as forward convolutions — the one JavaScript implementation of the conv filter gradient,
+ * shared by the plain and the fused conv ops.
  *
- * The overrides are global in tfjs (`registerGradient` replaces by kernel name), so every override checks the
- * active backend and calls the saved original gradient (`getGradient` at registration time) on any backend
- * outside its scope, or for attributes it does not handle (rank > 2 matmul, NCHW, dilated convolutions).
- * Results equal the stock gradients within float32 rounding (see the tests).
+ * The override is global in tfjs (`registerGradient` replaces by kernel name), so it checks the active
+ * backend and calls the saved original gradient (`getGradient` at registration time) on any backend outside
+ * its scope, or for operands it does not handle (rank > 2). Results equal the stock gradients within float32
+ * rounding (see the tests).
  */
 import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core's Node entry registers no gradients; tfjs-layers' bundle registers all stock ones. Import it
 // first so the originals exist when they are wrapped (and a later import cannot silently replace ours).
 import '@tensorflow/tfjs-layers';
-import { backend_util } from '@tensorflow/tfjs-core';
-import type { GradConfig, Tensor, Tensor4D } from '@tensorflow/tfjs-core';
+import type { GradConfig, Tensor } from '@tensorflow/tfjs-core';
 import { SparseLearningError } from '@sparse-learning/core';
-import { planPadCrop, type ExplicitPad4 } from './pad-crop-plan.js';
 
 /** Options of {@link registerWasmTrainingGradients}. */
 export interface WasmTrainingGradientOptions {
@@ -96,101 +94,8 @@ function batchMatMulGrad(original: GradConfig | undefined): GradConfig {
   };
 }
 
-interface ConvAttrs {
-  strides: number | [number, number];
-  pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW';
-  dilations: number | [number, number];
-  dimRoundingMode?: 'floor' | 'round' | 'ceil';
-}
-
-/** Pads (non-negative) or crops (negative) rows/columns of an NHWC tensor. */
-function padOrCrop(x: Tensor4D, top: number, bottom: number, left: number, right: number): { x: Tensor4D; pad: ExplicitPad4 } {
-  const { crop, pad } = planPadCrop(x.shape, top, bottom, left, right);
-  return { x: crop ? tf.slice(x, crop.begin, crop.size) : x, pad };
-}
-
-/** Inserts `s - 1` zeros between rows and columns of dy: [N, (OH-1)*sh+1, (OW-1)*sw+1, C]. */
-function dilateDy(dy: Tensor4D, sh: number, sw: number): Tensor4D {
-  if (sh === 1 && sw === 1) return dy;
-  const [n, oh, ow, c] = dy.shape;
-  const spread = tf.pad(tf.reshape(dy, [n, oh, 1, ow, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
-  const full = tf.reshape(spread, [n, oh * sh, ow * sw, c]) as Tensor4D;
-  return tf.slice(full, [0, 0, 0, 0], [n, (oh - 1) * sh + 1, (ow - 1) * sw + 1, c]);
-}
-
-/** dL/dx of a stride-s NHWC convolution as a forward convolution (exported for tests and the native path). */
-export function conv2dInputGradViaForward(
-  xShape: [number, number, number, number],
-  dy: Tensor4D,
-  filter: Tensor4D,
-  strides: number | [number, number],
-  pad: ConvAttrs['pad'],
-  dimRoundingMode?: ConvAttrs['dimRoundingMode'],
-): Tensor4D {
-  return tf.tidy(() => {
-    const info = backend_util.computeConv2DInfo(xShape, filter.shape, strides, 1, pad, dimRoundingMode);
-    const [kh, kw] = [info.filterHeight, info.filterWidth];
-    const d = dilateDy(dy, info.strideHeight, info.strideWidth);
-    // Flip spatially and swap in/out channels: [KH, KW, Co, Ci].
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as Tensor4D;
-    const top = kh - 1 - info.padInfo.top;
-    const left = kw - 1 - info.padInfo.left;
-    const bottom = info.inHeight + kh - 1 - d.shape[1] - top;
-    const right = info.inWidth + kw - 1 - d.shape[2] - left;
-    const p = padOrCrop(d, top, bottom, left, right);
-    return tf.conv2d(p.x, flipped, 1, p.pad);
-  });
-}
-
-/** dL/dfilter of a stride-s NHWC convolution as a forward convolution (dilation = stride). */
-export function conv2dFilterGradViaForward(
-  x: Tensor4D,
-  dy: Tensor4D,
-  filterShape: [number, number, number, number],
-  strides: number | [number, number],
-  pad: ConvAttrs['pad'],
-  dimRoundingMode?: ConvAttrs['dimRoundingMode'],
-): Tensor4D {
-  return tf.tidy(() => {
-    const info = backend_util.computeConv2DInfo(x.shape, filterShape, strides, 1, pad, dimRoundingMode);
-    const [kh, kw] = [info.filterHeight, info.filterWidth];
-    const [sh, sw] = [info.strideHeight, info.strideWidth];
-    // Channels become the batch, the batch becomes the reduced channel axis.
-    const xT = tf.transpose(x, [3, 1, 2, 0]) as Tensor4D; // [Ci, H, W, N]
-    const dyT = tf.transpose(dy, [1, 2, 0, 3]) as Tensor4D; // [OH, OW, N, Co]
-    const top = info.padInfo.top;
-    const left = info.padInfo.left;
-    // Output height of the dilated conv is H + top + bottom - (OH-1)*sh; it must equal KH.
-    const bottom = kh + (info.outHeight - 1) * sh - info.inHeight - top;
-    const right = kw + (info.outWidth - 1) * sw - info.inWidth - left;
-    const p = padOrCrop(xT, top, bottom, left, right);
-    const out = tf.conv2d(p.x, dyT, 1, p.pad, 'NHWC', [sh, sw]); // [Ci, KH, KW, Co]
-    return tf.transpose(out, [1, 2, 0, 3]) as Tensor4D;
-  });
-}
-
-function conv2dGrad(original: GradConfig | undefined): GradConfig {
-  return {
-    kernelName: tf.Conv2D,
-    inputsToSave: ['x', 'filter'],
-    gradFunc: (dy, saved, attrs) => {
-      const [x, filter] = saved as [Tensor4D, Tensor4D];
-      const a = attrs as unknown as ConvAttrs;
-      const dilationsOne = a.dilations == null || backend_util.tupleValuesAreOne(a.dilations);
-      if (!inScope() || a.dataFormat === 'NCHW' || !dilationsOne) return stock(original, dy, saved, attrs);
-      const dy4 = dy as Tensor4D;
-      return {
-        x: () => conv2dInputGradViaForward(x.shape, dy4, filter, a.strides, a.pad),
-        filter: () => conv2dFilterGradViaForward(x, dy4, filter.shape, a.strides, a.pad),
-      };
-    },
-  };
-}
-
 const OVERRIDES: ReadonlyArray<[string, (original: GradConfig | undefined) => GradConfig]> = [
   [tf.BatchMatMul, batchMatMulGrad],
-  [tf.Conv2D, conv2dGrad],
 ];
 
 /**

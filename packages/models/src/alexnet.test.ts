@@ -1,17 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createAlexNet } from './alexnet.js';
 import type { AlexNetConfig } from './alexnet.js';
-import { useFastCpuConvFilterGrad, useStockCpuConvFilterGrad } from './test-support/fast-cpu-conv-filter-grad.js';
-import { checkForward, checkTrainingStep, checkZooModel, useCpu } from './test-support/zoo-checks.js';
+import { useWasmWithCompositeKernels } from './test-support/fast-backend.js';
+import { checkForward, checkTrainingStep, checkZooModel } from './test-support/zoo-checks.js';
 
 describe('AlexNet-s / AlexNet-b (docs/algorithm.md#models)', () => {
-  beforeAll(async () => {
-    await useCpu();
-    useFastCpuConvFilterGrad(); // stock cpu filter gradient: ~25 s per step here (see test-support)
-  });
-  afterAll(useStockCpuConvFilterGrad);
+  // The training step runs on wasm with backend-native's kernels: tfjs-cpu's filter gradient is a naive loop.
+  beforeAll(useWasmWithCompositeKernels);
 
   for (const config of ['s', 'b'] as AlexNetConfig[]) {
     it(`alexnet-${config}: spec counts, names, spatial sizes 13,7,4,2,1, forward and one SGD step`, async () => {

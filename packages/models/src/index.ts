@@ -1,7 +1,8 @@
 /**
  * @sparse-learning/models — the Sparse Momentum paper's model zoo (docs/algorithm.md#models) on tfjs-layers: LeNet-300-100,
  * LeNet-5-Caffe, AlexNet-s/b, VGG16-C/D/like, WideResNet-16-8/16-10/22-8/28-2 and ResNet-50, with PyTorch
- * initialisation (§1.4), PyTorch padding (§3.7), PyTorch parameter names and the masked/dense split of §1.3.
+ * initialisation, PyTorch padding, PyTorch parameter names and the masked/dense split of
+ * docs/algorithm.md#which-weights-are-sparse.
  */
 export { createModel, modelInfo, modelIds, isModelId } from './registry.js';
 export type { ModelId, ModelInfo } from './registry.js';

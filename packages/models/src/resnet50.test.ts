@@ -1,10 +1,9 @@
-import '@tensorflow/tfjs-backend-cpu';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { heNormalFanInStd, heNormalFanOutStd } from './init.js';
 import { createResNet50 } from './resnet50.js';
 import { SPEC_COUNTS } from './test-support/spec-table.js';
-import { useFastCpuConvFilterGrad, useStockCpuConvFilterGrad } from './test-support/fast-cpu-conv-filter-grad.js';
-import { checkForward, checkTrainingStep, checkZooModel, useCpu } from './test-support/zoo-checks.js';
+import { useWasmWithCompositeKernels } from './test-support/fast-backend.js';
+import { checkForward, checkTrainingStep, checkZooModel } from './test-support/zoo-checks.js';
 
 function sampleStd(values: ArrayLike<number>): number {
   let s = 0;
@@ -18,11 +17,8 @@ function sampleStd(values: ArrayLike<number>): number {
 }
 
 describe('ResNet-50 (docs/algorithm.md#models)', () => {
-  beforeAll(async () => {
-    await useCpu();
-    useFastCpuConvFilterGrad(); // stock cpu filter gradient: ~35 s per step even at 32×32 (see test-support)
-  });
-  afterAll(useStockCpuConvFilterGrad);
+  // The training step runs on wasm with backend-native's kernels: tfjs-cpu's filter gradient is a naive loop.
+  beforeAll(useWasmWithCompositeKernels);
 
   it('the real 224×224 model: spec counts, per-group breakdown, torchvision names, fan-out init', () => {
     const model = createResNet50({ seed: 50 });
@@ -72,7 +68,7 @@ describe('ResNet-50 (docs/algorithm.md#models)', () => {
     model.dispose();
   });
 
-  it('forward at 64×64 (batch 1) and one SGD step at 32×32 (batch 2) on the cpu backend', async () => {
+  it('forward at 64×64 (batch 1) and one SGD step at 32×32 (batch 2) on wasm', async () => {
     const forward = createResNet50({ seed: 52, inputShape: [64, 64, 3] });
     expect(forward.counts).toEqual(SPEC_COUNTS.resnet50);
     await checkForward(forward, 1);

@@ -1,19 +1,15 @@
-import '@tensorflow/tfjs-backend-cpu';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createVgg16 } from './vgg16.js';
 import type { VggConfig } from './vgg16.js';
-import { useFastCpuConvFilterGrad, useStockCpuConvFilterGrad } from './test-support/fast-cpu-conv-filter-grad.js';
+import { useWasmWithCompositeKernels } from './test-support/fast-backend.js';
 import { SPEC_COUNTS } from './test-support/spec-table.js';
-import { checkForward, checkTrainingStep, checkZooModel, useCpu } from './test-support/zoo-checks.js';
+import { checkForward, checkTrainingStep, checkZooModel } from './test-support/zoo-checks.js';
 
 const CONV_INDICES = [0, 3, 7, 10, 14, 17, 20, 24, 27, 30, 34, 37, 40];
 
 describe('VGG16-C / -D / -like (docs/algorithm.md#models)', () => {
-  beforeAll(async () => {
-    await useCpu();
-    useFastCpuConvFilterGrad(); // stock cpu filter gradient: about a minute per VGG step (see test-support)
-  });
-  afterAll(useStockCpuConvFilterGrad);
+  // The training step runs on wasm with backend-native's kernels: tfjs-cpu's filter gradient is a naive loop.
+  beforeAll(useWasmWithCompositeKernels);
 
   const cases: { config: VggConfig; id: string; flatten: number; classifier: number[] }[] = [
     { config: 'C', id: 'vgg-c', flatten: 2048, classifier: [0, 2, 3, 5, 6] },
@@ -42,7 +38,7 @@ describe('VGG16-C / -D / -like (docs/algorithm.md#models)', () => {
       await checkForward(model, 1); // inference mode: BN on running statistics, batch 1 is fine
       if (config === 'C') {
         // VGG-C also works on 16×16 (16→8→4→6→3→5→2→4→2: flatten still 2048, same parameter count); its step
-        // runs there to keep the cpu test time down. D/like need 32×32 (five 2×2 pools).
+        // runs there to keep the test time down. D/like need 32×32 (five 2×2 pools).
         model.dispose();
         const small = createVgg16('C', { seed: 9, inputShape: [16, 16, 3] });
         expect(small.counts).toEqual(SPEC_COUNTS['vgg-c']);

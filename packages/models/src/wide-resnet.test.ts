@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { heNormalFanOutStd } from './init.js';
-import { useFastCpuConvFilterGrad, useStockCpuConvFilterGrad } from './test-support/fast-cpu-conv-filter-grad.js';
+import { useWasmWithCompositeKernels } from './test-support/fast-backend.js';
 import { SPEC_COUNTS } from './test-support/spec-table.js';
-import { checkForward, checkTrainingStep, checkZooModel, randomBatch, useCpu } from './test-support/zoo-checks.js';
+import { checkForward, checkTrainingStep, checkZooModel, randomBatch } from './test-support/zoo-checks.js';
 import { createWideResNet } from './wide-resnet.js';
 
 const CONFIGS: { depth: number; k: number; n: number; stepShape: [number, number, number] }[] = [
@@ -26,11 +25,8 @@ function sampleStd(values: Float32Array | Int32Array | Uint8Array): number {
 }
 
 describe('WideResNet-d-k (docs/algorithm.md#models)', () => {
-  beforeAll(async () => {
-    await useCpu();
-    useFastCpuConvFilterGrad(); // stock cpu filter gradient is ~50× slower (see test-support)
-  });
-  afterAll(useStockCpuConvFilterGrad);
+  // The training step runs on wasm with backend-native's kernels: tfjs-cpu's filter gradient is a naive loop.
+  beforeAll(useWasmWithCompositeKernels);
 
   for (const { depth, k, n, stepShape } of CONFIGS) {
     const id = `wrn-${depth}-${k}`;
@@ -72,7 +68,7 @@ describe('WideResNet-d-k (docs/algorithm.md#models)', () => {
       model.dispose();
 
       // The same architecture on a reduced input (global average pooling keeps the parameter count):
-      // a training step at 32×32 takes too long on the cpu backend.
+      // a training step at 32×32 would dominate the test time.
       const small = createWideResNet(depth, k, { seed: 21, inputShape: stepShape });
       expect(small.counts).toEqual(SPEC_COUNTS[id]);
       await checkForward(small, 2);

@@ -1,5 +1,6 @@
 import { definePlugin, definePluginModule, option } from '@sparse-learning/core';
 import { ADAPTIVE_THRESHOLD_PRUNE_ID, AdaptiveThresholdPrune } from './adaptive-threshold-prune.js';
+import { deepRGradientPlugin } from './deep-r-gradient-plugin.js';
 import { DEEP_R_SIGNS_HOOK_ID, DeepRSignsHook } from './deep-r-signs-hook.js';
 import { GLOBAL_MAGNITUDE_PRUNE_ID, GlobalMagnitudePrune } from './global-magnitude-prune.js';
 import { MAGNITUDE_PRUNE_ID, MagnitudePrune } from './magnitude-prune.js';
@@ -81,6 +82,7 @@ export const prunePlugins = definePluginModule({
     signFlipPrunePlugin,
     adaptiveThresholdPrunePlugin,
     deepRSignsHookPlugin,
+    deepRGradientPlugin,
   ],
 });
 export * from './deep-r-signs-hook.js';

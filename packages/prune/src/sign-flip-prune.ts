@@ -1,4 +1,4 @@
-import { SparseLearningError } from '@sparse-learning/core';
+import { SparseLearningError, maskWords } from '@sparse-learning/core';
 import type { InitLayer, LayerView, PruneRequest, PruneStrategy, Rng, StatefulStrategy, StrategyContext } from '@sparse-learning/core';
 
 /** Registry id of {@link SignFlipPrune}. */
@@ -35,10 +35,23 @@ export class SignFlipPrune implements PruneStrategy, StatefulStrategy {
 
   prune(layer: LayerView, _request: PruneRequest, ctx: StrategyContext): Uint8Array {
     const signs = this.signsOf(layer, ctx);
+    const weight = layer.weight;
     const out = layer.mask.slice();
-    for (let i = 0; i < layer.size; i++) {
+    // Only active positions can flip: zero words of the mask (most of a sparse layer) are skipped four bytes at
+    // a time (issue 14: this runs after every step).
+    const words = maskWords(out);
+    const whole = words ? Math.min(words.length, layer.size >>> 2) : 0;
+    for (let k = 0; k < whole; k++) {
+      if (words![k] === 0) continue;
+      for (let i = k << 2; i < (k << 2) + 4; i++) {
+        if (out[i] !== 1) continue;
+        const w = weight[i];
+        if ((w > 0 && signs[i] < 0) || (w < 0 && signs[i] > 0)) out[i] = 0;
+      }
+    }
+    for (let i = whole << 2; i < layer.size; i++) {
       if (out[i] !== 1) continue;
-      const w = layer.weight[i];
+      const w = weight[i];
       if ((w > 0 && signs[i] < 0) || (w < 0 && signs[i] > 0)) out[i] = 0;
     }
     return out;

@@ -9,6 +9,12 @@ export interface GradientContext {
   readonly variables: Readonly<Record<string, Variable>>;
   /** Current 0/1 masks (float32 tensors) of the prunable variables, by name. */
   readonly masks: Readonly<Record<string, Tensor>>;
+  /**
+   * The same masks as 0/1 bytes, by name, when the engine holds them (the masking's own arrays: read-only).
+   * Lets a transform read a mask without reading the tensor back out of TensorFlow.js (issue 14: DeepR does
+   * it for every layer at every step). Optional: a transform falls back to `masks` without it.
+   */
+  readonly maskValues?: Readonly<Record<string, Uint8Array>>;
   /** Learning rate of this step. */
   readonly learningRate: number;
   /** A seeded stream for noise (forked per purpose by the runner). */

@@ -10,20 +10,22 @@ import { TOKENS } from '../tokens.js';
 import { countActive } from '../util/selection.js';
 import { checkStrategyContracts, stochasticTolerance } from './contract-checks.js';
 import { updateController } from './controller.js';
+import { layerView } from './lazy-fields.js';
+import { applyMaskUpdate, countGrown, countPruned } from './mask-passes.js';
 import { planProportionalRegrowth } from './proportional-regrowth.js';
 import { adjustPruneRates, planRegrowth } from './redistribute.js';
 import {
   DEFAULT_MASK_UPDATER_OPTIONS,
   type MaskUpdateInput,
+  type MaskUpdateLayerInput,
   type MaskUpdateLayerResult,
   type MaskUpdateResult,
   type MaskUpdaterOptions,
 } from './types.js';
 
-
 /**
  * Checks that a hook returned a Uint8Array of the right length. Its values (0 or 1) are checked by the caller's
- * own pass over the mask ({@link checkMaskValue}): one pass over the layer instead of two (issue 9).
+ * own pass over the mask ({@link countPruned}, {@link countGrown}): one pass over the layer instead of two (issue 9).
  */
 function checkMask(site: PluginSite, result: unknown, size: number): Uint8Array {
   if (!(result instanceof Uint8Array)) {
@@ -33,11 +35,6 @@ function checkMask(site: PluginSite, result: unknown, size: number): Uint8Array 
     throw pluginContractError(site, `returned a mask of length ${result.length}, expected ${size} (the layer's size)`);
   }
   return result;
-}
-
-/** The error for a mask value other than 0 or 1 (the first one, by index, takes precedence over other faults). */
-function checkMaskValue(site: PluginSite, value: number, index: number): never {
-  throw pluginContractError(site, `mask value ${value} at index ${index} is not 0 or 1`);
 }
 
 /**
@@ -91,6 +88,7 @@ export class MaskUpdater {
    * pruned masks, and their shares. Same contract checks as before pruning.
    */
   private measureSurvivors(
+    layers: readonly MaskUpdateLayerInput[],
     views: readonly LayerView[],
     prunedMasks: readonly Uint8Array[],
     removed: readonly number[],
@@ -98,7 +96,7 @@ export class MaskUpdater {
     step: number,
   ): { stats: number[]; shares: number[] } {
     const stats = views.map((view, i) => {
-      const pruned: LayerView = { ...view, mask: prunedMasks[i], activeCount: view.activeCount - removed[i] };
+      const pruned = layerView(layers[i], i, prunedMasks[i], view.activeCount - removed[i]);
       const site = { plugin: this.redistribution.id, hook: 'statistic', layer: view.name, step };
       const s = callPlugin(site, () => this.redistribution.statistic(pruned, ctx));
       if (typeof s !== 'number' || s < 0 || s === Number.POSITIVE_INFINITY || (Number.isNaN(s) && pruned.activeCount > 0)) {
@@ -136,17 +134,7 @@ export class MaskUpdater {
       rng: input.rng,
       logger,
     };
-    const views: LayerView[] = layers.map((layer, index) => ({
-      name: layer.name,
-      index,
-      shape: layer.shape,
-      size: layer.weight.length,
-      weight: layer.weight,
-      mask: layer.mask,
-      momentum: layer.momentum,
-      gradient: layer.gradient,
-      activeCount: countActive(layer.mask),
-    }));
+    const views: LayerView[] = layers.map((layer, index) => layerView(layer, index, layer.mask, countActive(layer.mask)));
 
     // (a) statistics before pruning (a strategy with `afterPrune` is measured again after pruning, below).
     let stats = views.map((view) =>
@@ -194,22 +182,7 @@ export class MaskUpdater {
         callPlugin(site, () => this.prune.prune(view, { count: requested[i], pruneRate: layerRates[i] }, ctx)),
         view.size,
       );
-      const before = view.mask;
-      let gone = 0;
-      let switchedOn = -1;
-      for (let j = 0; j < mask.length; j++) {
-        const m = mask[j];
-        const b = before[j];
-        if (m > 1) checkMaskValue(site, m, j);
-        if (m > b) {
-          if (switchedOn < 0) switchedOn = j;
-          continue;
-        }
-        gone += b - m;
-      }
-      if (switchedOn >= 0) {
-        throw pluginContractError(site, `switched on position ${switchedOn}, which was inactive; pruning may only remove weights`);
-      }
+      const gone = countPruned(site, mask, view.mask);
       if (this.prune.countPolicy === 'exact' && requested[i] > 0 && gone !== Math.min(requested[i], view.activeCount)) {
         throw pluginContractError(site, `removed ${gone} weights; countPolicy 'exact' requires ${requested[i]}`);
       }
@@ -218,7 +191,7 @@ export class MaskUpdater {
     });
     const totalRemoved = removed.reduce((a, b) => a + b, 0);
     if (this.redistribution.afterPrune) {
-      ({ stats, shares } = this.measureSurvivors(views, prunedMasks, removed, ctx, step));
+      ({ stats, shares } = this.measureSurvivors(layers, views, prunedMasks, removed, ctx, step));
     }
 
     // (d) regrowth targets.
@@ -290,26 +263,9 @@ export class MaskUpdater {
     const newMasks = views.map((view, i) => {
       const site = { plugin: this.growth.id, hook: 'grow', layer: view.name, step };
       const pruned = prunedMasks[i];
-      const growthView: LayerView = {
-        ...view,
-        mask: pruned,
-        activeCount: view.activeCount - removed[i],
-        maskBeforePrune: view.mask,
-      };
+      const growthView = layerView(layers[i], i, pruned, view.activeCount - removed[i], view.mask);
       const mask = checkMask(site, callPlugin(site, () => this.growth.grow(growthView, { count: regrow[i] }, ctx)), view.size);
-      let grown = 0;
-      let switchedOff = -1;
-      for (let j = 0; j < mask.length; j++) {
-        const m = mask[j];
-        const p = pruned[j];
-        if (m > 1) checkMaskValue(site, m, j);
-        if (m < p) {
-          if (switchedOff < 0) switchedOff = j;
-          continue;
-        }
-        grown += m - p;
-      }
-      if (switchedOff >= 0) throw pluginContractError(site, `switched off position ${switchedOff}; growth may only add weights`);
+      const grown = countGrown(site, mask, pruned);
       const available = view.size - growthView.activeCount;
       const expected = Math.min(regrow[i], available);
       if (this.growth.countPolicy === 'exact' && grown !== expected) {
@@ -330,27 +286,7 @@ export class MaskUpdater {
     // (f, g) apply the new mask once, after growth.
     const layerResults: MaskUpdateLayerResult[] = views.map((view, i) => {
       const mask = newMasks[i];
-      const pruned = prunedMasks[i];
-      const before = view.mask;
-      const source = view.weight;
-      const size = view.size;
-      const weight = new Float32Array(size);
-      const prunedIndices: number[] = [];
-      const grownIndices: number[] = [];
-      let active = 0;
-      for (let j = 0; j < size; j++) {
-        const m = mask[j];
-        const b = before[j];
-        // Most positions of a sparse layer are off before, after pruning and after growth: skip them fast.
-        if ((m | b) === 0) continue;
-        const p = pruned[j];
-        if (m) {
-          weight[j] = source[j];
-          active++;
-        }
-        if (b && !p) prunedIndices.push(j);
-        if (m && !p) grownIndices.push(j);
-      }
+      const { weight, active, prunedIndices, grownIndices } = applyMaskUpdate(view.mask, prunedMasks[i], mask, view.weight);
       return {
         name: view.name,
         mask,

@@ -89,8 +89,8 @@ export interface MaskUpdaterOptions {
   /**
    * `'redistribute'` (official): the removed total plus the controller term is shared across layers by the
    * redistribution statistic. `'in-place'`: every layer regrows exactly what it lost (DSR-codebase SET and
-   * DeepR, docs/algorithm.md#baselines), no cap, no controller. `'proportional'` (DSR codebase `--rewire-scaling`, spec
-   * §6.3): exactly the removed total is regrown, shared by the redistribution shares with round-half-to-even,
+   * DeepR, docs/algorithm.md#baselines), no cap, no controller. `'proportional'` (DSR codebase `--rewire-scaling`,
+   * docs/algorithm.md#baselines, DSR): exactly the removed total is regrown, shared by the redistribution shares with round-half-to-even,
    * the rounding discrepancy added to one random layer, each layer capped at its zero positions before pruning,
    * repeated until every removed weight is placed; no cap fraction, no controller (see `planProportionalRegrowth`).
    */

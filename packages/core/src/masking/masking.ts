@@ -3,6 +3,7 @@ import type { DensityDistribution, InitialMasks, LayerShape } from '../contracts
 import type { NamedVariable } from '../contracts/model.js';
 import { SparseLearningError, outOfRangeError } from '../errors.js';
 import type { Rng } from '../rng.js';
+import { NON_BINARY_BITS, maskWords } from '../util/mask-words.js';
 import { countActive } from '../util/selection.js';
 
 /**
@@ -34,6 +35,21 @@ export interface LayerDensity {
   readonly size: number;
   readonly active: number;
   readonly density: number;
+}
+
+/**
+ * Index of the first byte of `mask` that is neither 0 nor 1, or -1. Four bytes at a time (issue 14: the
+ * masks are replaced after every DeepR step); only a word holding such a byte is looked at byte by byte.
+ */
+function firstNonBinary(mask: Uint8Array): number {
+  const words = maskWords(mask);
+  const whole = words ? words.length : 0;
+  for (let k = 0; k < whole; k++) {
+    if ((words![k] & NON_BINARY_BITS) === 0) continue;
+    for (let j = k << 2; j < (k << 2) + 4; j++) if (mask[j] > 1) return j;
+  }
+  for (let j = whole << 2; j < mask.length; j++) if (mask[j] > 1) return j;
+  return -1;
 }
 
 function matches(name: string, patterns: readonly (string | RegExp)[]): boolean {
@@ -161,13 +177,13 @@ export class Masking {
           { layer: layer.name },
         );
       }
-      for (let j = 0; j < mask.length; j++) {
-        if (mask[j] > 1) throw outOfRangeError(`mask['${layer.name}'][${j}]`, mask[j], '0 or 1');
-      }
+      const bad = firstNonBinary(mask);
+      if (bad >= 0) throw outOfRangeError(`mask['${layer.name}'][${bad}]`, mask[bad], '0 or 1');
     });
-    const copies = masks.map((m) => Uint8Array.from(m));
+    // Plain copies (a Buffer's slice would share memory); the typed-array constructors copy natively.
+    const copies = masks.map((m) => new Uint8Array(m));
     // Kept: setMasks may run inside a caller's tidy; the masking owns these tensors until replaced or disposed.
-    const tensors = copies.map((m, i) => tf.keep(tf.tensor(Float32Array.from(m), [...this.layers[i].shape], 'float32')));
+    const tensors = copies.map((m, i) => tf.keep(tf.tensor(new Float32Array(m), [...this.layers[i].shape], 'float32')));
     tf.dispose(this.tensors);
     this.masks = copies;
     this.tensors = tensors;
@@ -182,6 +198,16 @@ export class Masking {
   maskTensors(): Record<string, tf.Tensor> {
     this.requireMasks();
     return Object.fromEntries(this.layers.map((l, i) => [l.name, this.tensors[i]]));
+  }
+
+  /**
+   * The masks themselves (not copies) by name, for readers that must not pay a copy per step (the trainer hands
+   * them to gradient transforms). Read-only: writing into them would put them out of step with
+   * {@link Masking.maskTensors}; replaced, not changed, by {@link Masking.setMasks}.
+   */
+  maskArrays(): Record<string, Uint8Array> {
+    const masks = this.requireMasks();
+    return Object.fromEntries(this.layers.map((l, i) => [l.name, masks[i]]));
   }
 
   /** `W ← W ⊙ M` for every masked tensor (docs/algorithm.md#one-training-step `apply_mask`). Leaves no tensor behind. */

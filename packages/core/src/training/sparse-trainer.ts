@@ -8,6 +8,7 @@ import { SparseLearningError, callPlugin, outOfRangeError, pluginContractError }
 import { type EventSink, type MaskUpdateEvent, nullEventSink } from '../events.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { INITIAL_CONTROLLER_STATE } from '../mask-update/controller.js';
+import { lazyMomentumInput } from '../mask-update/lazy-fields.js';
 import type { MaskUpdater } from '../mask-update/mask-updater.js';
 import type { ControllerState, MaskUpdateLayerInput } from '../mask-update/types.js';
 import type { Masking } from '../masking/masking.js';
@@ -254,20 +255,24 @@ export class SparseTrainer {
     }
     const needsGradient = updater.requires.has('gradient');
     const masks = masking.readMasks();
+    const optimizer = this.optimizer;
     const layers: MaskUpdateLayerInput[] = masking.layers.map((layer, i) => {
-      const momentumTensor = this.optimizer.momentumOf(layer.name);
-      const momentum = momentumTensor ? Float32Array.from(momentumTensor.dataSync()) : null;
-      momentumTensor?.dispose();
       const gradientTensor = needsGradient ? this.lastGradients?.[layer.name] : undefined;
-      return {
+      const fields = {
         name: layer.name,
         shape: layer.shape,
         // Copies: on the cpu backend dataSync() hands out the tensor's own storage.
         weight: Float32Array.from(layer.variable.dataSync()),
         mask: masks[i],
-        momentum,
         gradient: gradientTensor ? Float32Array.from(gradientTensor.dataSync()) : null,
       };
+      // Momentum is read out of the optimizer when a strategy reads it, during this update (issue 14: DeepR's never do).
+      return lazyMomentumInput(fields, () => {
+        const momentumTensor = optimizer.momentumOf(layer.name);
+        const momentum = momentumTensor ? Float32Array.from(momentumTensor.dataSync()) : null;
+        momentumTensor?.dispose();
+        return momentum;
+      });
     });
     const result = updater.update({
       layers,
@@ -376,6 +381,7 @@ export class SparseTrainer {
       epoch: this.epochCount,
       variables: this.variablesByName,
       masks: this.masking?.maskTensors() ?? {},
+      maskValues: this.masking?.maskArrays() ?? {},
       learningRate,
       rng: this.noiseRng,
     };

@@ -4,9 +4,28 @@
  * (lower index first), which is deterministic; the official PyTorch sort is not stable, but the golden cases
  * have no ties.
  */
+import { NON_BINARY_BITS, maskWords } from './mask-words.js';
 
-/** Number of ones in a 0/1 mask. */
+/**
+ * Number of ones in a 0/1 mask (the sum of its bytes). Four bytes at a time without branches (a byte sum by
+ * one multiplication, exact while every byte is 0 or 1); a mask with any other value is summed byte by byte,
+ * so the result is the plain sum for any input.
+ */
 export function countActive(mask: Uint8Array): number {
+  const words = maskWords(mask);
+  if (words) {
+    let n = 0;
+    let seen = 0;
+    for (let k = 0; k < words.length; k++) {
+      const w = words[k];
+      seen |= w;
+      n += Math.imul(w, 0x01010101) >>> 24;
+    }
+    if ((seen & NON_BINARY_BITS) === 0) {
+      for (let i = words.length << 2; i < mask.length; i++) n += mask[i];
+      return n;
+    }
+  }
   let n = 0;
   for (let i = 0; i < mask.length; i++) n += mask[i];
   return n;

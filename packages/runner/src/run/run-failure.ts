@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { SparseLearningError } from '@sparse-learning/core';
+import { SparseLearningError, isSparseLearningError, type Logger } from '@sparse-learning/core';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { RunDirectory } from './run-directory.js';
 
@@ -27,6 +27,27 @@ export interface SavedPoint {
   readonly path: string;
   readonly epoch: number;
   readonly step: number;
+}
+
+/** What a run has kept so far, for a failure's message: the last checkpoint written and whether training began. */
+export interface KeptSoFar {
+  saved: SavedPoint | null;
+  trainingStarted: boolean;
+}
+
+/**
+ * The error `runExperiment` rethrows for `error`: an interruption as it is; otherwise the error is logged, and
+ * a coded error (or a recognised out-of-memory abort, {@link outOfMemoryError}) gets what the run kept
+ * ({@link withKept}); any other error is returned unchanged.
+ */
+export function decorateFailure(
+  error: unknown,
+  run: { readonly logger: Logger; readonly dir: RunDirectory; readonly config: ExperimentConfig; readonly kept: KeptSoFar },
+): unknown {
+  if (error instanceof RunInterrupted) return error;
+  run.logger.error(error instanceof Error ? error.message : String(error));
+  const coded = isSparseLearningError(error) ? error : outOfMemoryError(error, run.config);
+  return coded ? withKept(coded, run.dir, run.kept.saved, run.config, run.kept.trainingStarted) : error;
 }
 
 /**

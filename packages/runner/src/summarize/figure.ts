@@ -13,6 +13,7 @@ const COLORS: Readonly<Record<string, string>> = {
   rigl: '#9467bd',
   'sm-random-growth': '#17becf',
   'sm-no-redistribution': '#bcbd22',
+  'sm-sparse-execution': '#e377c2',
   dense: '#000000',
 };
 const colorOf = (label: string) => COLORS[label] ?? '#8c564b';

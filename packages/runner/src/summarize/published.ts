@@ -63,6 +63,7 @@ export const LABEL_NAMES: Readonly<Record<string, string>> = {
   dense: 'dense',
   'sm-random-growth': 'SM, random growth',
   'sm-no-redistribution': 'SM, no redistribution',
+  'sm-sparse-execution': 'SM, sparse execution',
 };
 
 /** Display names of the models. */

@@ -1,4 +1,3 @@
-import { deepRGradientPlugin } from '../../transforms/deep-r-plugin.js';
 import { definePluginModule } from '../plugin.js';
 import { erdosRenyiPlugin, erkPlugin, uniformBernoulliPlugin, uniformExactPlugin } from './density-plugins.js';
 import { adamOptimizerPlugin, sgdOptimizerPlugin } from './optimizer-plugins.js';
@@ -18,7 +17,7 @@ export * from './trigger-plugins.js';
 
 /**
  * The plugins `@sparse-learning/core` ships: density distributions, prune-rate and learning-rate schedules,
- * mask-update triggers, optimizers and DeepR's gradient transform. (`custom` densities need a per-layer map: library API only.)
+ * mask-update triggers and optimizers (DeepR's gradient transform is `@sparse-learning/prune`'s, with its other plugins). (`custom` densities need a per-layer map: library API only.)
  */
 export const corePlugins = definePluginModule({
   name: '@sparse-learning/core',
@@ -37,6 +36,5 @@ export const corePlugins = definePluginModule({
     rewirePeriodTriggerPlugin,
     sgdOptimizerPlugin,
     adamOptimizerPlugin,
-    deepRGradientPlugin,
   ],
 });

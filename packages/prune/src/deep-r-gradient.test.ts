@@ -1,11 +1,8 @@
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { isSparseLearningError } from '../errors.js';
-import { silentLogger } from '../logger.js';
-import { PluginRegistry } from '../plugins/registry.js';
-import { createRng } from '../rng.js';
-import { corePlugins } from '../plugins/builtin/core-module.js';
+import { PluginRegistry, corePlugins, createRng, isSparseLearningError, silentLogger } from '@sparse-learning/core';
+import { prunePlugins } from './plugins.js';
 import { DeepRGradientTransform, temperatureAt } from './deep-r-gradient.js';
 
 beforeAll(async () => {
@@ -43,7 +40,7 @@ describe('DeepR gradient transform (Bellec et al. 2018, §2)', () => {
   });
 
   it('is a plugin whose options are validated: the DSR defaults, a custom schedule, coded errors', () => {
-    const registry = new PluginRegistry([corePlugins]);
+    const registry = new PluginRegistry([corePlugins, prunePlugins]);
     const run = { epochs: 1, stepsPerEpoch: 1, totalSteps: 1, density: 0.05, pruneRate: 0, lr: 0.1, momentum: 0.9, nesterov: true, l2: 0, decayFrequency: 1 };
     const defaults = registry.choose('gradient-transform', 'deep-r-noise-l1');
     expect(defaults.options).toMatchObject({ eta: 0.01, l1: 1e-5 });

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { GradientContext, GradientTransform } from '../contracts/gradient-transform.js';
-import { outOfRangeError } from '../errors.js';
+import { outOfRangeError, type GradientContext, type GradientTransform } from '@sparse-learning/core';
+import { deepRMaskedTerm } from './deep-r-terms.js';
 
 /** Registry id of {@link DeepRGradientTransform}. */
 export const DEEP_R_GRADIENT_ID = 'deep-r-noise-l1';
@@ -38,7 +38,8 @@ export function temperatureAt(schedule: readonly TemperatureStep[], epoch: numbe
  * Deviations: DeepR's original update puts the noise on the parameter update, `θ ← θ − η∇E − ηα + sqrt(2ηT)ν`;
  * the DSR codebase (and we) add it to the gradient before the momentum-SGD step, so the update noise is
  * `lr·sqrt(2ηT)` shaped by momentum. Noise draws come from the run's seeded `noise` stream (`ctx.rng`), one
- * normal per active weight in tensor order, so runs are reproducible and resumable.
+ * normal per active weight in tensor order, so runs are reproducible and resumable. The terms are computed in
+ * one JavaScript pass that reproduces the element-wise kernels bit for bit ({@link deepRMaskedTerm}; issue 14).
  */
 export class DeepRGradientTransform implements GradientTransform {
   readonly id = DEEP_R_GRADIENT_ID;
@@ -63,16 +64,8 @@ export class DeepRGradientTransform implements GradientTransform {
       const gradient = gradients[name];
       const variable = ctx.variables[name];
       if (!gradient || !variable) continue;
-      let extra: tf.Tensor | null = null;
-      if (this.options.l1 > 0) extra = tf.mul(tf.sign(variable), this.options.l1);
-      if (std > 0) {
-        const maskValues = mask.dataSync();
-        const noise = new Float32Array(maskValues.length);
-        for (let i = 0; i < maskValues.length; i++) if (maskValues[i] !== 0) noise[i] = std * ctx.rng.normal();
-        const noiseTensor = tf.tensor(noise, mask.shape, 'float32');
-        extra = extra ? tf.add(extra, noiseTensor) : noiseTensor;
-      }
-      if (extra) out[name] = tf.add(gradient, tf.mul(extra, mask));
+      const term = deepRMaskedTerm({ variable, mask, maskValues: ctx.maskValues?.[name], l1: this.options.l1, std, rng: ctx.rng });
+      if (term) out[name] = tf.add(gradient, term);
     }
     return out;
   }

@@ -1,5 +1,4 @@
-import { option } from '../plugins/options.js';
-import { definePlugin } from '../plugins/plugin.js';
+import { definePlugin, option } from '@sparse-learning/core';
 import { DEEP_R_GRADIENT_ID, DeepRGradientTransform, type TemperatureStep } from './deep-r-gradient.js';
 
 /** The DSR codebase's CIFAR temperature schedule, which the paper's DeepR baselines used. */

@@ -1,2 +1,0 @@
-export * from './deep-r-gradient.js';
-export * from './deep-r-plugin.js';
