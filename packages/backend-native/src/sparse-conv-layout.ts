@@ -15,6 +15,7 @@
  */
 import { SparseLearningError } from '@sparse-learning/core';
 import type { NativeAddon } from './addon.js';
+import { indexByInput } from './compressed-transpose.js';
 import { paddedBatch } from './sparse-layout.js';
 
 /** One sparse conv layer `y = act(conv(x, W) + b)`, `W` of dense shape `[kh, kw, cin, cout]`. */
@@ -213,22 +214,9 @@ export function sparseConvFromDense(
 
 /** (Re)derives `iptr`, `ochan`, `perm` from the by-output arrays (a counting sort by input channel). */
 export function withInputIndex(layer: SparseConvLayer): SparseConvLayer {
-  const nnz = layer.optr[layer.cout];
-  const iptr = new Int32Array(layer.cin + 1);
-  for (let k = 0; k < nnz; k++) iptr[layer.chan[k] + 1]++;
-  for (let c = 0; c < layer.cin; c++) iptr[c + 1] += iptr[c];
-  const fill = iptr.slice(0, layer.cin);
-  const ochan = new Int32Array(nnz);
-  const perm = new Int32Array(nnz);
-  for (let o = 0; o < layer.cout; o++) {
-    for (let k = layer.optr[o]; k < layer.optr[o + 1]; k++) {
-      const slot = fill[layer.chan[k]]++;
-      ochan[slot] = o;
-      perm[slot] = k;
-    }
-  }
-  layer.iptr = iptr;
-  layer.ochan = ochan;
+  const { ptr, output, perm } = indexByInput(layer.optr, layer.chan, layer.cout, layer.cin);
+  layer.iptr = ptr;
+  layer.ochan = output;
   layer.perm = perm;
   return layer;
 }

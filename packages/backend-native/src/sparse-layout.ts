@@ -10,6 +10,7 @@
  */
 import { SparseLearningError } from '@sparse-learning/core';
 import type { NativeAddon } from './addon.js';
+import { indexByInput } from './compressed-transpose.js';
 
 /** Floats of batch padding: activations are `[features][paddedBatch]` rows, a multiple of 16 floats. */
 export const SPARSE_BATCH_PAD = 16;
@@ -182,22 +183,9 @@ export function sparseLayerFromCsc(
 
 /** (Re)derives `rowptr`, `colidx`, `perm` from the CSC arrays (a counting sort by input: O(nnz + in)). */
 export function withCsr(layer: SparseDenseLayer): SparseDenseLayer {
-  const nnz = layer.colptr[layer.out];
-  const rowptr = new Int32Array(layer.in + 1);
-  for (let k = 0; k < nnz; k++) rowptr[layer.rowidx[k] + 1]++;
-  for (let i = 0; i < layer.in; i++) rowptr[i + 1] += rowptr[i];
-  const fill = rowptr.slice(0, layer.in);
-  const colidx = new Int32Array(nnz);
-  const perm = new Int32Array(nnz);
-  for (let o = 0; o < layer.out; o++) {
-    for (let k = layer.colptr[o]; k < layer.colptr[o + 1]; k++) {
-      const slot = fill[layer.rowidx[k]]++;
-      colidx[slot] = o;
-      perm[slot] = k;
-    }
-  }
-  layer.rowptr = rowptr;
-  layer.colidx = colidx;
+  const { ptr, output, perm } = indexByInput(layer.colptr, layer.rowidx, layer.out, layer.in);
+  layer.rowptr = ptr;
+  layer.colidx = output;
   layer.perm = perm;
   return layer;
 }
