@@ -30,15 +30,16 @@ int DefaultThreads() {
 ThreadPool& Pool() {
   if (!gPool) {
     gPool = std::make_unique<ThreadPool>(DefaultThreads());
-    // OpenBLAS (when loaded) follows the pool, so the two never oversubscribe the cores between them.
-    if (auto set = LoadOpenBlas().setThreads) set(gPool->threads());
+    // OpenBLAS (when loaded) runs single-threaded inside the pool's threads (gemm.cc BlasSplit): one set of
+    // threads, never OpenBLAS workers spinning next to the pool's.
+    if (auto set = LoadOpenBlas().setThreads) set(1);
   }
   return *gPool;
 }
 
 void SetThreads(int threads) {
   gPool = std::make_unique<ThreadPool>(threads);
-  if (auto set = LoadOpenBlas().setThreads) set(threads);
+  if (auto set = LoadOpenBlas().setThreads) set(1);
 }
 }  // namespace sl
 

@@ -35,6 +35,8 @@ const OpenBlas& LoadOpenBlas() {
       }
       b.sgemm = sgemm;
       b.setThreads = reinterpret_cast<void (*)(int)>(dlsym(h, "openblas_set_num_threads"));
+      // Single-threaded from the start: the pool's threads split GEMMs (gemm.cc BlasSplit).
+      if (b.setThreads) b.setThreads(1);
       if (auto core = reinterpret_cast<const char* (*)()>(dlsym(h, "openblas_get_corename"))) b.corename = core();
       if (auto cfg = reinterpret_cast<const char* (*)()>(dlsym(h, "openblas_get_config"))) b.config = cfg();
       b.path = name;

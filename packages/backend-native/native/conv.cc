@@ -1,6 +1,6 @@
 // Convolutions as im2col + GEMM, processed in chunks of images so the column buffer stays cache-sized
-// (and WRN-16-8's 32x32x128 3x3 layers do not need 150 MB). im2col/col2im are split over the pool's
-// threads by image; the GEMM is multithreaded by itself (OpenBLAS threads or our pool).
+// (and WRN-16-8's 32x32x128 3x3 layers do not need 150 MB). The batch is split over the pool's threads, each
+// running im2col/col2im and one-thread GEMMs on its own images (ForImageChunks).
 #include "conv.h"
 
 #include <algorithm>
@@ -43,8 +43,8 @@ long ImagesPerChunk(const ConvParams& p) {
 // cols[(img*OH + oy)*OW + ox][(ky*KW + kx)*Ci + c] = x[img, oy*sh + ky*dh - pt, ox*sw + kx*dw - pl, c] (0 outside).
 void Im2Col(const ConvParams& p, const float* x, long n0, long count, float* cols) {
   const long K = p.kh * p.kw * p.ci;
-  Pool().Run(count, [&](long b, long e) {
-    for (long img = b; img < e; ++img) {
+  {
+    for (long img = 0; img < count; ++img) {
       const float* xi = x + (n0 + img) * p.h * p.w * p.ci;
       float* ci = cols + img * p.oh * p.ow * K;
       for (long oy = 0; oy < p.oh; ++oy) {
@@ -72,14 +72,14 @@ void Im2Col(const ConvParams& p, const float* x, long n0, long count, float* col
         }
       }
     }
-  });
+  }
 }
 
 // Adjoint of Im2Col: dx[img, iy, ix, c] += cols[...]. Images are independent, so threads never collide.
 void Col2Im(const ConvParams& p, const float* cols, long n0, long count, float* dx) {
   const long K = p.kh * p.kw * p.ci;
-  Pool().Run(count, [&](long b, long e) {
-    for (long img = b; img < e; ++img) {
+  {
+    for (long img = 0; img < count; ++img) {
       float* xi = dx + (n0 + img) * p.h * p.w * p.ci;
       const float* ci = cols + img * p.oh * p.ow * K;
       for (long oy = 0; oy < p.oh; ++oy) {
@@ -106,6 +106,31 @@ void Col2Im(const ConvParams& p, const float* cols, long n0, long count, float* 
         }
       }
     }
+  }
+}
+}  // namespace
+
+namespace {
+// One parallel region per convolution pass: thread t takes images [t*n/T, (t+1)*n/T) and runs im2col (or
+// col2im) and a one-thread GEMM chunk by chunk into its own column buffer. Before (issue 10, conv-threads),
+// every chunk was two parallel regions (im2col split by image, then a GEMM split by rows or OpenBLAS's
+// threads): LeNet-5 had ~100 fork/joins per step on GEMMs of 0.05-0.4 ms, and two threads were slower than
+// one. fn(t, n0, count, cols) gets the thread's index for per-thread accumulators.
+template <typename F>
+void ForImageChunks(const ConvParams& p, F&& fn) {
+  const long K = p.kh * p.kw * p.ci, rowsPerImage = p.oh * p.ow;
+  const long threads = std::max(1L, std::min<long>(Pool().threads(), p.n));
+  const long chunk = ImagesPerChunk(p);
+  Pool().Run(threads, [&](long tb, long te) {
+    SerialGemmScope serial;
+    for (long t = tb; t < te; ++t) {
+      const long b = p.n * t / threads, e = p.n * (t + 1) / threads;
+      // Equal chunks within the thread's range (50 images at 8 per chunk: 8,8,8,8,6,6,6 rather than ..,2).
+      const long chunks = (e - b + chunk - 1) / chunk;
+      const long size = chunks > 0 ? (e - b + chunks - 1) / chunks : 0;
+      std::vector<float> cols(size * rowsPerImage * K);
+      for (long n0 = b; n0 < e; n0 += size) fn(t, n0, std::min(size, e - n0), cols.data());
+    }
   });
 }
 }  // namespace
@@ -116,14 +141,11 @@ void Conv2D(const ConvParams& p, const float* x, const float* f, float* y) {
     Sgemm(false, false, p.n * rowsPerImage, p.co, K, 1.f, x, K, f, p.co, 0.f, y, p.co);
     return;
   }
-  const long chunk = ImagesPerChunk(p);
-  std::vector<float> cols(chunk * rowsPerImage * K);
-  for (long n0 = 0; n0 < p.n; n0 += chunk) {
-    long count = std::min(chunk, p.n - n0);
-    Im2Col(p, x, n0, count, cols.data());
-    Sgemm(false, false, count * rowsPerImage, p.co, K, 1.f, cols.data(), K, f, p.co, 0.f,
-          y + n0 * rowsPerImage * p.co, p.co);
-  }
+  ForImageChunks(p, [&](long, long n0, long count, float* cols) {
+    Im2Col(p, x, n0, count, cols);
+    Sgemm(false, false, count * rowsPerImage, p.co, K, 1.f, cols, K, f, p.co, 0.f, y + n0 * rowsPerImage * p.co,
+          p.co);
+  });
 }
 
 void Conv2DBackpropInput(const ConvParams& p, const float* dy, const float* f, float* dx) {
@@ -132,15 +154,12 @@ void Conv2DBackpropInput(const ConvParams& p, const float* dy, const float* f, f
     Sgemm(false, true, p.n * rowsPerImage, K, p.co, 1.f, dy, p.co, f, p.co, 0.f, dx, K);
     return;
   }
-  std::memset(dx, 0, p.n * p.h * p.w * p.ci * sizeof(float));
-  const long chunk = ImagesPerChunk(p);
-  std::vector<float> cols(chunk * rowsPerImage * K);
-  for (long n0 = 0; n0 < p.n; n0 += chunk) {
-    long count = std::min(chunk, p.n - n0);
-    Sgemm(false, true, count * rowsPerImage, K, p.co, 1.f, dy + n0 * rowsPerImage * p.co, p.co, f, p.co, 0.f,
-          cols.data(), K);
-    Col2Im(p, cols.data(), n0, count, dx);
-  }
+  ForImageChunks(p, [&](long, long n0, long count, float* cols) {
+    std::memset(dx + n0 * p.h * p.w * p.ci, 0, count * p.h * p.w * p.ci * sizeof(float));
+    Sgemm(false, true, count * rowsPerImage, K, p.co, 1.f, dy + n0 * rowsPerImage * p.co, p.co, f, p.co, 0.f, cols,
+          K);
+    Col2Im(p, cols, n0, count, dx);
+  });
 }
 
 void Conv2DBackpropFilter(const ConvParams& p, const float* x, const float* dy, float* df) {
@@ -149,13 +168,23 @@ void Conv2DBackpropFilter(const ConvParams& p, const float* x, const float* dy, 
     Sgemm(true, false, K, p.co, p.n * rowsPerImage, 1.f, x, K, dy, p.co, 0.f, df, p.co);
     return;
   }
-  const long chunk = ImagesPerChunk(p);
-  std::vector<float> cols(chunk * rowsPerImage * K);
-  for (long n0 = 0; n0 < p.n; n0 += chunk) {
-    long count = std::min(chunk, p.n - n0);
-    Im2Col(p, x, n0, count, cols.data());
-    Sgemm(true, false, K, p.co, count * rowsPerImage, 1.f, cols.data(), K, dy + n0 * rowsPerImage * p.co, p.co,
-          n0 == 0 ? 0.f : 1.f, df, p.co);
+  // Thread 0 accumulates into df, the others into their own buffers, added in thread order afterwards: the
+  // result depends on the thread count (summation order), never on timing.
+  const long threads = std::max(1L, std::min<long>(Pool().threads(), p.n));
+  std::vector<float> partial((threads - 1) * K * p.co);
+  std::vector<char> started(threads, 0);
+  ForImageChunks(p, [&](long t, long n0, long count, float* cols) {
+    float* out = t == 0 ? df : partial.data() + (t - 1) * K * p.co;
+    Im2Col(p, x, n0, count, cols);
+    Sgemm(true, false, K, p.co, count * rowsPerImage, 1.f, cols, K, dy + n0 * rowsPerImage * p.co, p.co,
+          started[t] ? 1.f : 0.f, out, p.co);
+    started[t] = 1;
+  });
+  if (!started[0]) std::memset(df, 0, K * p.co * sizeof(float));
+  for (long t = 1; t < threads; ++t) {
+    if (!started[t]) continue;
+    const float* src = partial.data() + (t - 1) * K * p.co;
+    for (long i = 0; i < K * p.co; ++i) df[i] += src[i];
   }
 }
 

@@ -38,6 +38,8 @@
 #endif
 
 namespace sl {
+thread_local int SerialGemmScope::depth_ = 0;
+
 
 namespace {
 
@@ -317,7 +319,8 @@ std::string RecordKey(const ShapeKey& k, const OpenBlas& blas) {
   char buf[160];
   std::snprintf(buf, sizeof buf, "|%d|%d|%ld|%ld|%ld|%s|%d", int(std::get<0>(k)), int(std::get<1>(k)), std::get<2>(k),
                 std::get<3>(k), std::get<4>(k), IsaName(Isa(std::get<5>(k))), std::get<6>(k));
-  return "v1|" + brand + "|" + blas.corename + buf;
+  // v2: OpenBLAS single-threaded and split by the pool (BlasSplit); v1 timed OpenBLAS's own threads.
+  return "v2|" + brand + "|" + blas.corename + buf;
 }
 
 void LoadRecord() {
@@ -352,13 +355,37 @@ void Blas(const OpenBlas& b, bool tA, bool tB, long M, long N, long K, float alp
           int(ldb), beta, C, int(ldc));
 }
 
+// OpenBLAS runs single-threaded (addon.cc pins it to one thread): the pool splits the larger of M and N as for
+// the own kernel, so there is one set of threads. With OpenBLAS's own threads next to the pool's, its idle
+// workers spin while the pool runs im2col or a serial per-thread GEMM, and on 2 cores that cost LeNet-5's
+// convolutions more than the second thread gained (issue 10, conv-threads).
+void BlasSplit(const OpenBlas& b, bool tA, bool tB, long M, long N, long K, float alpha, const float* A, long lda,
+               const float* B, long ldb, float beta, float* C, long ldc) {
+  ThreadPool& pool = Pool();
+  if (2.0 * M * N * K < 2e6 || pool.threads() == 1 || SerialGemmScope::Active()) {
+    Blas(b, tA, tB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  if (M >= N) {
+    pool.Run(M, [&](long s, long e) {
+      Blas(b, tA, tB, e - s, N, K, alpha, tA ? A + s : A + s * lda, lda, B, ldb, beta, C + s * ldc, ldc);
+    }, 16);
+  } else {
+    pool.Run(N, [&](long s, long e) {
+      Blas(b, tA, tB, M, e - s, K, alpha, A, lda, tB ? B + s * ldb : B + s, ldb, beta, C + s, ldc);
+    }, 16);
+  }
+}
+
 // CPU time of the whole process (all threads) in ms: on a shared machine a preempted trial would add the
 // time spent waiting to the wall clock and flip the decision; CPU time only counts the work (and an
 // implementation whose idle threads spin is charged for it, which on a shared machine is right).
 double ProcessCpuMs() {
 #if defined(CLOCK_PROCESS_CPUTIME_ID)
   timespec ts;
-  if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0) return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+  // Inside a serial scope the other pool threads run their own work concurrently: count this thread only.
+  const clockid_t clock = SerialGemmScope::Active() ? CLOCK_THREAD_CPUTIME_ID : CLOCK_PROCESS_CPUTIME_ID;
+  if (clock_gettime(clock, &ts) == 0) return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 #endif
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -389,7 +416,7 @@ void OwnSgemmIsa(Isa isa, bool transA, bool transB, long M, long N, long K, floa
   const Variant v = VariantFor(isa);
   const double flops = 2.0 * M * N * K;
   ThreadPool& pool = Pool();
-  if (flops < 2e6 || pool.threads() == 1) {
+  if (flops < 2e6 || pool.threads() == 1 || SerialGemmScope::Active()) {
     v.block(transA, transB, M, N, K, alpha, A, lda, B, ldb, C, ldc, 0, 0);
     return;
   }
@@ -424,10 +451,10 @@ void Sgemm(bool transA, bool transB, long M, long N, long K, float alpha, const 
     return;
   }
   if (gPolicy == GemmPolicy::kOpenBlas) {
-    Blas(blas, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    BlasSplit(blas, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  const ShapeKey key{transA, transB, M, N, K, int(ActiveIsa()), Pool().threads()};
+  const ShapeKey key{transA, transB, M, N, K, int(ActiveIsa()), SerialGemmScope::Active() ? 1 : Pool().threads()};
   bool useBlas;
   {
     std::lock_guard<std::mutex> lock(gChoiceMutex);
@@ -447,7 +474,7 @@ void Sgemm(bool transA, bool transB, long M, long N, long K, float alpha, const 
       double own = 1e30, bl = 1e30;
       for (int r = 0; r < reps; ++r) {
         own = std::min(own, BestMs(1, [&] { OwnSgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, 0.f, scratch.data(), N); }));
-        bl = std::min(bl, BestMs(1, [&] { Blas(blas, transA, transB, M, N, K, alpha, A, lda, B, ldb, 0.f, scratch.data(), N); }));
+        bl = std::min(bl, BestMs(1, [&] { BlasSplit(blas, transA, transB, M, N, K, alpha, A, lda, B, ldb, 0.f, scratch.data(), N); }));
       }
       it = gChoices.emplace(key, Choice{bl < own, own, bl}).first;
       const std::string rkey = RecordKey(key, blas);
@@ -456,7 +483,7 @@ void Sgemm(bool transA, bool transB, long M, long N, long K, float alpha, const 
     }
     useBlas = it->second.openblas;
   }
-  if (useBlas) Blas(blas, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  if (useBlas) BlasSplit(blas, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   else OwnSgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 

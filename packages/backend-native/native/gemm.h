@@ -5,6 +5,21 @@
 #include "cpu_isa.h"
 
 namespace sl {
+// While alive, GEMMs called on this thread run on it alone (no pool, OpenBLAS single-threaded) and are chosen
+// and timed as one-thread shapes: for work that is already split over the pool's threads (per-thread
+// convolution chunks, conv.cc), where a nested parallel region would deadlock on the pool.
+class SerialGemmScope {
+ public:
+  SerialGemmScope() { ++depth_; }
+  ~SerialGemmScope() { --depth_; }
+  SerialGemmScope(const SerialGemmScope&) = delete;
+  SerialGemmScope& operator=(const SerialGemmScope&) = delete;
+  static bool Active() { return depth_ > 0; }
+
+ private:
+  static thread_local int depth_;
+};
+
 // Row-major C[M,N] = alpha * op(A)[M,K] * op(B)[K,N] + beta * C. op(A) = A^T when transA (A stored [K, lda]).
 // Runs the own kernel of the active ISA or OpenBLAS, whichever was faster for this shape (see GemmPolicy).
 void Sgemm(bool transA, bool transB, long M, long N, long K, float alpha, const float* A, long lda,

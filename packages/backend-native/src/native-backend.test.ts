@@ -134,6 +134,63 @@ for (const v of variants) {
       }
     });
 
+    // Each thread takes a contiguous range of images with its own column buffer and one-thread GEMMs; the
+    // filter gradient adds per-thread partials. 40x40x8 with 5x5 windows needs one image per chunk, so a thread
+    // runs several chunks; batch 2 on 3 threads leaves a thread without images.
+    it('conv passes split by image over 1, 2 and 3 threads match a direct reference', () => {
+      const [h, ci, co, k, pad] = [40, 8, 4, 5, 2];
+      for (const n of [5, 2]) {
+        const params = Int32Array.from([n, h, h, ci, k, k, co, h, h, 1, 1, 1, 1, pad, pad]);
+        const x = randomData(n * h * h * ci, 7 + n);
+        const f = randomData(k * k * ci * co, 8);
+        const dy = randomData(n * h * h * co, 9);
+        const y = new Float64Array(n * h * h * co);
+        const dx = new Float64Array(n * h * h * ci);
+        const df = new Float64Array(k * k * ci * co);
+        for (let b = 0; b < n; b += 1) {
+          for (let oy = 0; oy < h; oy += 1) {
+            for (let ox = 0; ox < h; ox += 1) {
+              for (let ky = 0; ky < k; ky += 1) {
+                for (let kx = 0; kx < k; kx += 1) {
+                  const iy = oy + ky - pad;
+                  const ix = ox + kx - pad;
+                  if (iy < 0 || iy >= h || ix < 0 || ix >= h) continue;
+                  for (let c = 0; c < ci; c += 1) {
+                    const xi = ((b * h + iy) * h + ix) * ci + c;
+                    for (let o = 0; o < co; o += 1) {
+                      const fi = ((ky * k + kx) * ci + c) * co + o;
+                      const yi = ((b * h + oy) * h + ox) * co + o;
+                      y[yi] += x[xi] * f[fi];
+                      dx[xi] += dy[yi] * f[fi];
+                      df[fi] += x[xi] * dy[yi];
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+        const worst = (got: Float32Array, ref: Float64Array): number =>
+          got.reduce((w, g, i) => Math.max(w, Math.abs(g - ref[i]) / (1 + Math.abs(ref[i]))), 0);
+        try {
+          for (const threads of [1, 2, 3]) {
+            addon.setThreads(threads);
+            const gy = new Float32Array(y.length).fill(Number.NaN);
+            const gdx = new Float32Array(dx.length).fill(Number.NaN);
+            const gdf = new Float32Array(df.length).fill(Number.NaN);
+            addon.conv2d(x, f, gy, params);
+            addon.conv2dBackpropInput(dy, f, gdx, params);
+            addon.conv2dBackpropFilter(x, dy, gdf, params);
+            expect(worst(gy, y)).toBeLessThan(1e-5);
+            expect(worst(gdx, dx)).toBeLessThan(1e-5);
+            expect(worst(gdf, df)).toBeLessThan(1e-4);
+          }
+        } finally {
+          addon.setThreads(2);
+        }
+      }
+    });
+
     it('rejects short operands instead of reading out of bounds', () => {
       expect(() => addon.gemm(false, false, 4, 4, 4, 1, new Float32Array(15), new Float32Array(16), 0, new Float32Array(16))).toThrow(/too short/);
     });

@@ -99,7 +99,7 @@ describe('native addon: ISA chosen at load from cpuid', dispatchSuite, () => {
       const written = readFileSync(file, 'utf8').trim().split('\n');
       expect(written).toHaveLength(1);
       const [key, impl] = written[0].split('\t');
-      expect(key).toMatch(/^v1\|.+\|1\|0\|29\|31\|37\|\w+\|\d+$/);
+      expect(key).toMatch(/^v2\|.+\|1\|0\|29\|31\|37\|\w+\|\d+$/);
       expect(['own', 'openblas']).toContain(impl);
       // A "new process": the decisions are forgotten and read back from the file, not timed again.
       expect(addon.setGemmRecord(file)).toBe(true);
@@ -107,7 +107,7 @@ describe('native addon: ISA chosen at load from cpuid', dispatchSuite, () => {
       expect(addon.gemmChoices?.()).toEqual([expect.stringMatching(new RegExp(`^29x37x31 tA \\w+ \\d+t: ${impl} \\(recorded earlier\\)$`))]);
       expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(1);
       // A torn last line (a crash mid-append) is skipped.
-      writeFileSync(file, `${written[0]}\nv1|torn`);
+      writeFileSync(file, `${written[0]}\nv2|torn`);
       expect(addon.setGemmRecord(file)).toBe(true);
       run();
       expect(addon.gemmChoices?.()[0]).toContain('recorded earlier');
