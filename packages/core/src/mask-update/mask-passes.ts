@@ -17,6 +17,41 @@ function nonBinaryMaskValue(site: PluginSite, value: number, index: number): nev
 }
 
 /**
+ * One pass shared by the prune and growth checks: every value of `mask` is 0 or 1 (the first bad one throws
+ * at once), and positions are compared with `reference`. With `removing`, positions may only go 1 → 0 and
+ * those are counted; otherwise they may only go 0 → 1. Words equal in both arrays (and binary) are skipped.
+ *
+ * @returns the positions changed the allowed way, and the first changed the other way (−1: none).
+ */
+function countOneWay(site: PluginSite, mask: Uint8Array, reference: Uint8Array, removing: boolean): { changed: number; wrongWay: number } {
+  let changed = 0;
+  let wrongWay = -1;
+  const scan = (from: number, to: number) => {
+    for (let j = from; j < to; j++) {
+      const m = mask[j];
+      if (m > 1) nonBinaryMaskValue(site, m, j);
+      const d = removing ? reference[j] - m : m - reference[j];
+      if (d < 0) {
+        if (wrongWay < 0) wrongWay = j;
+        continue;
+      }
+      changed += d;
+    }
+  };
+  const mw = maskWords(mask);
+  const rw = maskWords(reference);
+  const words = mw && rw ? mw.length : 0;
+  for (let k = 0; k < words; k++) {
+    const x = mw![k];
+    // Equal words of 0/1 bytes: nothing changed either way.
+    if (x === rw![k] && (x & NON_BINARY_BITS) === 0) continue;
+    scan(k << 2, (k << 2) + 4);
+  }
+  scan(words << 2, mask.length);
+  return { changed, wrongWay };
+}
+
+/**
  * Checks a prune hook's mask against the mask before pruning and counts the weights it removed: every value
  * is 0 or 1 and no inactive position was switched on (docs/algorithm.md#the-mask-update: pruning only removes).
  *
@@ -24,40 +59,11 @@ function nonBinaryMaskValue(site: PluginSite, value: number, index: number): nev
  * @throws `E_PLUGIN_CONTRACT` naming the first bad value, or the first position switched on.
  */
 export function countPruned(site: PluginSite, mask: Uint8Array, before: Uint8Array): number {
-  let gone = 0;
-  let switchedOn = -1;
-  const mw = maskWords(mask);
-  const bw = maskWords(before);
-  const words = mw && bw ? mw.length : 0;
-  for (let k = 0; k < words; k++) {
-    const x = mw![k];
-    // Equal words of 0/1 bytes: nothing removed, nothing switched on.
-    if (x === bw![k] && (x & NON_BINARY_BITS) === 0) continue;
-    for (let j = k << 2, end = j + 4; j < end; j++) {
-      const m = mask[j];
-      const b = before[j];
-      if (m > 1) nonBinaryMaskValue(site, m, j);
-      if (m > b) {
-        if (switchedOn < 0) switchedOn = j;
-        continue;
-      }
-      gone += b - m;
-    }
+  const { changed, wrongWay } = countOneWay(site, mask, before, true);
+  if (wrongWay >= 0) {
+    throw pluginContractError(site, `switched on position ${wrongWay}, which was inactive; pruning may only remove weights`);
   }
-  for (let j = words << 2; j < mask.length; j++) {
-    const m = mask[j];
-    const b = before[j];
-    if (m > 1) nonBinaryMaskValue(site, m, j);
-    if (m > b) {
-      if (switchedOn < 0) switchedOn = j;
-      continue;
-    }
-    gone += b - m;
-  }
-  if (switchedOn >= 0) {
-    throw pluginContractError(site, `switched on position ${switchedOn}, which was inactive; pruning may only remove weights`);
-  }
-  return gone;
+  return changed;
 }
 
 /**
@@ -68,37 +74,9 @@ export function countPruned(site: PluginSite, mask: Uint8Array, before: Uint8Arr
  * @throws `E_PLUGIN_CONTRACT` naming the first bad value, or the first position switched off.
  */
 export function countGrown(site: PluginSite, mask: Uint8Array, pruned: Uint8Array): number {
-  let grown = 0;
-  let switchedOff = -1;
-  const mw = maskWords(mask);
-  const pw = maskWords(pruned);
-  const words = mw && pw ? mw.length : 0;
-  for (let k = 0; k < words; k++) {
-    const x = mw![k];
-    if (x === pw![k] && (x & NON_BINARY_BITS) === 0) continue;
-    for (let j = k << 2, end = j + 4; j < end; j++) {
-      const m = mask[j];
-      const p = pruned[j];
-      if (m > 1) nonBinaryMaskValue(site, m, j);
-      if (m < p) {
-        if (switchedOff < 0) switchedOff = j;
-        continue;
-      }
-      grown += m - p;
-    }
-  }
-  for (let j = words << 2; j < mask.length; j++) {
-    const m = mask[j];
-    const p = pruned[j];
-    if (m > 1) nonBinaryMaskValue(site, m, j);
-    if (m < p) {
-      if (switchedOff < 0) switchedOff = j;
-      continue;
-    }
-    grown += m - p;
-  }
-  if (switchedOff >= 0) throw pluginContractError(site, `switched off position ${switchedOff}; growth may only add weights`);
-  return grown;
+  const { changed, wrongWay } = countOneWay(site, mask, pruned, false);
+  if (wrongWay >= 0) throw pluginContractError(site, `switched off position ${wrongWay}; growth may only add weights`);
+  return changed;
 }
 
 /** What {@link applyMaskUpdate} returns for one layer. */
@@ -124,6 +102,21 @@ export function applyMaskUpdate(before: Uint8Array, pruned: Uint8Array, mask: Ui
   const prunedIndices: number[] = [];
   const grownIndices: number[] = [];
   let active = 0;
+  // The per-byte step, for words where the three masks differ and for the tail after the last whole word.
+  const scan = (from: number, to: number) => {
+    for (let j = from; j < to; j++) {
+      const m = mask[j];
+      const b = before[j];
+      if ((m | b) === 0) continue;
+      const p = pruned[j];
+      if (m) {
+        weight[j] = source[j];
+        active++;
+      }
+      if (b && !p) prunedIndices.push(j);
+      if (m && !p) grownIndices.push(j);
+    }
+  };
   const mw = maskWords(mask);
   const bw = maskWords(before);
   const pw = maskWords(pruned);
@@ -143,30 +136,8 @@ export function applyMaskUpdate(before: Uint8Array, pruned: Uint8Array, mask: Ui
       }
       continue;
     }
-    for (let j = j0; j < j0 + 4; j++) {
-      const m = mask[j];
-      const b = before[j];
-      if ((m | b) === 0) continue;
-      const p = pruned[j];
-      if (m) {
-        weight[j] = source[j];
-        active++;
-      }
-      if (b && !p) prunedIndices.push(j);
-      if (m && !p) grownIndices.push(j);
-    }
+    scan(j0, j0 + 4);
   }
-  for (let j = words << 2; j < size; j++) {
-    const m = mask[j];
-    const b = before[j];
-    if ((m | b) === 0) continue;
-    const p = pruned[j];
-    if (m) {
-      weight[j] = source[j];
-      active++;
-    }
-    if (b && !p) prunedIndices.push(j);
-    if (m && !p) grownIndices.push(j);
-  }
+  scan(words << 2, size);
   return { weight, active, prunedIndices, grownIndices };
 }
