@@ -9,6 +9,7 @@ import { nativeSkipOptions } from './native-test-skip.js';
 import { SparseCnnStep, channelMajorRows, sparseCnnAddonOf, type SparseCnnSgd } from './sparse-cnn-step.js';
 import { fromChannelMajor, scatterConvDense, sparseConvFromDense, toChannelMajor } from './sparse-conv-layout.js';
 import { paddedBatch, scatterDense, sparseLayerFromDense } from './sparse-layout.js';
+import { rng } from './test-helpers.js';
 
 // A sparse LeNet-5-Caffe step (sparse conv + pooling + sparse Dense, issue 9) against the masked dense step
 // on tfjs's cpu backend: same weights and masks, PyTorch SGD (Nesterov, weight decay), weights re-masked after
@@ -17,14 +18,6 @@ import { paddedBatch, scatterDense, sparseLayerFromDense } from './sparse-layout
 const status = nativeAddonStatus();
 const addon = sparseCnnAddonOf(status.addon);
 const suite = nativeSkipOptions(addon ? null : `no sparse CNN kernels (${status.reason})`);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 // LeNet-5-Caffe: conv1 1→20 5×5, ReLU, pool 2; conv2 20→50 5×5, ReLU, pool 2; fc3 800→500 ReLU; fc4 500→10.
 const SHAPES = { conv1: [5, 5, 1, 20], conv2: [5, 5, 20, 50], fc3: [800, 500], fc4: [500, 10] } as const;

@@ -17,6 +17,7 @@ import {
   type SparseConvLayer,
 } from './sparse-conv-layout.js';
 import { paddedBatch, sparseAddonOf } from './sparse-layout.js';
+import { rng } from './test-helpers.js';
 
 // The sparse convolution kernels (issue 9) against tf.conv2d and its gradients on the cpu backend: odd sizes,
 // batch 1, batches that need several register chunks, strides 1 and 2 (and mixed), 'valid' and 'same',
@@ -26,14 +27,6 @@ import { paddedBatch, sparseAddonOf } from './sparse-layout.js';
 const status = nativeAddonStatus();
 const conv = sparseConvAddonOf(status.addon);
 const sparse = sparseAddonOf(status.addon);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 interface Case {
   readonly label: string;

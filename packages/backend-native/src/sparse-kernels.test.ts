@@ -3,19 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { nativeAddonStatus } from './addon.js';
 import { nativeSkipOptions } from './native-test-skip.js';
 import { maskOf, nnzOf, paddedBatch, scatterDense, sparseAddonOf, sparseLayerFromDense, type SparseDenseLayer } from './sparse-layout.js';
+import { rng } from './test-helpers.js';
 
 // The sparse Dense kernels (issue 9) against a float64 dense reference: random shapes, odd sizes, batch 1,
 // densities 0 / one nonzero / 100 %, on every instruction set this CPU has and on 1 and 2 threads.
 const status = nativeAddonStatus();
 const sparse = sparseAddonOf(status.addon);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 interface Case {
   readonly label: string;

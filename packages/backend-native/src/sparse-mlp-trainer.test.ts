@@ -4,19 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { nativeAddonStatus } from './addon.js';
 import { nnzOf, sparseAddonOf, sparseLayerBytes, sparseLayerFromDense, type SparseDenseLayer } from './sparse-layout.js';
 import { SparseMlpTrainer } from './sparse-mlp-trainer.js';
+import { rng } from './test-helpers.js';
 
 // The sparse MLP trainer without a mask updater (the runner test compares it with the masked path end to end):
 // it learns, evaluates, keeps memory proportional to the active weights, and opens its dense-gradient window
 // exactly during the last K steps before each mask update.
 const sparse = sparseAddonOf(nativeAddonStatus().addon);
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 function layer(inF: number, outF: number, density: number, relu: boolean, r: () => number): SparseDenseLayer {
   const w = new Float32Array(inF * outF);

@@ -5,6 +5,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expect } from 'vitest';
 
+/** A seeded uniform [0, 1) stream (32-bit LCG) for the sparse kernels' tests: cheap and reproducible. */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
 /** Deterministic uniform(-1, 1) data (mulberry32), so failures reproduce. */
 export function randomData(size: number, seed: number): Float32Array {
   let a = seed >>> 0;
