@@ -10,8 +10,11 @@ export interface MomentumGrowthOptions {
    * `true`: the official HEAD behaviour of issue #22 — top-k of `|B| ⊙ (M == 0)` over *all* positions, which
    * can pick already-active positions (score 0) when fewer than `count` zero positions have non-zero momentum,
    * and then grows fewer than asked (`countPolicy: 'at-most'`). Default `false`: top-k among zero positions
-   * only, as the spec recommends (`'exact'`). Both give identical masks whenever every zero position has
-   * non-zero momentum (always the case in the golden cases and in normal SGD training).
+   * only, as the spec recommends (`'exact'`). Both give identical masks whenever at least `count` zero
+   * positions have non-zero momentum (the case in the golden cases and in LeNet-300-100 training). They differ
+   * when a layer's free positions have exactly zero momentum, e.g. LeNet-5-Caffe's conv1 at 1–5 % (filters whose
+   * ReLU outputs are all zero get zero gradients): the default then grows conv1 to 495 of 500 where the
+   * official code grows 490–492 (results/README.md, "LeNet-5-Caffe at 1 % and 2 % starts at chance — under the official code too").
    */
   readonly legacyTopK?: boolean;
 }
