@@ -75,10 +75,26 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-/** Per-step CPU and wall times (batch construction included, as in the runner's loop). */
+/**
+ * Per-step CPU and wall times, as the runner's loop runs them: a trainer that assembles its own batches
+ * (`stepOn`, the sparse execution) gets the batch's indices and its time includes the assembly; otherwise the
+ * batch tensors are made outside the timed step.
+ */
 function timedSteps(L, s, trainer, count) {
   const cpu = [];
   const wall = [];
+  if (trainer.stepOn) {
+    const order = s.dataset.train.epochOrder(s.dataOrderRng(1), true);
+    for (let b = 0; b < count; b++) {
+      const indices = L.batchIndices(order, b, s.config.batchSize);
+      const c0 = cpuMs();
+      const t0 = performance.now();
+      trainer.stepOn(s.dataset.train, indices, s.augmentRng(1, b));
+      wall.push(performance.now() - t0);
+      cpu.push(cpuMs() - c0);
+    }
+    return { cpu, wall };
+  }
   for (const batch of batchesOf(L, s, 1, count)) {
     const c0 = cpuMs();
     const t0 = performance.now();

@@ -15,6 +15,7 @@ import {
   type LearningRateSchedule,
   type Logger,
   type MaskUpdateEvent,
+  type Rng,
   SparseLearningError,
   StepLrSchedule,
   MOMENTUM_BUFFER_SLOT,
@@ -30,7 +31,9 @@ import {
   type ArrayBatch,
   type SparseMlpLayerSpec,
 } from '@sparse-learning/backend-native';
+import type { DataSplit } from '@sparse-learning/datasets';
 import type { ZooModel } from '@sparse-learning/models';
+import { ArrayBatcher } from './array-batches.js';
 import type { ExperimentSession } from './session.js';
 
 /** Values of `--execution`. */
@@ -58,6 +61,13 @@ export interface RunTrainer {
   step(batch: Batch): { readonly step: number; readonly loss: number; readonly learningRate: number };
   evaluate(batches: Iterable<Batch>): { readonly loss: number; readonly accuracy: number };
   endEpoch(metrics?: Readonly<Record<string, number>>): MaskUpdateEvent | null;
+  /**
+   * Optional: one step on the examples `indices` of `split`, the batch assembled by the trainer itself (the
+   * sparse execution: plain arrays, no batch tensors). The run loop prefers it to `step`.
+   */
+  stepOn?(split: DataSplit, indices: ArrayLike<number>, rng: Rng): { readonly step: number; readonly loss: number; readonly learningRate: number };
+  /** Optional: `evaluate` over one pass of `split` (identity order, at most `limit` batches), no batch tensors. */
+  evaluateSplit?(split: DataSplit, batchSize: number, limit: number, rng?: Rng): { readonly loss: number; readonly accuracy: number };
 }
 
 /** An execution bound to a session. */
@@ -235,6 +245,7 @@ class SparseExecution implements Execution {
     const active = this.sparse.activeCounts().reduce((a, b) => a + b, 0);
     logger.info(`sparse execution: ${layers.length} Dense layers, ${active} active weights, ${(this.sparse.bytes() / 2 ** 20).toFixed(1)} MiB compact, dense-gradient window ${denseGradWindow} steps`);
     const sparse = this.sparse;
+    const batcher = new ArrayBatcher();
     this.trainer = {
       position: () => sparse.position(),
       get pruneRate() {
@@ -242,6 +253,8 @@ class SparseExecution implements Execution {
       },
       step: (batch) => sparse.step(toArrayBatch(batch)),
       evaluate: (batches) => sparse.evaluate(mapIterable(batches, toArrayBatch)),
+      stepOn: (split, indices, rng) => sparse.step(batcher.fill(split, indices, rng)),
+      evaluateSplit: (split, batchSize, limit, rng) => sparse.evaluate(batcher.pass(split, batchSize, limit, rng)),
       endEpoch: (metrics) => {
         const event = sparse.endEpoch(metrics);
         // The epoch's metrics read the masks; weights and momentum follow before the checkpoint (sync()).
