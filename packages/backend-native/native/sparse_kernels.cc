@@ -45,8 +45,9 @@ struct Table {
   void (*forward)(const Layer&, const float*, float*, int, int, int);
   void (*backward)(const Layer&, const float*, const float*, float*, int, int, int);
   void (*wgrad)(const Layer&, const float*, const float*, float*, int, int, int);
+  void (*biasgrad)(const float*, float*, int, int, int);
 };
-#define SL_TABLE(ns, label) Table{label, ns::ForwardRange, ns::BackwardRange, ns::WeightGradRange}
+#define SL_TABLE(ns, label) Table{label, ns::ForwardRange, ns::BackwardRange, ns::WeightGradRange, ns::BiasGradRange}
 const Table kGeneric = SL_TABLE(isa_generic, "generic");
 #ifdef SL_SPARSE_X86
 const Table kAvx2 = SL_TABLE(isa_avx2, "avx2");
@@ -167,14 +168,7 @@ void WeightGrad(const Layer& L, const float* dY, const float* X, float* grad, in
   ParallelByNnz(L.colptr, L.out, bp, [&](int o0, int o1) { t->wgrad(L, dY, X, grad, bp, o0, o1); });
 }
 
-void BiasGrad(const Layer& L, const float* dY, float* grad, int bp) {
-  for (int o = 0; o < L.out; ++o) {
-    const float* g = dY + static_cast<long>(o) * bp;
-    double s = 0;
-    for (int j = 0; j < bp; ++j) s += g[j];
-    grad[o] = static_cast<float>(s);
-  }
-}
+void BiasGrad(const Layer& L, const float* dY, float* grad, int bp) { Current()->biasgrad(dY, grad, bp, 0, L.out); }
 
 void SgdApply(float* w, float* buf, const float* grad, long n, const Sgd& s, bool first) {
   SgdRange(w, buf, grad, n, s, first);
