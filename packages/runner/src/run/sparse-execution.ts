@@ -181,6 +181,8 @@ const toArrayBatch = (batch: Batch): ArrayBatch => ({
 class SparseExecution implements Execution {
   readonly trainer: RunTrainer;
   private readonly sparse: SparseMlpTrainer;
+  /** The compact layers whose masks the session holds (a mask update replaces layer objects). */
+  private syncedLayers: readonly SparseMlpLayerSpec['layer'][] = [];
 
   constructor(
     private readonly session: ExperimentSession,
@@ -289,8 +291,11 @@ class SparseExecution implements Execution {
     session.trainer.setState(sparse.getState());
   }
 
-  /** Writes the current masks into the session's masking. */
+  /** Writes the current masks into the session's masking, unless it holds them already (epoch end, then checkpoint). */
   private syncMasks(): void {
+    const current = this.sparse.layers.map((s) => s.layer);
+    if (current.length === this.syncedLayers.length && current.every((layer, i) => layer === this.syncedLayers[i])) return;
+    this.syncedLayers = current;
     const masking = this.session.masking!;
     const byName = new Map(this.sparse.layers.map((s) => [s.weightName, s.layer]));
     masking.setMasks(masking.names.map((name) => maskOf(byName.get(name)!)));
