@@ -273,7 +273,7 @@ function parent() {
 
   console.log('\ncrossover (set-mlp, SET, median step CPU time over 12 steps; masked step from above):');
   const ms = masked('set-mlp', 'set');
-  for (const d of quick ? [0.2, 0.4] : [0.2, 0.3, 0.4, 0.5, 0.7]) {
+  for (const d of quick ? [0.2, 0.4] : [0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.7]) {
     // window 1: a window covering these few steps would switch on the full dense momentum (exactness mode).
     const s = run({ kind: 'sparse-step', model: 'set-mlp', preset: 'set', density: d, steps: 14, window: 1 });
     out.crossover.push({ density: d, sparseStep: s.step, maskedStep: ms.step, failed: s.failed });
@@ -282,7 +282,16 @@ function parent() {
   const pays = out.crossover.filter((c) => !c.failed && c.sparseStep < c.maskedStep).map((c) => c.density);
   const stops = out.crossover.filter((c) => !c.failed && c.sparseStep >= c.maskedStep).map((c) => c.density);
   out.crossoverDensity = { lastFaster: pays.length ? Math.max(...pays) : null, firstSlower: stops.length ? Math.min(...stops) : null };
-  console.log(`  sparse pays up to ${out.crossoverDensity.lastFaster ?? '—'} and stops paying by ${out.crossoverDensity.firstSlower ?? '> tested'}`);
+  // The density where sparse/masked step time crosses 1, interpolated linearly between the measured densities
+  // around it (what `--execution auto`'s SPARSE_AUTO_MAX_DENSITY is set from).
+  const measured = out.crossover.filter((c) => !c.failed).sort((a, b) => a.density - b.density);
+  for (let k = 1; k < measured.length && out.crossoverDensity.interpolated === undefined; k++) {
+    const [a, b] = [measured[k - 1], measured[k]];
+    const [ra, rb] = [a.sparseStep / a.maskedStep, b.sparseStep / b.maskedStep];
+    if (ra < 1 && rb >= 1) out.crossoverDensity.interpolated = a.density + ((1 - ra) / (rb - ra)) * (b.density - a.density);
+  }
+  const at = out.crossoverDensity.interpolated;
+  console.log(`  sparse pays up to ${out.crossoverDensity.lastFaster ?? '—'} and stops paying by ${out.crossoverDensity.firstSlower ?? '> tested'}${at === undefined ? '' : ` (interpolated crossover: ${(100 * at).toFixed(1)} %)`}`);
 
   console.log('\ngrowth fidelity of the dense-gradient window (Sparse Momentum, first mask update, same state):');
   for (const f of [
