@@ -41,11 +41,12 @@ export const EXECUTION_IDS = ['masked', 'sparse', 'auto'] as const;
 export type ExecutionRequest = (typeof EXECUTION_IDS)[number];
 
 /**
- * Densities at or below which `auto` chooses sparse execution for an MLP. Measured crossover (BENCHMARKS.md,
- * `npm run bench -- --sparse`, set-mlp): sparse steps cost 0.71× the masked step at 30 %, 0.92× at 40 %,
- * 1.18× at 50 %; 0.3 leaves room for the mask update and smaller layers.
+ * Densities at or below which `auto` chooses sparse execution for an MLP: the measured crossover, rounded down
+ * to a whole percent (BENCHMARKS.md, "Truly sparse training", `npm run bench -- --sparse` of 2026-12-07 at
+ * commit `039fa69`, set-mlp, SET, median step in CPU time: sparse / masked = 0.73 at 30 %, 0.88 at 35 %, 0.99 at
+ * 40 %, 1.13 at 45 %; interpolated crossover 40.5 %).
  */
-export const SPARSE_AUTO_MAX_DENSITY = 0.3;
+export const SPARSE_AUTO_MAX_DENSITY = 0.4;
 
 /** What was chosen, and why (printed by the CLI, recorded in `config.json`). */
 export interface ExecutionChoice {
