@@ -8,7 +8,7 @@
 //           (projected: a real masked set-mlp epoch takes minutes on this machine; its cost does not depend on
 //           the density)
 //   sparse  the runner's sparse execution (--execution sparse): one REAL epoch of 540 steps (batch 100, MNIST)
-//           through the same loop the runner uses (batch tensors read back, dense-gradient window, the mask
+//           through the same loop the runner uses (batches assembled as arrays by `stepOn`, dense-gradient window, the mask
 //           update at the epoch end), wall-clock
 //   models  set-mlp (784-4000-1000-4000-10) at 1/2/5/10 % with SET and Sparse Momentum (default window 64),
 //           LeNet-300-100 at 2/5 % with Sparse Momentum
