@@ -8,7 +8,7 @@
 //           (projected: a real masked set-mlp epoch takes minutes on this machine; its cost does not depend on
 //           the density)
 //   sparse  the runner's sparse execution (--execution sparse): one REAL epoch of 540 steps (batch 100, MNIST)
-//           through the same loop the runner uses (batch tensors read back, dense-gradient window, the mask
+//           through the same loop the runner uses (batches assembled as arrays by `stepOn`, dense-gradient window, the mask
 //           update at the epoch end), wall-clock
 //   models  set-mlp (784-4000-1000-4000-10) at 1/2/5/10 % with SET and Sparse Momentum (default window 64),
 //           LeNet-300-100 at 2/5 % with Sparse Momentum
@@ -75,10 +75,26 @@ const cpuMs = () => {
   return (u.user + u.system) / 1000;
 };
 
-/** Per-step CPU and wall times (batch construction included, as in the runner's loop). */
+/**
+ * Per-step CPU and wall times, as the runner's loop runs them: a trainer that assembles its own batches
+ * (`stepOn`, the sparse execution) gets the batch's indices and its time includes the assembly; otherwise the
+ * batch tensors are made outside the timed step.
+ */
 function timedSteps(L, s, trainer, count) {
   const cpu = [];
   const wall = [];
+  if (trainer.stepOn) {
+    const order = s.dataset.train.epochOrder(s.dataOrderRng(1), true);
+    for (let b = 0; b < count; b++) {
+      const indices = L.batchIndices(order, b, s.config.batchSize);
+      const c0 = cpuMs();
+      const t0 = performance.now();
+      trainer.stepOn(s.dataset.train, indices, s.augmentRng(1, b));
+      wall.push(performance.now() - t0);
+      cpu.push(cpuMs() - c0);
+    }
+    return { cpu, wall };
+  }
   for (const batch of batchesOf(L, s, 1, count)) {
     const c0 = cpuMs();
     const t0 = performance.now();
@@ -257,7 +273,7 @@ function parent() {
 
   console.log('\ncrossover (set-mlp, SET, median step CPU time over 12 steps; masked step from above):');
   const ms = masked('set-mlp', 'set');
-  for (const d of quick ? [0.2, 0.4] : [0.2, 0.3, 0.4, 0.5, 0.7]) {
+  for (const d of quick ? [0.2, 0.4] : [0.2, 0.3, 0.35, 0.4, 0.45, 0.5, 0.7]) {
     // window 1: a window covering these few steps would switch on the full dense momentum (exactness mode).
     const s = run({ kind: 'sparse-step', model: 'set-mlp', preset: 'set', density: d, steps: 14, window: 1 });
     out.crossover.push({ density: d, sparseStep: s.step, maskedStep: ms.step, failed: s.failed });
@@ -266,7 +282,16 @@ function parent() {
   const pays = out.crossover.filter((c) => !c.failed && c.sparseStep < c.maskedStep).map((c) => c.density);
   const stops = out.crossover.filter((c) => !c.failed && c.sparseStep >= c.maskedStep).map((c) => c.density);
   out.crossoverDensity = { lastFaster: pays.length ? Math.max(...pays) : null, firstSlower: stops.length ? Math.min(...stops) : null };
-  console.log(`  sparse pays up to ${out.crossoverDensity.lastFaster ?? '—'} and stops paying by ${out.crossoverDensity.firstSlower ?? '> tested'}`);
+  // The density where sparse/masked step time crosses 1, interpolated linearly between the measured densities
+  // around it (what `--execution auto`'s SPARSE_AUTO_MAX_DENSITY is set from).
+  const measured = out.crossover.filter((c) => !c.failed).sort((a, b) => a.density - b.density);
+  for (let k = 1; k < measured.length && out.crossoverDensity.interpolated === undefined; k++) {
+    const [a, b] = [measured[k - 1], measured[k]];
+    const [ra, rb] = [a.sparseStep / a.maskedStep, b.sparseStep / b.maskedStep];
+    if (ra < 1 && rb >= 1) out.crossoverDensity.interpolated = a.density + ((1 - ra) / (rb - ra)) * (b.density - a.density);
+  }
+  const at = out.crossoverDensity.interpolated;
+  console.log(`  sparse pays up to ${out.crossoverDensity.lastFaster ?? '—'} and stops paying by ${out.crossoverDensity.firstSlower ?? '> tested'}${at === undefined ? '' : ` (interpolated crossover: ${(100 * at).toFixed(1)} %)`}`);
 
   console.log('\ngrowth fidelity of the dense-gradient window (Sparse Momentum, first mask update, same state):');
   for (const f of [

@@ -45,8 +45,11 @@ struct Table {
   void (*forward)(const Layer&, const float*, float*, int, int, int);
   void (*backward)(const Layer&, const float*, const float*, float*, int, int, int);
   void (*wgrad)(const Layer&, const float*, const float*, float*, int, int, int);
+  void (*biasgrad)(const float*, float*, int, int, int);
+  void (*bwdwgrad)(const Layer&, const float*, const float*, const float*, float*, float*, float*, int, int, int);
 };
-#define SL_TABLE(ns, label) Table{label, ns::ForwardRange, ns::BackwardRange, ns::WeightGradRange}
+#define SL_TABLE(ns, label) \
+  Table{label, ns::ForwardRange, ns::BackwardRange, ns::WeightGradRange, ns::BiasGradRange, ns::BackwardWeightGradRange}
 const Table kGeneric = SL_TABLE(isa_generic, "generic");
 #ifdef SL_SPARSE_X86
 const Table kAvx2 = SL_TABLE(isa_avx2, "avx2");
@@ -167,17 +170,22 @@ void WeightGrad(const Layer& L, const float* dY, const float* X, float* grad, in
   ParallelByNnz(L.colptr, L.out, bp, [&](int o0, int o1) { t->wgrad(L, dY, X, grad, bp, o0, o1); });
 }
 
-void BiasGrad(const Layer& L, const float* dY, float* grad, int bp) {
-  for (int o = 0; o < L.out; ++o) {
-    const float* g = dY + static_cast<long>(o) * bp;
-    double s = 0;
-    for (int j = 0; j < bp; ++j) s += g[j];
-    grad[o] = static_cast<float>(s);
-  }
-}
+void BiasGrad(const Layer& L, const float* dY, float* grad, int bp) { Current()->biasgrad(dY, grad, bp, 0, L.out); }
 
 void SgdApply(float* w, float* buf, const float* grad, long n, const Sgd& s, bool first) {
   SgdRange(w, buf, grad, n, s, first);
+}
+
+void BackwardInputWeightGradSgd(const Layer& L, const float* dY, const float* X, const float* reluOf, float* dX,
+                                float* scratch, float* rowSums, int bp, const Sgd& s) {
+  const Table* t = Current();
+  ParallelByNnz(L.rowptr, L.in, bp, [&](int i0, int i1) { t->bwdwgrad(L, dY, X, reluOf, dX, scratch, rowSums, bp, i0, i1); });
+  // The update after the whole pass: every input gradient above read the weights before this step's change.
+  if (static_cast<double>(L.nnz) < kParallelWork / 8 || Pool().threads() <= 1) {
+    SgdRange(L.vals, L.mom, scratch, L.nnz, s, false);
+    return;
+  }
+  Pool().Run(L.nnz, [&](long b, long e) { SgdRange(L.vals + b, L.mom ? L.mom + b : nullptr, scratch + b, e - b, s, false); }, 4096);
 }
 
 void WeightGradSgd(const Layer& L, const float* dY, const float* X, int bp, const Sgd& s, bool first) {

@@ -53,6 +53,11 @@ void BiasGrad(const Layer& L, const float* dY, float* grad, int bp);
 void SgdApply(float* w, float* buf, const float* grad, long n, const Sgd& s, bool first);
 // Fused weight gradient + SGD of the nonzeros (no gradient array is materialised).
 void WeightGradSgd(const Layer& L, const float* dY, const float* X, int bp, const Sgd& s, bool first);
+// BackwardInput, then the weight gradient + SGD of WeightGradSgd, as one pass over the CSR order that reads each
+// dY row once for both (scratch: nnz floats for the gradient; the SGD runs after the pass). Needs rowptr.
+// rowSums (or null): [in], each dX row's sum (= the previous layer's bias gradient), taken while it is in cache.
+void BackwardInputWeightGradSgd(const Layer& L, const float* dY, const float* X, const float* reluOf, float* dX,
+                                float* scratch, float* rowSums, int bp, const Sgd& s);
 
 // The instruction set the kernels dispatch to: "avx512", "avx2" or "generic" (cpuid at load time;
 // SPARSE_LEARNING_SPARSE_ISA=generic|avx2|avx512 forces a narrower one for tests).

@@ -33,6 +33,9 @@ Mlp::Mlp(std::vector<Layer> ls, int maxB) : layers(std::move(ls)), maxBatch(maxB
     widest = std::max<size_t>(widest, L.out);
   }
   biasGrad.resize(widest);
+  long most = 0;
+  for (size_t l = 1; l < layers.size(); ++l) most = std::max(most, layers[l].nnz);
+  weightGrad.resize(static_cast<size_t>(most));
 }
 
 namespace {
@@ -93,14 +96,21 @@ double Mlp::Step(const float* x, const int32_t* labels, int batch, const Sgd& sg
   if (correct) *correct = hits;
   if (!train) return loss;
 
-  // Backward, last layer first. The input gradient is computed before the layer's weights change.
+  // Backward, last layer first. The input gradient is computed before the layer's weights change. biasGrad
+  // holds layer l's bias gradient when the loop reaches l: the logits' from their gradient, every other one
+  // summed by the next layer's backward pass from the rows it writes (the bias update does not affect the
+  // input gradient, so it runs first and frees biasGrad for the pass).
+  if (layers[n - 1].bias) BiasGrad(layers[n - 1], grads[n].data(), biasGrad.data(), bp);
   for (int l = n - 1; l >= 0; --l) {
     Layer& L = layers[l];
-    if (l > 0) BackwardInput(L, grads[l + 1].data(), layers[l - 1].relu ? acts[l].data() : nullptr, grads[l].data(), bp);
-    WeightGradSgd(L, grads[l + 1].data(), acts[l].data(), bp, sgd, false);
-    if (L.bias) {
-      BiasGrad(L, grads[l + 1].data(), biasGrad.data(), bp);
-      SgdApply(L.bias, L.biasMom, biasGrad.data(), L.out, sgd, false);
+    if (L.bias) SgdApply(L.bias, L.biasMom, biasGrad.data(), L.out, sgd, false);
+    if (l > 0) {
+      // One pass for the input and the weight gradient (each dY row read once), then SGD of the nonzeros.
+      BackwardInputWeightGradSgd(L, grads[l + 1].data(), acts[l].data(), layers[l - 1].relu ? acts[l].data() : nullptr,
+                                 grads[l].data(), weightGrad.data(), layers[l - 1].bias ? biasGrad.data() : nullptr, bp,
+                                 sgd);
+    } else {
+      WeightGradSgd(L, grads[l + 1].data(), acts[l].data(), bp, sgd, false);
     }
   }
   lastBatch = batch;

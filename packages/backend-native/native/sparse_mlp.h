@@ -37,6 +37,7 @@ struct Mlp {
   // before the activation (grads[0] unused).
   std::vector<AlignedFloats> acts, grads;
   std::vector<float> biasGrad;
+  std::vector<float> weightGrad;  // [max nnz of the layers after the first]: the fused backward's gradient
   int lastBatch = 0;  // batch of the last training step (its activations/gradients are still in the buffers)
 
   Mlp(std::vector<Layer> layers, int maxBatch);

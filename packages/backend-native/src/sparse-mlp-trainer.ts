@@ -310,8 +310,9 @@ export class SparseMlpTrainer {
       const r = byName.get(spec.weightName);
       if (!r) throw new SparseLearningError('E_ENGINE_STATE', `mask update returned no result for layer '${spec.weightName}'`);
       const old = spec.layer;
-      const momentum = this.denseMomentum.get(i) ?? scatterDense(old, old.mom);
-      const layer = sparseLayerFromDense(r.weight, r.mask, old.in, old.out, { bias: old.bias, biasMom: old.biasMom, relu: old.relu, momentum });
+      // Momentum: the window's dense buffer, else the old layer's nonzeros (grown positions start at 0).
+      const momentum = this.denseMomentum.get(i) ?? null;
+      const layer = sparseLayerFromDense(r.weight, r.mask, old.in, old.out, { bias: old.bias, biasMom: old.biasMom, relu: old.relu, momentum, previous: old });
       this.layers[i] = { ...spec, layer };
     }
     this.controller = result.controller;

@@ -83,6 +83,33 @@ describe('DataSplit', () => {
     expect(err.message).toContain('needs an Rng');
   });
 
+  it('batchInto writes what batch makes (same values and draws) into reused arrays, no tensors', async () => {
+    const split = tinySplit(true);
+    const inputs = new Float32Array(4 * 4).fill(-1);
+    const labels = new Int32Array(4).fill(-1);
+    const before = tf.memory().numTensors;
+    split.batchInto!([5, 0, 3], inputs, labels, createRng(9));
+    expect(tf.memory().numTensors).toBe(before);
+    const batch = split.batch([5, 0, 3], createRng(9));
+    expect(Array.from(inputs.subarray(0, 12))).toEqual(Array.from(await batch.inputs.data()));
+    expect(Array.from(labels.subarray(0, 3))).toEqual([2, 0, 0]);
+    tf.dispose([batch.inputs, batch.labels]);
+    // Past the batch nothing is written.
+    expect(Array.from(inputs.subarray(12))).toEqual([-1, -1, -1, -1]);
+    expect(labels[3]).toBe(-1);
+    // Without augmentation: the hand-worked pixels of example 5 then 0.
+    tinySplit().batchInto!([5, 0], inputs, labels);
+    expect(Array.from(inputs.subarray(0, 8)).map((v) => Math.round(v))).toEqual([20, 21, 22, 23, 0, 1, 2, 3]);
+  });
+
+  it('batchInto names the array that is too short', async () => {
+    const split = tinySplit();
+    const short = await catchCoded(() => split.batchInto!([0, 1], new Float32Array(7), new Int32Array(2)), 'E_OUT_OF_RANGE');
+    expect(short.message).toContain('inputs.length');
+    const labels = await catchCoded(() => split.batchInto!([0, 1], new Float32Array(8), new Int32Array(1)), 'E_OUT_OF_RANGE');
+    expect(labels.message).toContain('labels.length');
+  });
+
   it('rejects bad indices and empty batches without leaking', async () => {
     const split = tinySplit();
     const before = tf.memory().numTensors;

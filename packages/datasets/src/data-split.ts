@@ -37,6 +37,15 @@ export interface DataSplit {
    * numbers per example from `rng`), `labels` int32 `[b]`. The caller owns and disposes both tensors.
    */
   batch(indices: ArrayLike<number>, rng?: Rng): Batch;
+  /**
+   * Writes the same batch as {@link DataSplit.batch} (same values, same random draws) into caller-owned arrays
+   * instead of tensors: `inputs[k·H·W·C + …]` row-major, `labels[k]`, for `k < indices.length`; elements past
+   * the batch are left untouched. For consumers that never need tensors (the runner's sparse execution reuses
+   * two arrays for every step: no tensor upload, no read-back, no allocation per step). Optional: a split
+   * without it is read through `batch`.
+   * @throws what `batch` throws, and `E_OUT_OF_RANGE` when an array is too short for the batch
+   */
+  batchInto?(indices: ArrayLike<number>, inputs: Float32Array, labels: Int32Array, rng?: Rng): void;
 }
 
 /** The slice of `order` that forms mini-batch `batchIndex` (a view, no copy); the last one may be shorter. */
@@ -107,6 +116,15 @@ class ImageSplit implements DataSplit {
 
   batch(indices: ArrayLike<number>, rng?: Rng): Batch {
     const b = indices.length;
+    const [h, w, c] = this.inputShape;
+    const inputs = new Float32Array(b * this.exampleBytes);
+    const labels = new Int32Array(b);
+    this.batchInto(indices, inputs, labels, rng);
+    return { inputs: tf.tensor4d(inputs, [b, h, w, c], 'float32'), labels: tf.tensor1d(labels, 'int32') };
+  }
+
+  batchInto(indices: ArrayLike<number>, inputs: Float32Array, labels: Int32Array, rng?: Rng): void {
+    const b = indices.length;
     if (b < 1) throw outOfRangeError(`${this.name} batch size (indices.length)`, b, '>= 1');
     if (this.augmentation && rng === undefined) {
       throw new SparseLearningError(
@@ -117,8 +135,8 @@ class ImageSplit implements DataSplit {
     }
     const [h, w, c] = this.inputShape;
     const n = this.exampleBytes;
-    const inputs = new Float32Array(b * n);
-    const labels = new Int32Array(b);
+    if (inputs.length < b * n) throw outOfRangeError(`${this.name} batchInto inputs.length`, inputs.length, `>= ${b * n} (${b} examples of ${n})`);
+    if (labels.length < b) throw outOfRangeError(`${this.name} batchInto labels.length`, labels.length, `>= ${b}`);
     const { images, table, augmentation } = this;
     for (let k = 0; k < b; k++) {
       const index = indices[k];
@@ -138,7 +156,6 @@ class ImageSplit implements DataSplit {
         for (let i = 0; i < n; i++) inputs[to + i] = table[(i % c) * 256 + images[from + i]];
       }
     }
-    return { inputs: tf.tensor4d(inputs, [b, h, w, c], 'float32'), labels: tf.tensor1d(labels, 'int32') };
   }
 }
 

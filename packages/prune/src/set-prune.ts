@@ -1,4 +1,4 @@
-import { selectExtremes } from '@sparse-learning/core';
+import { maskWords, selectExtremes } from '@sparse-learning/core';
 import type { LayerView, PruneRequest, PruneStrategy, StrategyContext } from '@sparse-learning/core';
 import { nonzeroMask } from './magnitude-prune.js';
 
@@ -41,22 +41,22 @@ export class SetPrune implements PruneStrategy {
     if (r <= 0) return nonzeroMask(layer);
     const { mask, weight, size } = layer;
     // Position lists of the three pools (ascending), not three layer-sized masks: at 1 % density the pools hold
-    // 1 % of the positions, and the selection below works on them only (issue 9).
+    // 1 % of the positions, and the selection below works on them only (issue 9). The active positions are
+    // listed in one pass that skips all-zero 4-byte words of the mask; the pools are split from that list.
+    const active = activePositions(mask, size);
     let nPos = 0;
     let nNeg = 0;
-    let nZero = 0;
-    for (let i = 0; i < size; i++) {
-      if (mask[i] !== 1) continue;
-      const w = weight[i];
+    for (let j = 0; j < active.length; j++) {
+      const w = weight[active[j]];
       if (w > 0) nPos++;
       else if (w < 0) nNeg++;
-      else nZero++;
     }
+    const nZero = active.length - nPos - nNeg;
     const positive = new Int32Array(nPos);
     const negative = new Int32Array(nNeg);
     const zero = new Int32Array(nZero);
-    for (let i = 0, p = 0, n = 0, z = 0; i < size; i++) {
-      if (mask[i] !== 1) continue;
+    for (let j = 0, p = 0, n = 0, z = 0; j < active.length; j++) {
+      const i = active[j];
       const w = weight[i];
       if (w > 0) positive[p++] = i;
       else if (w < 0) negative[n++] = i;
@@ -85,4 +85,26 @@ export class SetPrune implements PruneStrategy {
     }
     return out;
   }
+}
+
+/** The positions `i` (ascending) with `mask[i] === 1`, skipping all-zero 4-byte words. */
+function activePositions(mask: Uint8Array, size: number): Int32Array {
+  const words = maskWords(mask.length === size ? mask : mask.subarray(0, size));
+  const wordCount = words ? words.length : 0;
+  let list = new Int32Array(64);
+  let n = 0;
+  const scan = (from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      if (mask[i] !== 1) continue;
+      if (n === list.length) {
+        const grown = new Int32Array(list.length * 2);
+        grown.set(list);
+        list = grown;
+      }
+      list[n++] = i;
+    }
+  };
+  for (let k = 0; k < wordCount; k++) if (words![k] !== 0) scan(k << 2, (k << 2) + 4);
+  scan(wordCount << 2, size);
+  return list.subarray(0, n);
 }

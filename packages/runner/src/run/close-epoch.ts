@@ -1,4 +1,6 @@
 import { basename } from 'node:path';
+import type { Rng } from '@sparse-learning/core';
+import type { DataSplit } from '@sparse-learning/datasets';
 import { identityOrder, splitBatches } from './batches.js';
 import { newEpochProgress } from './epoch-progress.js';
 import type { EpochMetrics } from './metrics.js';
@@ -18,12 +20,13 @@ export function closeEpoch(run: ActiveRun, epoch: number, epochStart: number): E
   const evalLimit = config.maxEvalBatches ?? config.maxBatches ?? Number.POSITIVE_INFINITY;
   const trainLoss = progress.lossSum / progress.steps;
   const pruneRate = trainer.pruneRate;
-  const validation = dataset.validation
-    ? trainer.evaluate(
-        splitBatches(dataset.validation, identityOrder(dataset.validation.size), config.testBatchSize, evalLimit, session.validationRng(epoch)),
-      )
-    : null;
-  const test = trainer.evaluate(splitBatches(dataset.test, identityOrder(dataset.test.size), config.testBatchSize, evalLimit));
+  // A trainer that assembles its own batches (the sparse execution) evaluates a split without batch tensors.
+  const evaluate = (split: DataSplit, rng?: Rng) =>
+    trainer.evaluateSplit
+      ? trainer.evaluateSplit(split, config.testBatchSize, evalLimit, rng)
+      : trainer.evaluate(splitBatches(split, identityOrder(split.size), config.testBatchSize, evalLimit, rng));
+  const validation = dataset.validation ? evaluate(dataset.validation, session.validationRng(epoch)) : null;
+  const test = evaluate(dataset.test);
   trainer.endEpoch({
     trainLoss,
     ...(validation ? { validationLoss: validation.loss, validationAccuracy: validation.accuracy } : {}),

@@ -15,6 +15,7 @@ import {
   type LearningRateSchedule,
   type Logger,
   type MaskUpdateEvent,
+  type Rng,
   SparseLearningError,
   StepLrSchedule,
   MOMENTUM_BUFFER_SLOT,
@@ -30,7 +31,9 @@ import {
   type ArrayBatch,
   type SparseMlpLayerSpec,
 } from '@sparse-learning/backend-native';
+import type { DataSplit } from '@sparse-learning/datasets';
 import type { ZooModel } from '@sparse-learning/models';
+import { ArrayBatcher } from './array-batches.js';
 import type { ExperimentSession } from './session.js';
 
 /** Values of `--execution`. */
@@ -38,11 +41,12 @@ export const EXECUTION_IDS = ['masked', 'sparse', 'auto'] as const;
 export type ExecutionRequest = (typeof EXECUTION_IDS)[number];
 
 /**
- * Densities at or below which `auto` chooses sparse execution for an MLP. Measured crossover (BENCHMARKS.md,
- * `npm run bench -- --sparse`, set-mlp): sparse steps cost 0.71× the masked step at 30 %, 0.92× at 40 %,
- * 1.18× at 50 %; 0.3 leaves room for the mask update and smaller layers.
+ * Densities at or below which `auto` chooses sparse execution for an MLP: the measured crossover, rounded down
+ * to a whole percent (BENCHMARKS.md, "Truly sparse training", `npm run bench -- --sparse` of 2026-12-07 at
+ * commit `039fa69`, set-mlp, SET, median step in CPU time: sparse / masked = 0.73 at 30 %, 0.88 at 35 %, 0.99 at
+ * 40 %, 1.13 at 45 %; interpolated crossover 40.5 %).
  */
-export const SPARSE_AUTO_MAX_DENSITY = 0.3;
+export const SPARSE_AUTO_MAX_DENSITY = 0.4;
 
 /** What was chosen, and why (printed by the CLI, recorded in `config.json`). */
 export interface ExecutionChoice {
@@ -58,6 +62,13 @@ export interface RunTrainer {
   step(batch: Batch): { readonly step: number; readonly loss: number; readonly learningRate: number };
   evaluate(batches: Iterable<Batch>): { readonly loss: number; readonly accuracy: number };
   endEpoch(metrics?: Readonly<Record<string, number>>): MaskUpdateEvent | null;
+  /**
+   * Optional: one step on the examples `indices` of `split`, the batch assembled by the trainer itself (the
+   * sparse execution: plain arrays, no batch tensors). The run loop prefers it to `step`.
+   */
+  stepOn?(split: DataSplit, indices: ArrayLike<number>, rng: Rng): { readonly step: number; readonly loss: number; readonly learningRate: number };
+  /** Optional: `evaluate` over one pass of `split` (identity order, at most `limit` batches), no batch tensors. */
+  evaluateSplit?(split: DataSplit, batchSize: number, limit: number, rng?: Rng): { readonly loss: number; readonly accuracy: number };
 }
 
 /** An execution bound to a session. */
@@ -171,6 +182,8 @@ const toArrayBatch = (batch: Batch): ArrayBatch => ({
 class SparseExecution implements Execution {
   readonly trainer: RunTrainer;
   private readonly sparse: SparseMlpTrainer;
+  /** The compact layers whose masks the session holds (a mask update replaces layer objects). */
+  private syncedLayers: readonly SparseMlpLayerSpec['layer'][] = [];
 
   constructor(
     private readonly session: ExperimentSession,
@@ -235,6 +248,7 @@ class SparseExecution implements Execution {
     const active = this.sparse.activeCounts().reduce((a, b) => a + b, 0);
     logger.info(`sparse execution: ${layers.length} Dense layers, ${active} active weights, ${(this.sparse.bytes() / 2 ** 20).toFixed(1)} MiB compact, dense-gradient window ${denseGradWindow} steps`);
     const sparse = this.sparse;
+    const batcher = new ArrayBatcher();
     this.trainer = {
       position: () => sparse.position(),
       get pruneRate() {
@@ -242,6 +256,8 @@ class SparseExecution implements Execution {
       },
       step: (batch) => sparse.step(toArrayBatch(batch)),
       evaluate: (batches) => sparse.evaluate(mapIterable(batches, toArrayBatch)),
+      stepOn: (split, indices, rng) => sparse.step(batcher.fill(split, indices, rng)),
+      evaluateSplit: (split, batchSize, limit, rng) => sparse.evaluate(batcher.pass(split, batchSize, limit, rng)),
       endEpoch: (metrics) => {
         const event = sparse.endEpoch(metrics);
         // The epoch's metrics read the masks; weights and momentum follow before the checkpoint (sync()).
@@ -276,8 +292,11 @@ class SparseExecution implements Execution {
     session.trainer.setState(sparse.getState());
   }
 
-  /** Writes the current masks into the session's masking. */
+  /** Writes the current masks into the session's masking, unless it holds them already (epoch end, then checkpoint). */
   private syncMasks(): void {
+    const current = this.sparse.layers.map((s) => s.layer);
+    if (current.length === this.syncedLayers.length && current.every((layer, i) => layer === this.syncedLayers[i])) return;
+    this.syncedLayers = current;
     const masking = this.session.masking!;
     const byName = new Map(this.sparse.layers.map((s) => [s.weightName, s.layer]));
     masking.setMasks(masking.names.map((name) => maskOf(byName.get(name)!)));

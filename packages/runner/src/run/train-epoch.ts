@@ -25,14 +25,21 @@ export async function trainEpoch(run: ActiveRun, epoch: number, epochStart: numb
   session.takeMaskUpdates();
   const order = dataset.train.epochOrder(session.dataOrderRng(epoch), true);
   for (let b = progress.batch; b < stepsPerEpoch; b++) {
-    const batch = dataset.train.batch(batchIndices(order, b, config.batchSize), session.augmentRng(epoch, b));
+    const indices = batchIndices(order, b, config.batchSize);
     let result;
-    try {
+    if (trainer.stepOn) {
+      // The trainer assembles the batch itself (the sparse execution: plain arrays, no tensors).
       session.model.setRandomKey(session.dropoutKey(epoch, b));
-      result = trainer.step(batch);
-    } finally {
-      batch.inputs.dispose();
-      batch.labels.dispose();
+      result = trainer.stepOn(dataset.train, indices, session.augmentRng(epoch, b));
+    } else {
+      const batch = dataset.train.batch(indices, session.augmentRng(epoch, b));
+      try {
+        session.model.setRandomKey(session.dropoutKey(epoch, b));
+        result = trainer.step(batch);
+      } finally {
+        batch.inputs.dispose();
+        batch.labels.dispose();
+      }
     }
     for (const update of session.takeMaskUpdates()) progress.updates.add(update);
     progress.lossSum += result.loss;
