@@ -49,10 +49,10 @@ export const SPARSE_AUTO_MAX_DENSITY = 0.3;
 
 /**
  * Densities at or below which `auto` chooses sparse execution for a CNN of conv stages and Dense layers
- * (LeNet-5-Caffe). Measured (BENCHMARKS.md, issue 9; one thread, process CPU time): the whole sparse LeNet-5
- * step costs 1/2.0 of the masked step at 20 % (`npm run bench -- --sparse-conv --only=lenet`), and conv2's
- * kernels stop paying at 28 % (conv1 pays beyond 50 %); 0.2 keeps the margin the mask update and the
- * dense-gradient window need.
+ * (LeNet-5-Caffe). Measured (BENCHMARKS.md, issue 9, `npm run bench -- --sparse --cnn`; one thread, process CPU
+ * time): the sparse LeNet-5 step costs 0.35 / 0.60 / 0.77 / 1.12 of the masked step at 10 / 20 / 30 / 50 %
+ * (crossover ≈ 43 %), and a whole epoch (the 64-step dense-gradient window, the mask update) gains about 3/4 of
+ * the step ratio (5 %: step 4.2×, epoch 3.2×); 0.2 keeps sparse clearly ahead.
  */
 export const SPARSE_AUTO_MAX_DENSITY_CNN = 0.2;
 
