@@ -260,6 +260,13 @@ export class SparseCnnTrainer extends SparseTrainerCore {
     return slot.kind === 'conv' ? this.convs[slot.index] : this.dense[slot.index];
   }
 
+  /** Entries of the layer's dense weight (filter or kernel). */
+  private denseSize(slot: Slot): number {
+    if (slot.kind === 'dense') return this.dense[slot.index].layer.in * this.dense[slot.index].layer.out;
+    const l = this.convs[slot.index].layer;
+    return l.kh * l.kw * l.cin * l.cout;
+  }
+
   private activeOf(slot: Slot): number {
     return slot.kind === 'conv' ? convNnzOf(this.convs[slot.index].layer) : nnzOf(this.dense[slot.index].layer);
   }
@@ -303,8 +310,7 @@ export class SparseCnnTrainer extends SparseTrainerCore {
       if (!this.specOf(slot).masked) return null;
       let g = this.denseGradient.get(i);
       if (!g) {
-        const size = slot.kind === 'conv' ? this.convs[slot.index].layer.kh * this.convs[slot.index].layer.kw * this.convs[slot.index].layer.cin * this.convs[slot.index].layer.cout : this.dense[slot.index].layer.in * this.dense[slot.index].layer.out;
-        g = new Float32Array(size);
+        g = new Float32Array(this.denseSize(slot));
         this.denseGradient.set(i, g);
       }
       return g;
