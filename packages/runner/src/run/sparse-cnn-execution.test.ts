@@ -14,6 +14,10 @@ import { chooseExecution, createExecution, sparseStructure, type Execution } fro
 // and weights and momentum equal within float32 tolerance after several epochs with mask updates — Sparse
 // Momentum (momentum redistribution and growth read the dense momentum of conv filters and Dense kernels) and
 // SET (random growth from the same stream, drawn over the same flat positions of the model's layouts).
+// Batch 32 here. The two executions sum in different orders, and LeNet-5 has discontinuities (max-pool
+// argmax between near-equal values, ReLU at 0, momentum near-ties in growth) that can turn a 1e-8 difference into
+// a different routing: at batch 50 single steps and a first update still agree within 1e-8, but after 4 epochs
+// × 10 steps fc3's momentum differed by 1.3e-3 (SET) and 2 mask entries differed (Sparse Momentum), issue 9.
 const built = sparseCnnAddonOf(loadNativeAddon()) !== null;
 
 async function session(values: Record<string, unknown>): Promise<ExperimentSession> {
