@@ -18,8 +18,13 @@
 //           sparse run also grew)
 //   PyTorch LeNet-300-100 masked step of scripts/bench-torch.py (issue 10's anchor) vs the sparse step, same
 //           threads, OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset for it
+//   CNN     LeNet-5-Caffe with Sparse Momentum at 1/2/5 % (default window 64): masked epoch (projected as above)
+//           vs a real sparse epoch (SparseCnnTrainer), peak RSS of each process; then the crossover scan of the
+//           sparse LeNet-5 step at 10..50 % against the masked step (what `--execution auto` uses for CNNs)
 //
-//   node scripts/bench-sparse.mjs [--quick] [--masked-steps=N] [--json=path]
+//   node scripts/bench-sparse.mjs [--quick] [--cnn] [--masked-steps=N] [--max-batches=N] [--json=path]
+//   --cnn          only the LeNet-5 section
+//   --max-batches  steps of the sparse epoch and of the masked projection (default 540 = one MNIST epoch)
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -33,7 +38,8 @@ const opt = (name, dflt) => {
   const hit = argv.find((a) => a.startsWith(`--${name}=`));
   return hit ? hit.slice(name.length + 3) : dflt;
 };
-const STEPS_PER_EPOCH = 540; // 54 000 MNIST training images (10 % held out) / batch 100
+// 54 000 MNIST training images (10 % held out) / batch 100; --max-batches cuts it (the epoch is then that many steps).
+const STEPS_PER_EPOCH = Number(process.argv.slice(2).find((a) => a.startsWith('--max-batches='))?.split('=')[1] ?? 540);
 const PYTHON = process.env.SPARSE_LEARNING_BENCH_PYTHON ?? '/usr/bin/python3';
 const quick = flag('quick');
 const maskedSteps = Number(opt('masked-steps', quick ? 6 : 15));
@@ -186,7 +192,7 @@ async function child(job) {
 // --------------------------------------------------------------------------------------------- parent side
 
 function run(job) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--child=${JSON.stringify(job)}`], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--child=${JSON.stringify(job)}`, `--max-batches=${STEPS_PER_EPOCH}`, `--masked-steps=${maskedSteps}`], {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 1 << 26,
@@ -240,7 +246,7 @@ function parent() {
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   console.log(`sparse-learning sparse bench — node ${process.version}, ${cpu}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}`);
   console.log(`${threads} native thread${threads > 1 ? 's' : ''} per process; times are process CPU time (wall time in brackets): the machine is shared`);
-  console.log('masked: SparseTrainer on the native backend, epoch = 540 × median step + one mask update (projected); sparse: one real 540-step epoch incl. its mask update\n');
+  console.log(`masked: SparseTrainer on the native backend, epoch = ${STEPS_PER_EPOCH} × median step + one mask update (projected); sparse: one real ${STEPS_PER_EPOCH}-step epoch incl. its mask update\n`);
   const out = { cpu, started: new Date().toISOString(), rows: [], crossover: [], fidelity: [], pytorch: null };
   const maskedCache = new Map();
   const masked = (model, preset) => {
@@ -248,6 +254,41 @@ function parent() {
     if (!maskedCache.has(key)) maskedCache.set(key, run({ kind: 'masked', model, preset, density: 0.05 }));
     return maskedCache.get(key);
   };
+  if (!flag('cnn')) mlpSection(out, masked);
+  cnnSection(out, masked);
+  console.log(`\nload average after the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const json = opt('json', '');
+  if (json) writeFileSync(json, JSON.stringify(out, null, 2));
+}
+
+function epochRow(m, s, c) {
+  if (m.failed || s.failed) return `| ${c.model} | ${c.preset} | ${c.density * 100} % | ${m.failed ?? ''} | ${s.failed ?? ''} |`;
+  return `| ${c.model} | ${c.preset} | ${c.density * 100} % | ${fmtS(m.epoch)} (${fmtS(m.epochWall)}) | ${fmtS(s.epoch)} (${fmtS(s.epochWall)}) | **${ratio(m.epoch, s.epoch)}** | ${ratio(m.epochWall, s.epochWall)} | ${fmtMs(m.step)} | ${fmtMs(s.step)} | ${fmtMs(m.update)} / ${fmtMs(s.update)} | ${fmtMb(m.rss)} / ${fmtMb(s.rss)} | ${fmtMb(s.compactBytes ?? 0)} |`;
+}
+
+// LeNet-5-Caffe (issue 9, conv stages): masked vs SparseCnnTrainer epochs at 1/2/5 %, then the step crossover.
+function cnnSection(out, masked) {
+  console.log(`\nLeNet-5-Caffe, Sparse Momentum, default window 64 (epoch = ${STEPS_PER_EPOCH} steps${STEPS_PER_EPOCH === 540 ? '' : ', cut with --max-batches'}):`);
+  console.log('| model | preset | density | masked epoch | sparse epoch | speed-up (CPU) | speed-up (wall) | masked step | sparse step (median) | mask update masked / sparse | peak RSS masked / sparse | sparse compact |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  out.cnn = [];
+  const m = masked('lenet5', 'sparse-momentum');
+  for (const density of quick ? [0.05] : [0.01, 0.02, 0.05]) {
+    const c = { model: 'lenet5', preset: 'sparse-momentum', density };
+    const s = run({ kind: 'sparse-epoch', ...c, window: 64 });
+    out.cnn.push({ ...c, masked: m, sparse: s });
+    console.log(epochRow(m, s, c));
+  }
+  console.log('\ncrossover (LeNet-5, Sparse Momentum, median sparse step CPU time over 12 steps; masked step from above):');
+  out.cnnCrossover = [];
+  for (const d of quick ? [0.1, 0.3] : [0.1, 0.2, 0.3, 0.5]) {
+    const s = run({ kind: 'sparse-step', model: 'lenet5', preset: 'sparse-momentum', density: d, steps: 14, window: 1 });
+    out.cnnCrossover.push({ density: d, sparseStep: s.step, maskedStep: m.step, failed: s.failed });
+    console.log(`  density ${(d * 100).toFixed(0).padStart(3)} %  sparse ${s.failed ?? fmtMs(s.step)}  masked ${m.failed ?? fmtMs(m.step)}  ${s.failed || m.failed ? '' : `sparse/masked time ${(s.step / m.step).toFixed(2)}`}`);
+  }
+}
+
+function mlpSection(out, masked) {
   const cases = [
     ...[0.01, 0.02, 0.05, 0.1].flatMap((d) => [
       { model: 'set-mlp', preset: 'set', density: d },
@@ -262,13 +303,7 @@ function parent() {
     const m = masked(c.model, c.preset);
     const s = run({ kind: 'sparse-epoch', ...c, window: 64 });
     out.rows.push({ ...c, masked: m, sparse: s });
-    if (m.failed || s.failed) {
-      console.log(`| ${c.model} | ${c.preset} | ${c.density * 100} % | ${m.failed ?? ''} | ${s.failed ?? ''} |`);
-      continue;
-    }
-    console.log(
-      `| ${c.model} | ${c.preset} | ${c.density * 100} % | ${fmtS(m.epoch)} (${fmtS(m.epochWall)}) | ${fmtS(s.epoch)} (${fmtS(s.epochWall)}) | **${ratio(m.epoch, s.epoch)}** | ${ratio(m.epochWall, s.epochWall)} | ${fmtMs(m.step)} | ${fmtMs(s.step)} | ${fmtMs(m.update)} / ${fmtMs(s.update)} | ${fmtMb(m.rss)} / ${fmtMb(s.rss)} | ${fmtMb(s.compactBytes ?? 0)} |`,
-    );
+    console.log(epochRow(m, s, c));
   }
 
   console.log('\ncrossover (set-mlp, SET, median step CPU time over 12 steps; masked step from above):');
@@ -314,9 +349,6 @@ function parent() {
     console.log(`  PyTorch ${t.torch} masked step ${fmtMs(t.cpuMs)} (wall ${fmtMs(t.wallMs)}), sparse step ${fmtMs(l5.sparse.step)} (wall ${fmtMs(l5.sparse.stepWall)}; epoch average incl. batch reads, window and update ${fmtMs(epochStep)})`);
     console.log(`  speed-up vs PyTorch: ${ratio(t.cpuMs, l5.sparse.step)} (median step), ${ratio(t.cpuMs, epochStep)} (epoch average)`);
   }
-  console.log(`\nload average after the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
-  const json = opt('json', '');
-  if (json) writeFileSync(json, JSON.stringify(out, null, 2));
 }
 
 const childArg = argv.find((a) => a.startsWith('--child='));

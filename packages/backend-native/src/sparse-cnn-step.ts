@@ -7,10 +7,10 @@
  * of the first Dense layer (so the flatten costs nothing; {@link channelMajorRows} reorders a tfjs Dense
  * kernel's NHWC-flatten rows once).
  *
- * This is the step only, with fixed masks: no mask updates, schedules or runner integration (the
- * `SparseMlpTrainer` counterpart for CNNs does not exist yet). SGD with PyTorch semantics on weights and
- * biases (`g = grad + wd·w; buf = μ·buf + g; upd = nesterov ? g + μ·buf : buf; w −= lr·upd`), loss = mean
- * softmax cross-entropy.
+ * This is the step with fixed masks (plus a forward-only evaluation and, on request, the dense weight gradients
+ * of the dense-gradient window); schedules and mask updates live in {@link SparseCnnTrainer}. SGD with PyTorch
+ * semantics on weights and biases (`g = grad + wd·w; buf = μ·buf + g; upd = nesterov ? g + μ·buf : buf;
+ * w −= lr·upd`), loss = mean softmax cross-entropy.
  */
 import { SparseLearningError } from '@sparse-learning/core';
 import type { NativeAddon } from './addon.js';
@@ -25,8 +25,8 @@ export interface SparsePoolAddon {
   sparseRowSums(x: Float32Array, rows: number, cols: number, out: Float32Array): void;
 }
 
-/** Everything {@link SparseCnnStep} calls. */
-export type SparseCnnAddon = SparseAddon & SparseConvAddon & SparsePoolAddon;
+/** Everything {@link SparseCnnStep} calls (the dense GEMM only for the dense-gradient window). */
+export type SparseCnnAddon = SparseAddon & SparseConvAddon & SparsePoolAddon & Pick<NativeAddon, 'gemm'>;
 
 /** The addon's sparse CNN functions, or null when the loaded build lacks any of them. */
 export function sparseCnnAddonOf(addon: NativeAddon | null): SparseCnnAddon | null {
@@ -71,6 +71,21 @@ export function channelMajorRows<T extends Float32Array | Uint8Array>(kernel: T,
     for (let p = 0; p < h * w; p++) {
       const from = (p * c + ch) * out;
       result.set(kernel.subarray(from, from + out), (ch * h * w + p) * out);
+    }
+  }
+  return result;
+}
+
+/** The inverse of {@link channelMajorRows}: channel-major rows back to the NHWC-flatten order of a tfjs Dense kernel. */
+export function nhwcRows<T extends Float32Array | Uint8Array>(kernel: T, c: number, h: number, w: number, out: number): T {
+  if (kernel.length !== c * h * w * out) {
+    throw new SparseLearningError('E_SHAPE_MISMATCH', `nhwcRows: ${kernel.length} entries, expected ${c}·${h}·${w}·${out} = ${c * h * w * out}`);
+  }
+  const result = new (kernel.constructor as { new (n: number): T })(kernel.length);
+  for (let ch = 0; ch < c; ch++) {
+    for (let p = 0; p < h * w; p++) {
+      const from = (ch * h * w + p) * out;
+      result.set(kernel.subarray(from, from + out), (p * c + ch) * out);
     }
   }
   return result;
@@ -149,17 +164,121 @@ export class SparseCnnStep {
     }
   }
 
+  /** Output channels, height and width after the last conv stage (the flatten the first Dense layer reads). */
+  get flattenShape(): { readonly c: number; readonly h: number; readonly w: number } {
+    const last = this.stages[this.stages.length - 1];
+    return { c: last.spec.layer.cout, h: last.outH, w: last.outW };
+  }
+
   /**
    * One SGD step on a batch (`x` NHWC `[batch, h, w, c]`, integer labels); returns the mean cross-entropy
-   * before the update.
+   * before the update. `denseGrads` (the dense-gradient window, issue 9): per conv stage, then per Dense
+   * layer, an array that receives the layer's dense weight gradient of this batch — HWIO for a conv filter
+   * (the addon's dense filter-gradient kernel), `[in, out]` for a Dense kernel (one GEMM `Aᵀ·δ`; the first
+   * Dense layer's rows in channel-major order) — or null to skip that layer.
    */
-  step(x: Float32Array, labels: Int32Array, batch: number, sgd: SparseCnnSgd): number {
+  step(x: Float32Array, labels: Int32Array, batch: number, sgd: SparseCnnSgd, denseGrads?: readonly (Float32Array | null)[]): number {
+    const a = this.addon;
+    this.checkLabels(labels, batch);
+    const { bp, ins, relus, acts } = this.forward(x, batch);
+    // Mean softmax cross-entropy and its gradient (padding columns stay 0).
+    const logits = acts[acts.length - 1];
+    const classes = this.dense[this.dense.length - 1].out;
+    let g = this.buffer('dlogits', classes * bp);
+    g.fill(0);
+    let loss = 0;
+    for (let j = 0; j < batch; j++) {
+      let max = -Infinity;
+      for (let o = 0; o < classes; o++) max = Math.max(max, logits[o * bp + j]);
+      let sum = 0;
+      for (let o = 0; o < classes; o++) sum += Math.exp(logits[o * bp + j] - max);
+      loss += Math.log(sum) + max - logits[labels[j] * bp + j];
+      for (let o = 0; o < classes; o++) g[o * bp + j] = (Math.exp(logits[o * bp + j] - max) / sum - (o === labels[j] ? 1 : 0)) / batch;
+    }
+    const nStages = this.stages.length;
+    // Dense backward: input gradient (with the previous layer's ReLU derivative) before the layer's update.
+    for (let l = this.dense.length - 1; l >= 0; l--) {
+      const layer = this.dense[l];
+      const dIn = this.buffer(`dact${l}`, layer.in * bp);
+      a.sparseBackwardInput(layer, g, l > 0 ? acts[l] : null, dIn, bp);
+      const dW = denseGrads?.[nStages + l];
+      // dW[in][out] = A[in][bp] · δ[out][bp]ᵀ (δ is zero in the padding columns).
+      if (dW) a.gemm(false, true, layer.in, layer.out, bp, 1, acts[l], g, 0, dW);
+      if (layer.bias) {
+        const gb = new Float64Array(layer.out);
+        for (let o = 0; o < layer.out; o++) for (let j = 0; j < batch; j++) gb[o] += g[o * bp + j];
+        layer.biasMom ??= new Float32Array(layer.out);
+        sgdUpdate(layer.bias, layer.biasMom, gb, sgd);
+      }
+      a.sparseWeightGradSgd(layer, g, acts[l], bp, sgd.lr, sgd.momentum, sgd.weightDecay, sgd.nesterov);
+      g = dIn;
+    }
+    // Conv stages backward: pooling gradient with the ReLU derivative fused, input gradient, then the update.
+    for (let i = nStages - 1; i >= 0; i--) {
+      const s = this.stages[i];
+      const layer = s.spec.layer;
+      let dz: Float32Array;
+      if (s.spec.pool) {
+        dz = this.buffer(`dz${i}`, s.convSize * bp);
+        a.sparseCmMaxPool2Grad(relus[i], g, dz, layer.cout, s.geom.oh, s.geom.ow, bp, true);
+      } else {
+        dz = g;
+        const r = relus[i];
+        for (let k = 0; k < dz.length; k++) if (!(r[k] > 0)) dz[k] = 0;
+      }
+      if (i > 0) {
+        const dIn = this.buffer(`din${i}`, ins[i].length);
+        a.sparseConvBackwardInput(layer, s.geom.geom, dz, null, dIn, bp);
+        g = dIn;
+      }
+      const dW = denseGrads?.[i];
+      if (dW) a.sparseConvDenseFilterGrad(layer, s.geom.geom, dz, ins[i], dW, bp, batch);
+      const gb = new Float32Array(layer.cout);
+      a.sparseRowSums(dz, layer.cout, s.geom.oh * s.geom.ow * bp, gb);
+      sgdUpdate(layer.bias!, s.biasMom, gb, sgd);
+      a.sparseConvWeightGradSgd(layer, s.geom.geom, dz, ins[i], bp, sgd.lr, sgd.momentum, sgd.weightDecay, sgd.nesterov);
+    }
+    return loss / batch;
+  }
+
+  /**
+   * Forward only (inference): the summed cross-entropy of the batch and its top-1 hits (first maximum wins,
+   * as `tf.argMax`).
+   */
+  evaluate(x: Float32Array, labels: Int32Array, batch: number): { readonly lossSum: number; readonly correct: number } {
+    this.checkLabels(labels, batch);
+    const { bp, acts } = this.forward(x, batch);
+    const logits = acts[acts.length - 1];
+    const classes = this.dense[this.dense.length - 1].out;
+    let lossSum = 0;
+    let correct = 0;
+    for (let j = 0; j < batch; j++) {
+      let max = -Infinity;
+      let arg = 0;
+      for (let o = 0; o < classes; o++) {
+        const v = logits[o * bp + j];
+        if (v > max) (max = v), (arg = o);
+      }
+      let sum = 0;
+      for (let o = 0; o < classes; o++) sum += Math.exp(logits[o * bp + j] - max);
+      lossSum += Math.log(sum) + max - logits[labels[j] * bp + j];
+      if (arg === labels[j]) correct++;
+    }
+    return { lossSum, correct };
+  }
+
+  private checkLabels(labels: Int32Array, batch: number): void {
+    if (labels.length < batch) throw new SparseLearningError('E_SHAPE_MISMATCH', `SparseCnnStep: batch ${batch} needs ${batch} labels, got ${labels.length}`);
+  }
+
+  /** The forward pass into the work buffers: per stage its input and ReLU output, then the Dense activations. */
+  private forward(x: Float32Array, batch: number): { bp: number; ins: Float32Array[]; relus: Float32Array[]; acts: Float32Array[] } {
     const a = this.addon;
     const bp = paddedBatch(batch);
     const first = this.stages[0];
     const [h0, w0, c0] = [first.spec.inH, first.spec.inW, this.inChannels];
-    if (!Number.isInteger(batch) || batch < 1 || x.length < batch * h0 * w0 * c0 || labels.length < batch) {
-      throw new SparseLearningError('E_SHAPE_MISMATCH', `SparseCnnStep.step: batch ${batch} needs x of ${batch * h0 * w0 * c0} values and ${batch} labels`);
+    if (!Number.isInteger(batch) || batch < 1 || x.length < batch * h0 * w0 * c0) {
+      throw new SparseLearningError('E_SHAPE_MISMATCH', `SparseCnnStep: batch ${batch} needs x of ${batch * h0 * w0 * c0} values and ${batch} labels`);
     }
     if (bp !== this.bufferBp) {
       this.buffers.clear();
@@ -172,7 +291,6 @@ export class SparseCnnStep {
     for (let b = 0; b < batch; b++) {
       for (let p = 0; p < h0 * w0; p++) for (let ch = 0; ch < c0; ch++) input[(ch * h0 * w0 + p) * bp + b] = x[(b * h0 * w0 + p) * c0 + ch];
     }
-    // Forward: per stage its input, its ReLU output and its pooled output.
     const ins: Float32Array[] = [];
     const relus: Float32Array[] = [];
     let cur = input;
@@ -195,57 +313,6 @@ export class SparseCnnStep {
       a.sparseForward(layer, acts[acts.length - 1], y, bp);
       acts.push(y);
     }
-    // Mean softmax cross-entropy and its gradient (padding columns stay 0).
-    const logits = acts[acts.length - 1];
-    const classes = this.dense[this.dense.length - 1].out;
-    let g = this.buffer('dlogits', classes * bp);
-    g.fill(0);
-    let loss = 0;
-    for (let j = 0; j < batch; j++) {
-      let max = -Infinity;
-      for (let o = 0; o < classes; o++) max = Math.max(max, logits[o * bp + j]);
-      let sum = 0;
-      for (let o = 0; o < classes; o++) sum += Math.exp(logits[o * bp + j] - max);
-      loss += Math.log(sum) + max - logits[labels[j] * bp + j];
-      for (let o = 0; o < classes; o++) g[o * bp + j] = (Math.exp(logits[o * bp + j] - max) / sum - (o === labels[j] ? 1 : 0)) / batch;
-    }
-    // Dense backward: input gradient (with the previous layer's ReLU derivative) before the layer's update.
-    for (let l = this.dense.length - 1; l >= 0; l--) {
-      const layer = this.dense[l];
-      const dIn = this.buffer(`dact${l}`, layer.in * bp);
-      a.sparseBackwardInput(layer, g, l > 0 ? acts[l] : null, dIn, bp);
-      if (layer.bias) {
-        const gb = new Float64Array(layer.out);
-        for (let o = 0; o < layer.out; o++) for (let j = 0; j < batch; j++) gb[o] += g[o * bp + j];
-        layer.biasMom ??= new Float32Array(layer.out);
-        sgdUpdate(layer.bias, layer.biasMom, gb, sgd);
-      }
-      a.sparseWeightGradSgd(layer, g, acts[l], bp, sgd.lr, sgd.momentum, sgd.weightDecay, sgd.nesterov);
-      g = dIn;
-    }
-    // Conv stages backward: pooling gradient with the ReLU derivative fused, input gradient, then the update.
-    for (let i = this.stages.length - 1; i >= 0; i--) {
-      const s = this.stages[i];
-      const layer = s.spec.layer;
-      let dz: Float32Array;
-      if (s.spec.pool) {
-        dz = this.buffer(`dz${i}`, s.convSize * bp);
-        a.sparseCmMaxPool2Grad(relus[i], g, dz, layer.cout, s.geom.oh, s.geom.ow, bp, true);
-      } else {
-        dz = g;
-        const r = relus[i];
-        for (let k = 0; k < dz.length; k++) if (!(r[k] > 0)) dz[k] = 0;
-      }
-      if (i > 0) {
-        const dIn = this.buffer(`din${i}`, ins[i].length);
-        a.sparseConvBackwardInput(layer, s.geom.geom, dz, null, dIn, bp);
-        g = dIn;
-      }
-      const gb = new Float32Array(layer.cout);
-      a.sparseRowSums(dz, layer.cout, s.geom.oh * s.geom.ow * bp, gb);
-      sgdUpdate(layer.bias!, s.biasMom, gb, sgd);
-      a.sparseConvWeightGradSgd(layer, s.geom.geom, dz, ins[i], bp, sgd.lr, sgd.momentum, sgd.weightDecay, sgd.nesterov);
-    }
-    return loss / batch;
+    return { bp, ins, relus, acts };
   }
 }

@@ -19,27 +19,7 @@
  * Differences from the masked path, by design: float summation order (kernels vs tfjs matmul: equal within
  * float32 tolerance, not bitwise); a non-finite loss is detected after the update of its step, not before.
  */
-import {
-  type EventSink,
-  type LearningRateSchedule,
-  type Logger,
-  type MaskUpdateEvent,
-  type MaskUpdateLayerInput,
-  type MaskUpdateTrigger,
-  type MaskUpdater,
-  type ControllerState,
-  type PruneRateSchedule,
-  type Rng,
-  type SparseTrainerState,
-  type TrainingPosition,
-  INITIAL_CONTROLLER_STATE,
-  SparseLearningError,
-  nullEventSink,
-  outOfRangeError,
-  trainerBooksFrom,
-  trainerStateOf,
-  silentLogger,
-} from '@sparse-learning/core';
+import { type MaskUpdateEvent, type MaskUpdateLayerInput, SparseLearningError } from '@sparse-learning/core';
 import {
   type SparseAddon,
   type SparseDenseLayer,
@@ -49,6 +29,7 @@ import {
   sparseLayerBytes,
   sparseLayerFromDense,
 } from './sparse-layout.js';
+import { type ArrayBatch, type SparseSgdOptions, type SparseStepResult, type SparseTrainerCoreOptions, SparseTrainerCore } from './sparse-trainer-core.js';
 
 /** One Dense layer of the MLP, in order from input to logits. */
 export interface SparseMlpLayerSpec {
@@ -60,81 +41,24 @@ export interface SparseMlpLayerSpec {
   readonly masked: boolean;
 }
 
-/** SGD hyper-parameters (PyTorch semantics, as core's `SgdOptimizer`). */
-export interface SparseSgdOptions {
-  readonly momentum: number;
-  readonly nesterov: boolean;
-  readonly weightDecay: number;
-}
-
-/** Everything a {@link SparseMlpTrainer} composes. */
-export interface SparseMlpTrainerOptions {
+/** Everything a {@link SparseMlpTrainer} composes (the schedules, trigger and streams: {@link SparseTrainerCoreOptions}). */
+export interface SparseMlpTrainerOptions extends SparseTrainerCoreOptions {
   readonly addon: SparseAddon;
   readonly layers: readonly SparseMlpLayerSpec[];
   /** Largest batch a step or evaluation will see. */
   readonly maxBatch: number;
   readonly sgd: SparseSgdOptions;
-  readonly maskUpdater: MaskUpdater | null;
-  /** The density denominator's baseline non-zero count (core `Masking.baselineNonzero`). */
-  readonly baselineNonzero: number;
-  readonly pruneRateSchedule: PruneRateSchedule;
-  readonly learningRateSchedule: LearningRateSchedule;
-  readonly trigger: MaskUpdateTrigger;
-  readonly rng: Rng;
-  readonly epochs: number;
-  readonly stepsPerEpoch: number;
-  /** Steps before each mask update with dense gradients (default 64; `Infinity` = every step). */
-  readonly denseGradWindow?: number;
   /** Dense momentum per masked layer (`[in, out]`) to start from, e.g. a resumed masked run's buffers. */
   readonly denseMomentum?: Readonly<Record<string, Float32Array>>;
-  readonly events?: EventSink;
-  readonly logger?: Logger;
 }
-
-/** Outcome of one {@link SparseMlpTrainer.step} (the fields of core's `StepResult`). */
-export interface SparseStepResult {
-  readonly step: number;
-  readonly epoch: number;
-  readonly loss: number;
-  readonly learningRate: number;
-  readonly pruneRate: number;
-  readonly maskUpdate: MaskUpdateEvent | null;
-}
-
-/** A batch as plain arrays: `x` row-major `[batch, inFeatures]`, integer labels. */
-export interface ArrayBatch {
-  readonly x: Float32Array;
-  readonly labels: Int32Array;
-}
-
-/** Default dense-gradient window (steps): μ = 0.9 keeps 0.1 % of older gradients after 64 steps. */
-export const DEFAULT_DENSE_GRAD_WINDOW = 64;
 
 /** See the module comment. */
-export class SparseMlpTrainer {
+export class SparseMlpTrainer extends SparseTrainerCore {
   readonly layers: SparseMlpLayerSpec[];
-  readonly epochs: number;
-  readonly stepsPerEpoch: number;
-  readonly denseGradWindow: number;
   private readonly addon: SparseAddon;
   private readonly maxBatch: number;
   private readonly sgd: SparseSgdOptions;
-  private readonly maskUpdater: MaskUpdater | null;
-  private readonly baselineNonzero: number;
-  private readonly pruneRateSchedule: PruneRateSchedule;
-  private readonly learningRateSchedule: LearningRateSchedule;
-  private readonly trigger: MaskUpdateTrigger;
-  private readonly events: EventSink;
-  private readonly logger: Logger;
-  private readonly needsDense: boolean;
-  private readonly fullWindow: boolean;
   private plan: object;
-  private maskRng: Rng;
-  private noiseRng: Rng;
-  private stepCount = 0;
-  private epochCount = 0;
-  private currentPruneRate: number;
-  private controller: ControllerState = INITIAL_CONTROLLER_STATE;
   /** Dense momentum / last dense gradient per masked layer index, only while a window is open. */
   private denseMomentum = new Map<number, Float32Array>();
   private denseGradient = new Map<number, Float32Array>();
@@ -143,36 +67,11 @@ export class SparseMlpTrainer {
   denseSteps = 0;
 
   constructor(options: SparseMlpTrainerOptions) {
-    if (!Number.isInteger(options.epochs) || options.epochs < 1) throw outOfRangeError('epochs', options.epochs, 'an integer >= 1');
-    if (!Number.isInteger(options.stepsPerEpoch) || options.stepsPerEpoch < 1) {
-      throw outOfRangeError('stepsPerEpoch', options.stepsPerEpoch, 'an integer >= 1');
-    }
-    const window = options.denseGradWindow ?? DEFAULT_DENSE_GRAD_WINDOW;
-    if (!(window === Number.POSITIVE_INFINITY || (Number.isInteger(window) && window >= 0))) {
-      throw outOfRangeError('denseGradWindow', window, 'an integer >= 0 or Infinity');
-    }
+    super(options);
     this.addon = options.addon;
     this.layers = [...options.layers];
     this.maxBatch = options.maxBatch;
     this.sgd = options.sgd;
-    this.maskUpdater = options.maskUpdater;
-    this.baselineNonzero = options.baselineNonzero;
-    this.pruneRateSchedule = options.pruneRateSchedule;
-    this.learningRateSchedule = options.learningRateSchedule;
-    this.trigger = options.trigger;
-    this.epochs = options.epochs;
-    this.stepsPerEpoch = options.stepsPerEpoch;
-    this.denseGradWindow = window;
-    this.events = options.events ?? nullEventSink;
-    this.logger = options.logger ?? silentLogger;
-    this.maskRng = options.rng.fork('mask-update');
-    this.noiseRng = options.rng.fork('noise');
-    this.currentPruneRate = this.pruneRateSchedule.rateAt(0);
-    const requires = this.maskUpdater?.requires ?? new Set();
-    // A window covering the whole run keeps the dense momentum even for strategies that do not read it: on
-    // the masked path grown weights inherit the momentum their position accumulated while inactive.
-    this.fullWindow = window >= options.epochs * options.stepsPerEpoch;
-    this.needsDense = (this.maskUpdater !== null && this.fullWindow) || requires.has('momentum') || requires.has('gradient');
     if (options.denseMomentum && this.needsDense) {
       this.layers.forEach((spec, i) => {
         const m = options.denseMomentum?.[spec.weightName];
@@ -182,46 +81,16 @@ export class SparseMlpTrainer {
     this.plan = this.buildPlan();
   }
 
-  /** Completed steps / epochs, as core's `SparseTrainer`. */
-  position(): TrainingPosition {
-    return { step: this.stepCount, epoch: this.epochCount, epochs: this.epochs, stepsPerEpoch: this.stepsPerEpoch };
-  }
-
-  get pruneRate(): number {
-    return this.currentPruneRate;
-  }
-
-  get completedSteps(): number {
-    return this.stepCount;
-  }
-
   /** One native training step on `batch` (`batch.labels.length` examples), then the mask update if due. */
   step(batch: ArrayBatch): SparseStepResult {
     const n = batch.labels.length;
-    const learningRate = this.learningRateSchedule.rateAt(this.stepCount);
+    const learningRate = this.nextLearningRate();
     const { momentum, weightDecay, nesterov } = this.sgd;
     const lossSum = this.addon.sparseMlpStep(this.plan, batch.x, batch.labels, n, true, learningRate, momentum, weightDecay, nesterov, this.lossOut);
     const loss = lossSum / n;
-    if (!Number.isFinite(loss)) {
-      throw new SparseLearningError(
-        'E_NON_FINITE',
-        `training loss is ${loss} at step ${this.stepCount + 1} (epoch ${this.epochCount + 1}) in sparse execution`,
-        { step: this.stepCount + 1, epoch: this.epochCount + 1, loss },
-      );
-    }
+    this.checkLoss(loss);
     if (this.needsDense && this.inWindow(this.stepCount + 1)) this.accumulateDense(momentum);
-    this.stepCount++;
-    this.currentPruneRate = this.pruneRateSchedule.rateAt(this.stepCount);
-    this.events.emit({ type: 'step', step: this.stepCount, epoch: this.epochCount, loss, learningRate, pruneRate: this.currentPruneRate });
-    const maskUpdate = this.maskUpdater && this.trigger.afterStep(this.position()) ? this.updateMasks() : null;
-    return { step: this.stepCount, epoch: this.epochCount, loss, learningRate, pruneRate: this.currentPruneRate, maskUpdate };
-  }
-
-  /** Closes an epoch (as core's `SparseTrainer.endEpoch`): epoch + 1, `epoch` event, mask update if due. */
-  endEpoch(metrics: Readonly<Record<string, number>> = {}): MaskUpdateEvent | null {
-    this.epochCount++;
-    this.events.emit({ type: 'epoch', epoch: this.epochCount, step: this.stepCount, metrics: { ...metrics } });
-    return this.maskUpdater && this.trigger.afterEpoch(this.position()) ? this.updateMasks() : null;
+    return this.finishStep(loss, learningRate);
   }
 
   /** Mean NLL and top-1 accuracy (forward only, in native code). */
@@ -241,19 +110,6 @@ export class SparseMlpTrainer {
       }
     }
     return count === 0 ? { loss: Number.NaN, accuracy: Number.NaN, count } : { loss: lossSum / count, accuracy: correct / count, count };
-  }
-
-  /** Is step `n` (1-based) one of the last `denseGradWindow` steps before a mask update? */
-  inWindow(n: number): boolean {
-    if (this.fullWindow) return true;
-    const spe = this.stepsPerEpoch;
-    for (let s = n; s < n + this.denseGradWindow; s++) {
-      if (s > this.epochs * spe) return false;
-      const epoch = Math.floor((s - 1) / spe);
-      if (this.trigger.afterStep({ step: s, epoch, epochs: this.epochs, stepsPerEpoch: spe })) return true;
-      if (s % spe === 0 && this.trigger.afterEpoch({ step: s, epoch: s / spe, epochs: this.epochs, stepsPerEpoch: spe })) return true;
-    }
-    return false;
   }
 
   private accumulateDense(momentum: number): void {
@@ -325,23 +181,6 @@ export class SparseMlpTrainer {
     this.plan = this.buildPlan();
     this.events.emit(result.event);
     return result.event;
-  }
-
-  /** Counters, controller and random streams in core's `SparseTrainerState` format (checkpoints). */
-  getState(): SparseTrainerState {
-    const { stepCount: step, epochCount: epoch, currentPruneRate: pruneRate, controller, maskRng, noiseRng } = this;
-    return trainerStateOf({ step, epoch, pruneRate, controller, maskRng, noiseRng });
-  }
-
-  /** Restores {@link SparseMlpTrainer.getState} (e.g. from a masked run's checkpoint). */
-  setState(state: SparseTrainerState): void {
-    const books = trainerBooksFrom(state);
-    this.stepCount = books.step;
-    this.epochCount = books.epoch;
-    this.currentPruneRate = books.pruneRate;
-    this.controller = books.controller;
-    this.maskRng = books.maskRng;
-    this.noiseRng = books.noiseRng;
   }
 
   /** The momentum the masked path would report per masked layer: dense window momentum, else the nonzeros'. */

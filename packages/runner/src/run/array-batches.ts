@@ -1,6 +1,17 @@
-import type { Rng } from '@sparse-learning/core';
+import type { Batch, Rng } from '@sparse-learning/core';
 import type { DataSplit } from '@sparse-learning/datasets';
 import type { ArrayBatch } from '@sparse-learning/backend-native';
+
+/** A batch's inputs (row-major, NHWC for images) and integer labels, read back from its tensors. */
+export const toArrayBatch = (batch: Batch): ArrayBatch => ({
+  x: batch.inputs.dataSync() as Float32Array,
+  labels: batch.labels.dtype === 'int32' ? (batch.labels.dataSync() as Int32Array) : Int32Array.from(batch.labels.dataSync()),
+});
+
+/** `f` over `items`, lazily (evaluation batches are built one at a time). */
+export function* mapIterable<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B> {
+  for (const item of items) yield f(item);
+}
 
 /**
  * Batches as plain arrays for the sparse execution (issue 9): the native step reads a row-major float array
@@ -23,10 +34,7 @@ export class ArrayBatcher {
     if (!split.batchInto) {
       const batch = split.batch(indices, rng);
       try {
-        return {
-          x: batch.inputs.dataSync() as Float32Array,
-          labels: batch.labels.dtype === 'int32' ? (batch.labels.dataSync() as Int32Array) : Int32Array.from(batch.labels.dataSync()),
-        };
+        return toArrayBatch(batch);
       } finally {
         batch.inputs.dispose();
         batch.labels.dispose();

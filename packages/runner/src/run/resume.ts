@@ -107,10 +107,12 @@ export function checkRunIdentity(runDir: string, checkpoint: LoadedCheckpoint, c
 
 /**
  * Fields that do not change what a run computes, so `--resume` accepts a different value with a warning:
- * `backend` (bit-exactness needs the recorded one: results may differ in the last bits) and `dataDir`
- * (the same files in another place).
+ * `backend` (bit-exactness needs the recorded one: results may differ in the last bits), `dataDir`
+ * (the same files in another place) and `execution` (masked or sparse, issue 9: the same engine and state,
+ * other float summation orders; a dense-gradient window shorter than the run also makes slightly different
+ * momentum-growth decisions).
  */
-export const RESUME_HARMLESS_FIELDS: readonly string[] = ['backend', 'dataDir'];
+export const RESUME_HARMLESS_FIELDS: readonly string[] = ['backend', 'dataDir', 'execution'];
 
 function stable(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;

@@ -4,9 +4,10 @@ import type { ExperimentConfig } from '../config/schema.js';
 
 /**
  * Configuration fields that do not change what a run computes (the same files elsewhere, another backend of
- * the same arithmetic): left out of a run's identity, as `train --resume` accepts other values for them.
+ * the same arithmetic, the masked or the sparse execution of the same engine — issue 9): left out of a run's
+ * identity, as `train --resume` accepts other values for them.
  */
-export const IDENTITY_EXCLUDED_FIELDS: readonly string[] = ['backend', 'dataDir'];
+export const IDENTITY_EXCLUDED_FIELDS: readonly string[] = ['backend', 'dataDir', 'execution'];
 
 /** JSON with object keys sorted, so that equal configurations give equal text. */
 export function stableJson(value: unknown): string {

@@ -4,7 +4,8 @@ import { silentLogger } from '@sparse-learning/core';
 import { describe, expect, it } from 'vitest';
 import { resolveConfig } from '../config/resolve.js';
 import { prepareExperiment, type ExperimentSession } from './experiment.js';
-import { chooseExecution, createExecution, mlpStructure, type Execution } from './sparse-execution.js';
+import { chooseExecution, createExecution, mlpStructure, sparseStructure, type Execution } from './sparse-execution.js';
+import { createModel } from '@sparse-learning/models';
 
 // Issue 9: the sparse execution of a session must be the masked one, computed differently. With a dense-gradient
 // window covering every step, masks must be equal and weights equal within float32 tolerance after many steps
@@ -89,7 +90,7 @@ describe.skipIf(!sparseBuilt)('sparse execution reproduces the masked run', () =
     }, 120_000);
   }
 
-  it('auto picks sparse for a ReLU MLP at 5 % and says why; masked above the crossover and for convolutions', async () => {
+  it('auto picks sparse for a ReLU MLP and for LeNet-5 at 5 % and says why; masked above the crossovers and for other forms', async () => {
     const mlp = await session({ epochs: 1, maxBatches: 1 });
     const dense = await session({ epochs: 1, maxBatches: 1, density: 0.5 });
     try {
@@ -106,12 +107,19 @@ describe.skipIf(!sparseBuilt)('sparse execution reproduces the masked run', () =
       mlp.dispose();
       dense.dispose();
     }
+    // LeNet-5-Caffe is a CNN of conv + ReLU + pool stages and Dense layers: sparse at 5 %, masked above the
+    // CNN crossover; a model of another form (batch norm, dropout) stays masked and `sparse` names why.
     const conv = await session({ epochs: 1, maxBatches: 1, model: 'lenet5' });
+    const convDense = await session({ epochs: 1, maxBatches: 1, model: 'lenet5', density: 0.3 });
     try {
-      expect(chooseExecution(conv, 'auto')).toMatchObject({ execution: 'masked', reason: expect.stringMatching(/Conv2D/) });
-      expect(() => chooseExecution(conv, 'sparse')).toThrow(expect.objectContaining({ code: 'E_CONFIG_INVALID', message: expect.stringMatching(/--execution sparse is not possible here.*Conv2D/) }));
+      expect(chooseExecution(conv, 'auto')).toMatchObject({ execution: 'sparse', reason: expect.stringMatching(/'lenet5' is a CNN of conv \+ ReLU \[\+ pool\] stages and Dense layers at density 0\.049 <= 0\.2/) });
+      expect(chooseExecution(convDense, 'auto')).toMatchObject({ execution: 'masked', reason: expect.stringMatching(/density 0\.\d+ > 0\.2 for a CNN/) });
+      expect(sparseStructure(conv.model)).toEqual({ kind: 'cnn', weights: ['conv1.weight', 'conv2.weight', 'fc3.weight', 'fc4.weight'] });
+      const vgg = sparseStructure(createModel('vgg-like', { seed: 1 }));
+      expect(vgg).toEqual({ reason: expect.stringMatching(/^model 'vgg-like' has a \w+ layer/) });
     } finally {
       conv.dispose();
+      convDense.dispose();
     }
   }, 120_000);
 });

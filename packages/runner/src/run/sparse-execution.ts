@@ -1,8 +1,9 @@
 /**
  * One engine, two executions (issue 9): `masked` trains with core's `SparseTrainer` on dense tensors times
  * masks (the faithful default), `sparse` trains the same experiment with `@sparse-learning/backend-native`'s
- * {@link SparseMlpTrainer} — compact active weights, native forward/backward/SGD — and `auto` picks sparse
- * where it is faster (a ReLU MLP below the measured crossover density, BENCHMARKS.md) and says why.
+ * {@link SparseMlpTrainer} (ReLU MLPs) or `SparseCnnTrainer` (conv + ReLU [+ 2×2 pool] stages, then Dense
+ * layers: LeNet-5-Caffe) — compact active weights, native forward/backward/SGD — and `auto` picks sparse where
+ * it is faster (below the measured crossover density of that model's form, BENCHMARKS.md) and says why.
  *
  * Both executions share the session: the same model initialisation, initial masks, strategies (unchanged
  * plugin API), schedules, trigger and random streams. The sparse one writes its weights, masks, momentum and
@@ -11,7 +12,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  type Batch,
   type LearningRateSchedule,
   type Logger,
   type MaskUpdateEvent,
@@ -23,22 +23,24 @@ import {
 import {
   SparseMlpTrainer,
   loadNativeAddon,
+  sparseCnnAddonOf,
   maskOf,
   nnzOf,
   scatterDense,
   sparseAddonOf,
   sparseLayerFromDense,
-  type ArrayBatch,
   type SparseMlpLayerSpec,
 } from '@sparse-learning/backend-native';
 import type { DataSplit } from '@sparse-learning/datasets';
 import type { ZooModel } from '@sparse-learning/models';
-import { ArrayBatcher } from './array-batches.js';
+import { ArrayBatcher, mapIterable, toArrayBatch } from './array-batches.js';
 import type { ExperimentSession } from './session.js';
+import type { Execution, ExecutionChoice, ExecutionRequest, RunTrainer } from './execution-types.js';
+import { cnnStructure } from './cnn-structure.js';
+import { SparseCnnExecution } from './sparse-cnn-execution.js';
 
-/** Values of `--execution`. */
-export const EXECUTION_IDS = ['masked', 'sparse', 'auto'] as const;
-export type ExecutionRequest = (typeof EXECUTION_IDS)[number];
+export { EXECUTION_IDS } from './execution-types.js';
+export type { Execution, ExecutionChoice, ExecutionRequest, RunTrainer } from './execution-types.js';
 
 /**
  * Densities at or below which `auto` chooses sparse execution for an MLP: the measured crossover, rounded down
@@ -48,37 +50,27 @@ export type ExecutionRequest = (typeof EXECUTION_IDS)[number];
  */
 export const SPARSE_AUTO_MAX_DENSITY = 0.4;
 
-/** What was chosen, and why (printed by the CLI, recorded in `config.json`). */
-export interface ExecutionChoice {
-  readonly requested: ExecutionRequest;
-  readonly execution: 'masked' | 'sparse';
-  readonly reason: string;
-}
+/**
+ * Densities at or below which `auto` chooses sparse execution for a CNN of conv stages and Dense layers
+ * (LeNet-5-Caffe). Measured (BENCHMARKS.md, issue 9, `npm run bench -- --sparse --cnn`; one thread, process CPU
+ * time): the sparse LeNet-5 step costs 0.35 / 0.60 / 0.77 / 1.12 of the masked step at 10 / 20 / 30 / 50 %
+ * (crossover ≈ 43 %), and a whole epoch (the 64-step dense-gradient window, the mask update) gains about 3/4 of
+ * the step ratio (5 %: step 4.2×, epoch 3.2×); 0.2 keeps sparse clearly ahead.
+ */
+export const SPARSE_AUTO_MAX_DENSITY_CNN = 0.2;
 
-/** The trainer surface the run loop uses (core's `SparseTrainer` has it; so does the sparse adapter). */
-export interface RunTrainer {
-  position(): { readonly step: number; readonly epoch: number };
-  readonly pruneRate: number;
-  step(batch: Batch): { readonly step: number; readonly loss: number; readonly learningRate: number };
-  evaluate(batches: Iterable<Batch>): { readonly loss: number; readonly accuracy: number };
-  endEpoch(metrics?: Readonly<Record<string, number>>): MaskUpdateEvent | null;
-  /**
-   * Optional: one step on the examples `indices` of `split`, the batch assembled by the trainer itself (the
-   * sparse execution: plain arrays, no batch tensors). The run loop prefers it to `step`.
-   */
-  stepOn?(split: DataSplit, indices: ArrayLike<number>, rng: Rng): { readonly step: number; readonly loss: number; readonly learningRate: number };
-  /** Optional: `evaluate` over one pass of `split` (identity order, at most `limit` batches), no batch tensors. */
-  evaluateSplit?(split: DataSplit, batchSize: number, limit: number, rng?: Rng): { readonly loss: number; readonly accuracy: number };
-}
+/** The form sparse execution runs a model in, or why it cannot. */
+export type SparseForm = { readonly kind: 'mlp'; readonly weights: readonly string[] } | { readonly kind: 'cnn'; readonly weights: readonly string[] };
 
-/** An execution bound to a session. */
-export interface Execution {
-  readonly choice: ExecutionChoice;
-  readonly trainer: RunTrainer;
-  /** Writes the execution's state into the session (no-op for masked). */
-  sync(): void;
-  /** Bytes of the sparse execution's compact layers and dense-window buffers (sparse only). */
-  compactBytes?(): number;
+/** Which sparse trainer fits `model` (an MLP, or conv stages then Dense layers), else why none does. */
+export function sparseStructure(model: ZooModel): SparseForm | { reason: string } {
+  const mlp = mlpStructure(model);
+  if (!('reason' in mlp)) return { kind: 'mlp', weights: mlp.layers.map((l) => l.weightName) };
+  const cnn = cnnStructure(model);
+  if (!('reason' in cnn)) return { kind: 'cnn', weights: [...cnn.convs.map((c) => c.weightName), ...cnn.dense.map((d) => d.weightName)] };
+  // A model with convolutions is judged as a CNN; one without as an MLP.
+  const hasConv = model.layersModel.layers.some((l) => l.getClassName() === 'Conv2D');
+  return { reason: hasConv ? cnn.reason : mlp.reason };
 }
 
 /** One Dense layer of an MLP model. */
@@ -140,43 +132,46 @@ export function chooseExecution(session: ExperimentSession, requested: Execution
   }
   if (blocker) return { requested, execution: 'masked', reason: `auto: masked because ${blocker}` };
   const density = session.masking?.totalDensity ?? 1;
-  if (density > SPARSE_AUTO_MAX_DENSITY) {
+  const cnn = sparseStructure(session.model);
+  const isCnn = 'kind' in cnn && cnn.kind === 'cnn';
+  const limit = isCnn ? SPARSE_AUTO_MAX_DENSITY_CNN : SPARSE_AUTO_MAX_DENSITY;
+  const form = isCnn ? 'a CNN of conv + ReLU [+ pool] stages and Dense layers' : 'a ReLU MLP';
+  if (density > limit) {
     return {
       requested,
       execution: 'masked',
-      reason: `auto: masked because density ${density.toFixed(3)} > ${SPARSE_AUTO_MAX_DENSITY} (above the measured crossover, dense GEMMs win)`,
+      reason: `auto: masked because density ${density.toFixed(3)} > ${limit} for ${form} (above the measured crossover, dense kernels win)`,
     };
   }
   return {
     requested,
     execution: 'sparse',
-    reason: `auto: sparse because '${session.config.model}' is a ReLU MLP at density ${density.toFixed(3)} <= ${SPARSE_AUTO_MAX_DENSITY} (measured crossover) and the native sparse kernels are built`,
+    reason: `auto: sparse because '${session.config.model}' is ${form} at density ${density.toFixed(3)} <= ${limit} (measured crossover) and the native sparse kernels are built`,
   };
 }
 
 function sparseBlocker(session: ExperimentSession): string | null {
-  if (!sparseAddonOf(loadNativeAddon())) return 'the native addon with sparse kernels is not built (npm run build:native -w @sparse-learning/backend-native)';
+  const addon = loadNativeAddon();
+  if (!sparseAddonOf(addon)) return 'the native addon with sparse kernels is not built (npm run build:native -w @sparse-learning/backend-native)';
   if (session.config.optimizer !== 'sgd') return `optimizer '${session.config.optimizer}' (sparse execution implements SGD)`;
   if (!session.masking) return `preset '${session.config.preset}' trains dense (no masks)`;
   if ((session.plan.gradientTransforms ?? []).length > 0) return `preset '${session.config.preset}' rewrites dense gradients every step (gradient transforms)`;
-  const structure = mlpStructure(session.model);
+  const structure = sparseStructure(session.model);
   if ('reason' in structure) return structure.reason;
-  const weights = new Set(structure.layers.map((l) => l.weightName));
+  if (structure.kind === 'cnn' && !sparseCnnAddonOf(addon)) return 'the native addon lacks the sparse convolution kernels (rebuild it: npm run build:native -w @sparse-learning/backend-native)';
+  const weights = new Set(structure.weights);
   const stray = session.masking.names.find((n) => !weights.has(n));
-  if (stray) return `masked variable '${stray}' is not a Dense weight`;
+  if (stray) return `masked variable '${stray}' is not a ${structure.kind === 'cnn' ? 'conv filter or Dense' : 'Dense'} weight`;
   return null;
 }
 
 /** Binds the chosen execution to the session (after a resume has restored it). */
 export function createExecution(session: ExperimentSession, choice: ExecutionChoice, logger: Logger, denseGradWindow: number): Execution {
   if (choice.execution === 'masked') return { choice, trainer: session.trainer, sync: () => {} };
+  const structure = sparseStructure(session.model);
+  if ('kind' in structure && structure.kind === 'cnn') return new SparseCnnExecution(session, choice, logger, denseGradWindow);
   return new SparseExecution(session, choice, logger, denseGradWindow);
 }
-
-const toArrayBatch = (batch: Batch): ArrayBatch => ({
-  x: batch.inputs.dataSync() as Float32Array,
-  labels: batch.labels.dtype === 'int32' ? (batch.labels.dataSync() as Int32Array) : Int32Array.from(batch.labels.dataSync()),
-});
 
 /** The sparse execution of one session (see the module comment). */
 class SparseExecution implements Execution {
@@ -310,8 +305,4 @@ class SparseExecution implements Execution {
   activeCounts(): number[] {
     return this.sparse.layers.map((s) => nnzOf(s.layer));
   }
-}
-
-function* mapIterable<A, B>(items: Iterable<A>, f: (a: A) => B): Generator<B> {
-  for (const item of items) yield f(item);
 }
