@@ -629,6 +629,99 @@ function tileImpl(args: Args, _addon: NativeAddon, store: TensorStore): TensorIn
   return out;
 }
 
+/**
+ * Below this many elements the element-wise kernels stay wasm's: the small models' paths (LeNet) are unchanged,
+ * and a native call only pays off on the large activations of a CNN (WRN-16-8: 0.5-4 M values).
+ */
+const MIN_NATIVE_ELEMENTWISE = 1 << 14;
+
+const BINARY_KIND: Readonly<Record<string, 0 | 1 | 2 | 3>> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 };
+
+/**
+ * `Add`, `Sub`, `Multiply`, `RealDiv` on float32 operands of the same shape, or one of them a single value
+ * (WRN-16-8's residual adds, ReLU-gradient and dropout products, dropout's scalar divisions): threaded in the
+ * addon, one IEEE operation per element as wasm's kernels, so bit-identical. Any other broadcast: stock kernel.
+ */
+function binaryImpl(kernelName: string, args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { a, b } = args.inputs;
+  if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32' || !addon.binaryOp) return null;
+  const na = util.sizeFromShape(a.shape);
+  const nb = util.sizeFromShape(b.shape);
+  let outShape: number[];
+  if (util.arraysEqual(a.shape, b.shape)) outShape = a.shape;
+  else if (nb === 1 && b.shape.length <= a.shape.length) outShape = a.shape;
+  else if (na === 1 && a.shape.length <= b.shape.length) outShape = b.shape;
+  else return null;
+  const n = util.sizeFromShape(outShape);
+  if (n < MIN_NATIVE_ELEMENTWISE) return null;
+  const out = store.alloc(args.backend, [...outShape]);
+  addon.binaryOp(BINARY_KIND[kernelName], store.view(args.backend, a), store.view(args.backend, b), store.view(args.backend, out));
+  return out;
+}
+
+/** `Relu` on large float32 tensors, threaded in the addon (NaN kept, as tfjs). */
+function reluImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { x } = args.inputs;
+  if (!x || x.dtype !== 'float32' || !addon.relu || util.sizeFromShape(x.shape) < MIN_NATIVE_ELEMENTWISE) return null;
+  const out = store.alloc(args.backend, [...x.shape]);
+  addon.relu(store.view(args.backend, x), store.view(args.backend, out));
+  return out;
+}
+
+/**
+ * `Cast` to the input's own dtype as an alias of the input's data (tfjs-cpu's behaviour), instead of wasm's copy:
+ * tfjs's gradients of `mul` and `relu` cast float32 operands to float32 (16 copies of a 4 M-value activation per
+ * WRN-16-8 step). Other casts: stock kernel.
+ */
+function castImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { x } = args.inputs;
+  const dtype = (args.attrs as { dtype?: string } | undefined)?.dtype;
+  if (!x || dtype !== x.dtype || (x.dtype !== 'float32' && x.dtype !== 'int32')) return null;
+  return identityImpl(args, addon, store);
+}
+
+/** Names of the batch-norm training kernels; must equal core's `BATCH_NORM_TRAIN_KERNEL` / `..._GRAD_KERNEL` (tested). */
+export const BATCH_NORM_TRAIN_KERNEL_NAME = 'SparseLearningBatchNormTrain';
+export const BATCH_NORM_TRAIN_GRAD_KERNEL_NAME = 'SparseLearningBatchNormTrainGrad';
+
+/** `[rows, channels]` of a batch-norm input whose per-channel operands all have `channels` entries, else null. */
+function bnShape(x: TensorInfo, ...perChannel: TensorInfo[]): { channels: number } | null {
+  if (x.shape.length < 2 || !isF32(x, ...perChannel)) return null;
+  const channels = x.shape[x.shape.length - 1];
+  if (channels < 1 || perChannel.some((t) => util.sizeFromShape(t.shape) !== channels)) return null;
+  return { channels };
+}
+
+/**
+ * `SparseLearningBatchNormTrain` (contract: `BATCH_NORM_TRAIN_KERNEL` in core's ops/batch-norm-train.ts):
+ * `[y, mean, variance, invStd]` in one threaded native pass pair (native/batch_norm.cc).
+ */
+function batchNormTrainImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo[] | null {
+  const { x, gamma, beta } = args.inputs;
+  const epsilon = (args.attrs as { epsilon?: number } | undefined)?.epsilon;
+  if (!x || !gamma || !beta || !addon.batchNormTrain || typeof epsilon !== 'number') return null;
+  const s = bnShape(x, gamma, beta);
+  if (!s) return null;
+  const backend = args.backend;
+  const [y, mean, variance, invStd] = [x.shape, [s.channels], [s.channels], [s.channels]].map((shape) => store.alloc(backend, shape));
+  const v = (t: TensorInfo) => store.view(backend, t);
+  addon.batchNormTrain(v(x), v(gamma), v(beta), s.channels, epsilon, v(y), v(mean), v(variance), v(invStd));
+  return [y, mean, variance, invStd];
+}
+
+/** `SparseLearningBatchNormTrainGrad` (core's `BATCH_NORM_TRAIN_GRAD_KERNEL`): `[dx, dgamma, dbeta]`. */
+function batchNormTrainGradImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo[] | null {
+  const { dy, x, mean, invStd, gamma } = args.inputs;
+  if (!dy || !x || !mean || !invStd || !gamma || !addon.batchNormTrainGrad) return null;
+  const s = bnShape(x, mean, invStd, gamma);
+  if (!s || !isF32(dy) || util.sizeFromShape(dy.shape) !== util.sizeFromShape(x.shape)) return null;
+  const backend = args.backend;
+  const [dx, dgamma, dbeta] = [x.shape, [s.channels], [s.channels]].map((shape) => store.alloc(backend, shape));
+  const v = (t: TensorInfo) => store.view(backend, t);
+  addon.batchNormTrainGrad(v(dy), v(x), v(mean), v(invStd), v(gamma), s.channels, v(dx), v(dgamma), v(dbeta));
+  return [dx, dgamma, dbeta];
+}
+
 /** Kernel names the native backend overrides, with their implementations. */
 export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, NativeImpl>([
   ['BatchMatMul', (args, addon, store, lazy) => matMulImpl(args, addon, store, false, lazy)],
@@ -649,6 +742,14 @@ export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, N
   [DENSE_GRAD_KERNEL_NAME, denseGradImpl],
   [LOSS_KERNEL_NAME, lossImpl],
   [LOSS_GRAD_KERNEL_NAME, lossGradImpl],
+  ['Add', (args, addon, store) => binaryImpl('Add', args, addon, store)],
+  ['Sub', (args, addon, store) => binaryImpl('Sub', args, addon, store)],
+  ['Multiply', (args, addon, store) => binaryImpl('Multiply', args, addon, store)],
+  ['RealDiv', (args, addon, store) => binaryImpl('RealDiv', args, addon, store)],
+  ['Relu', reluImpl],
+  ['Cast', castImpl],
+  [BATCH_NORM_TRAIN_KERNEL_NAME, batchNormTrainImpl],
+  [BATCH_NORM_TRAIN_GRAD_KERNEL_NAME, batchNormTrainGradImpl],
 ]);
 
 /**
@@ -659,6 +760,9 @@ export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, N
 export function nativeKernelAvailable(kernelName: string, addon: NativeAddon): boolean {
   if (kernelName === DENSE_KERNEL_NAME || kernelName === DENSE_GRAD_KERNEL_NAME) {
     return typeof addon.reluBackward === 'function' && typeof addon.sumLeading === 'function';
+  }
+  if (kernelName === BATCH_NORM_TRAIN_KERNEL_NAME || kernelName === BATCH_NORM_TRAIN_GRAD_KERNEL_NAME) {
+    return typeof addon.batchNormTrain === 'function' && typeof addon.batchNormTrainGrad === 'function';
   }
   return true;
 }
