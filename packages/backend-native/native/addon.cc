@@ -259,13 +259,23 @@ Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// relu(x, out): out = max(x, 0) element-wise, NaN kept (addon version >= 6).
-Napi::Value Relu(const Napi::CallbackInfo& info) {
+// unaryOp(kind, x, out, alpha): kind 0 relu, 1 step (alpha below 0), 2 floor, element-wise, NaN kept (addon
+// version >= 6).
+Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  size_t n = Len(info[0]);
-  Need(env, Len(info[1]) == n, "relu: x and out must have the same length");
-  sl::Relu(long(n), F32(info[0], "x"), F32(info[1], "out"));
+  long kind = Int(info[0]);
+  Need(env, kind >= 0 && kind <= 2, "unaryOp: kind must be 0 (relu), 1 (step) or 2 (floor)");
+  size_t n = Len(info[1]);
+  Need(env, Len(info[2]) == n, "unaryOp: x and out must have the same length");
+  float alpha = info[3].IsNumber() ? info[3].As<Napi::Number>().FloatValue() : 0.f;
+  sl::UnaryOp(static_cast<sl::UnaryKind>(kind), long(n), F32(info[1], "x"), alpha, F32(info[2], "out"));
   return env.Undefined();
+}
+
+// setConvChunking(minRows, maxColFloats): the im2col chunk limits (0 = default; tests force the partial-image path).
+Napi::Value SetConvChunking(const Napi::CallbackInfo& info) {
+  sl::SetConvChunking(Int(info[0]), Int(info[1]));
+  return info.Env().Undefined();
 }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
@@ -366,8 +376,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormTrain", Napi::Function::New(env, BatchNormTrain));
   exports.Set("batchNormTrainGrad", Napi::Function::New(env, BatchNormTrainGrad));
   exports.Set("binaryOp", Napi::Function::New(env, BinaryOp));
-  exports.Set("relu", Napi::Function::New(env, Relu));
+  exports.Set("unaryOp", Napi::Function::New(env, UnaryOp));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setConvChunking", Napi::Function::New(env, SetConvChunking));
   exports.Set("info", Napi::Function::New(env, Info));
   sl::sparse::Register(env, exports);  // sparse Dense kernels and the sparse MLP step (issue 9)
   sl::sparse::RegisterConv(env, exports);  // sparse convolution kernels (issue 9)

@@ -55,10 +55,16 @@ SL_ALWAYS_INLINE void BinaryRange(int op, int shape, const float* a, const float
 SL_ISA_VARIANTS(BinaryRange, (int op, int shape, const float* a, const float* b, float* out, long lo, long hi),
                 (op, shape, a, b, out, lo, hi))
 
-SL_ALWAYS_INLINE void ReluRange(const float* __restrict x, float* __restrict out, long lo, long hi) {
-  for (long i = lo; i < hi; ++i) out[i] = x[i] > 0.f ? x[i] : (x[i] != x[i] ? x[i] : 0.f);
+SL_ALWAYS_INLINE void UnaryRange(int op, const float* __restrict x, float alpha, float* __restrict out, long lo, long hi) {
+  if (op == 0) {
+    for (long i = lo; i < hi; ++i) out[i] = x[i] > 0.f ? x[i] : (x[i] != x[i] ? x[i] : 0.f);
+  } else if (op == 1) {
+    for (long i = lo; i < hi; ++i) out[i] = x[i] > 0.f ? 1.f : (x[i] != x[i] ? x[i] : alpha);
+  } else {
+    for (long i = lo; i < hi; ++i) out[i] = __builtin_floorf(x[i]);
+  }
 }
-SL_ISA_VARIANTS(ReluRange, (const float* x, float* out, long lo, long hi), (x, out, lo, hi))
+SL_ISA_VARIANTS(UnaryRange, (int op, const float* x, float alpha, float* out, long lo, long hi), (op, x, alpha, out, lo, hi))
 
 template <typename F>
 void Split(long n, F&& body) {
@@ -73,9 +79,9 @@ void BinaryOp(BinaryKind kind, long n, const float* a, long aLen, const float* b
   Split(n, [&](long lo, long hi) { range(static_cast<int>(kind), shape, a, b, out, lo, hi); });
 }
 
-void Relu(long n, const float* x, float* out) {
-  const auto range = ReluRange_for(ActiveIsa());
-  Split(n, [&](long lo, long hi) { range(x, out, lo, hi); });
+void UnaryOp(UnaryKind kind, long n, const float* x, float alpha, float* out) {
+  const auto range = UnaryRange_for(ActiveIsa());
+  Split(n, [&](long lo, long hi) { range(static_cast<int>(kind), x, alpha, out, lo, hi); });
 }
 
 }  // namespace sl

@@ -99,8 +99,16 @@ export interface NativeAddon {
    * length of `out` or 1 (a broadcast scalar). One IEEE operation per element: bit-identical to tfjs's kernels.
    */
   binaryOp?(kind: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array): void;
-  /** `out = x > 0 ? x : 0` (NaN kept), split over the pool (addon version >= 6). */
-  relu?(x: Float32Array, out: Float32Array): void;
+  /**
+   * Element-wise, split over the pool (addon version >= 6): `kind` 0 relu `x > 0 ? x : 0`, 1 step
+   * `x > 0 ? 1 : alpha`, 2 floor; NaN stays NaN (as tfjs's kernels).
+   */
+  unaryOp?(kind: 0 | 1 | 2, x: Float32Array, out: Float32Array, alpha?: number): void;
+  /**
+   * The im2col chunk limits (addon version >= 6): at least `minRows` GEMM rows, at most `maxColFloats` column
+   * floats per chunk (an image over the cap is split by output rows); 0 restores a default. For tests/experiments.
+   */
+  setConvChunking?(minRows: number, maxColFloats: number): void;
   /** Resizes the addon's thread pool (and OpenBLAS's threads). */
   setThreads(threads: number): void;
   info(): NativeAddonInfo;

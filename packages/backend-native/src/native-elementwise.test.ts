@@ -1,6 +1,7 @@
 /**
  * Threaded element-wise kernels of the native backend (issue 10): `Add`, `Sub`, `Multiply`, `RealDiv` (same
- * shape or a scalar operand), `Relu` and same-dtype `Cast` (an alias) on large tensors, bit for bit against the
+ * shape or a scalar operand), `Relu`, `Step`, `Floor`, same-dtype `Cast` (an alias) and `Slice` (block copies)
+ * on large tensors, bit for bit against the
  * stock cpu kernels, on every ISA variant and 1 and 2 threads, on both bases, without tensor leaks.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -44,12 +45,16 @@ for (const base of ['wasm', 'cpu'] as const) {
     const isas = addon?.info().isas ?? [];
     const active = addon?.info().isa;
     for (const shape of SHAPES) {
-      it(`[${shape.join(',')}]: same-shape and scalar Add/Sub/Multiply/RealDiv, Relu, Cast equal the cpu kernels bit for bit`, async () => {
+      it(`[${shape.join(',')}]: same-shape and scalar Add/Sub/Multiply/RealDiv, Relu, Step, Floor, Cast, Slice equal the cpu kernels bit for bit`, async () => {
         const inputs = [withSpecials(shape, 1), withSpecials(shape, 2), input([], 3), input([1, 1], 4)];
         const fn = (a: tf.Tensor, b: tf.Tensor, s: tf.Tensor, s2: tf.Tensor) => [
           tf.add(a, b), tf.sub(a, b), tf.mul(a, b), tf.div(a, b),
           tf.add(a, s), tf.sub(s, a), tf.mul(s2, a), tf.div(a, s), tf.div(s, b),
-          tf.relu(a), tf.cast(a, 'float32'),
+          tf.relu(a), tf.cast(a, 'float32'), tf.step(a), tf.step(a, 0.25), tf.floor(tf.mul(a, 7.5)),
+          // Slices: a stride-2 pad gradient's crop, a partial last axis, a whole-row block, a single leading index.
+          tf.slice(a, [1, 1, 0], [shape[0] - 1, shape[1] - 2, -1]),
+          tf.slice(a, [0, 0, 1], [-1, -1, shape[2] - 2]),
+          tf.slice(a, [1], [1]),
           // Not handled natively (per-channel broadcast): the stock kernel, same numbers.
           tf.mul(a, tf.slice(tf.reshape(b, [-1]), [0], [shape[shape.length - 1]])),
         ];
@@ -93,7 +98,9 @@ for (const base of ['wasm', 'cpu'] as const) {
       expect(tf.memory().numTensors).toBe(before);
     });
 
-    it('addon binaryOp rejects a mismatched operand and an unknown kind', () => {
+    it('addon binaryOp / unaryOp reject a mismatched operand and an unknown kind', () => {
+      expect(() => addon!.unaryOp!(1, new Float32Array(3), new Float32Array(2))).toThrow(/same length/);
+      expect(() => addon!.unaryOp!(5 as never, new Float32Array(3), new Float32Array(3))).toThrow(/0 \(relu\)/);
       expect(() => addon!.binaryOp!(2, new Float32Array(3), new Float32Array(2), new Float32Array(3))).toThrow(/length of out or 1/);
       expect(() => addon!.binaryOp!(7 as never, new Float32Array(3), new Float32Array(3), new Float32Array(3))).toThrow(/0 \(add\)/);
     });

@@ -8,7 +8,7 @@
  * Float32Arrays). Any case a kernel does not handle (non-float32, NCHW, dilated pooling, prelu, broadcasting
  * the addon does not do) is delegated to the base backend's stock kernel, so behaviour stays identical.
  */
-import { backend_util, broadcast_util, getBackend, getKernel, util } from '@tensorflow/tfjs-core';
+import { backend_util, broadcast_util, getBackend, getKernel, slice_util, util } from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 import { SparseLearningError, unknownIdError } from '@sparse-learning/core';
@@ -659,12 +659,18 @@ function binaryImpl(kernelName: string, args: Args, addon: NativeAddon, store: T
   return out;
 }
 
-/** `Relu` on large float32 tensors, threaded in the addon (NaN kept, as tfjs). */
-function reluImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
+const UNARY_KIND: Readonly<Record<string, 0 | 1 | 2>> = { Relu: 0, Step: 1, Floor: 2 };
+
+/**
+ * `Relu`, `Step` (the ReLU gradient's) and `Floor` (dropout's) on large float32 tensors, threaded in the addon;
+ * NaN kept, as tfjs's kernels.
+ */
+function unaryImpl(kernelName: string, args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
   const { x } = args.inputs;
-  if (!x || x.dtype !== 'float32' || !addon.relu || util.sizeFromShape(x.shape) < MIN_NATIVE_ELEMENTWISE) return null;
+  if (!x || x.dtype !== 'float32' || !addon.unaryOp || util.sizeFromShape(x.shape) < MIN_NATIVE_ELEMENTWISE) return null;
+  const alpha = (args.attrs as { alpha?: number } | undefined)?.alpha ?? 0;
   const out = store.alloc(args.backend, [...x.shape]);
-  addon.relu(store.view(args.backend, x), store.view(args.backend, out));
+  addon.unaryOp(UNARY_KIND[kernelName], store.view(args.backend, x), store.view(args.backend, out), alpha);
   return out;
 }
 
@@ -678,6 +684,48 @@ function castImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInf
   const dtype = (args.attrs as { dtype?: string } | undefined)?.dtype;
   if (!x || dtype !== x.dtype || (x.dtype !== 'float32' && x.dtype !== 'int32')) return null;
   return identityImpl(args, addon, store);
+}
+
+/**
+ * `Slice` (float32, large) as contiguous block copies: the trailing axes taken whole and the last partial axis
+ * form one contiguous run, copied with `TypedArray.set` (a memmove). It is the gradient of the explicit padding
+ * of WRN-16-8's stride-2 convolutions (`[32,34,34,128]` → `[32,32,32,128]`), where wasm's element-wise loop took
+ * as long as a small convolution (issue 10, profile). Values are copied, so bit-identical.
+ */
+function sliceImpl(args: Args, _addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { x } = args.inputs;
+  const attrs = (args.attrs ?? {}) as { begin?: number | number[]; size?: number | number[] };
+  if (!x || x.dtype !== 'float32' || x.shape.length === 0 || attrs.begin === undefined) return null;
+  if (util.sizeFromShape(x.shape) < MIN_NATIVE_ELEMENTWISE) return null;
+  const [begin, size] = slice_util.parseSliceParams(x, attrs.begin, attrs.size);
+  slice_util.assertParamsValid(x, begin, size);
+  if (size.some((d) => d === 0)) return null;
+  const rank = x.shape.length;
+  let run = 1;
+  let d = rank - 1;
+  while (d >= 0 && begin[d] === 0 && size[d] === x.shape[d]) {
+    run *= x.shape[d];
+    d -= 1;
+  }
+  if (d < 0) return null; // the whole tensor: the stock kernel (an alias)
+  run *= size[d];
+  const stride = new Array<number>(rank).fill(1);
+  for (let k = rank - 2; k >= 0; k -= 1) stride[k] = stride[k + 1] * x.shape[k + 1];
+  const out = store.alloc(args.backend, size);
+  const src = store.view(args.backend, x);
+  const dst = store.view(args.backend, out);
+  let pos = 0;
+  const copy = (axis: number, offset: number): void => {
+    if (axis === d) {
+      const from = offset + begin[d] * stride[d];
+      dst.set(src.subarray(from, from + run), pos);
+      pos += run;
+      return;
+    }
+    for (let i = 0; i < size[axis]; i += 1) copy(axis + 1, offset + (begin[axis] + i) * stride[axis]);
+  };
+  copy(0, 0);
+  return out;
 }
 
 /** Names of the batch-norm training kernels; must equal core's `BATCH_NORM_TRAIN_KERNEL` / `..._GRAD_KERNEL` (tested). */
@@ -746,8 +794,11 @@ export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, N
   ['Sub', (args, addon, store) => binaryImpl('Sub', args, addon, store)],
   ['Multiply', (args, addon, store) => binaryImpl('Multiply', args, addon, store)],
   ['RealDiv', (args, addon, store) => binaryImpl('RealDiv', args, addon, store)],
-  ['Relu', reluImpl],
+  ['Relu', (args, addon, store) => unaryImpl('Relu', args, addon, store)],
+  ['Step', (args, addon, store) => unaryImpl('Step', args, addon, store)],
+  ['Floor', (args, addon, store) => unaryImpl('Floor', args, addon, store)],
   ['Cast', castImpl],
+  ['Slice', sliceImpl],
   [BATCH_NORM_TRAIN_KERNEL_NAME, batchNormTrainImpl],
   [BATCH_NORM_TRAIN_GRAD_KERNEL_NAME, batchNormTrainGradImpl],
 ]);
