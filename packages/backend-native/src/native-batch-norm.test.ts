@@ -135,7 +135,7 @@ for (const base of ['wasm', 'cpu'] as const) {
   const name = `bn-test-${base}`;
   describe(`backend ${name}: core's batchNormTrain`, suite, () => {
     beforeAll(() => {
-      expect(registerNativeBackend({ name, base, addon })).toBe(true);
+      expect(registerNativeBackend({ name, base, addon: addon ?? undefined })).toBe(true);
       addon!.setThreads(2);
     });
 

@@ -39,7 +39,7 @@ for (const base of ['wasm', 'cpu'] as const) {
   const name = `elementwise-test-${base}`;
   describe(`backend ${name}: threaded element-wise kernels`, suite, () => {
     beforeAll(() => {
-      expect(registerNativeBackend({ name, base, addon })).toBe(true);
+      expect(registerNativeBackend({ name, base, addon: addon ?? undefined })).toBe(true);
     });
 
     const isas = addon?.info().isas ?? [];
