@@ -25,6 +25,7 @@
 //
 //   node scripts/bench.mjs [--quick] [--steps=N] [--no-wrn] [--cpu-cnn] [--no-torch] [--configs=a,b,...] [--json=path]
 //   node scripts/bench.mjs --configs=native --gemm-only --no-torch    # only the FMA peaks and GEMM rates
+//   node scripts/bench.mjs --configs=native --only-wrn [--wrn-steps=N] # only WRN-16-8 (N timed steps, default 3)
 //
 // Very slow combinations are limited, with a note in the output: cpu LeNet-5 only with --cpu-cnn (one step,
 // ~1 min), cpu WRN-16-8 never (minutes per step); wasm+overrides WRN-16-8 one step without warm-up.
@@ -92,10 +93,11 @@ async function setUpBackend(config, bn, tf) {
 function plan(config, m) {
   const quick = flag('quick');
   const steps = Number(opt('steps', quick ? 8 : 30));
+  if (flag('only-wrn') && m.key !== 'wrn16-8') return { skip: '--only-wrn' };
   if (m.key === 'wrn16-8') {
     if (flag('no-wrn')) return { skip: '--no-wrn' };
     if (config === 'cpu') return { skip: 'not run on cpu (several minutes per step)' };
-    if (config.startsWith('native')) return { warm: 1, steps: quick ? 1 : 3, maskUpdates: 0 };
+    if (config.startsWith('native')) return { warm: 1, steps: quick ? 1 : Number(opt('wrn-steps', 3)), maskUpdates: 0 };
     return { warm: 0, steps: 1, maskUpdates: 0 }; // wasm+overrides: about a minute per step
   }
   if (config === 'cpu' && m.conv) {
@@ -244,8 +246,12 @@ function torchAnchor(threads, steps) {
   const env = { ...process.env };
   delete env.OPENBLAS_CORETYPE; // the anchor at its best: no pinned older kernel set
   delete env.OPENBLAS_L2_SIZE;
-  const models = MODELS.filter((m) => !(m.key === 'wrn16-8' && flag('no-wrn'))).map((m) => m.key).join(',');
-  const r = spawnSync(PYTHON, [join(root, 'scripts/bench-torch.py'), `--threads=${threads}`, `--steps=${steps}`, `--models=${models}`], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
+  const models = MODELS.filter((m) => !(m.key === 'wrn16-8' && flag('no-wrn')) && !(m.key !== 'wrn16-8' && flag('only-wrn')))
+    .map((m) => m.key)
+    .join(',');
+  // bench-torch.py runs WRN-16-8 for max(3, steps / 10) steps: --only-wrn asks for --wrn-steps of them.
+  const torchSteps = flag('only-wrn') ? 10 * Number(opt('wrn-steps', 3)) : steps;
+  const r = spawnSync(PYTHON, [join(root, 'scripts/bench-torch.py'), `--threads=${threads}`, `--steps=${torchSteps}`, `--models=${models}`], { encoding: 'utf8', env, maxBuffer: 1 << 24 });
   const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('TORCH_RESULT '));
   if (!line) return { unavailable: `bench-torch.py failed (exit ${r.status}): ${(r.stderr ?? '').trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` };
   return JSON.parse(line.slice('TORCH_RESULT '.length));
@@ -281,7 +287,7 @@ async function child(config) {
     const choices = addon?.gemmChoices?.() ?? [];
     result.gemmChoices = { openblas: choices.filter((l) => / openblas \(own/.test(l)).length, own: choices.filter((l) => / own \(own/.test(l)).length, lines: choices };
   }
-  if (config === 'native') result.gemm = benchGemm(bn);
+  if (config === 'native' && !flag('only-wrn')) result.gemm = benchGemm(bn);
   return result;
 }
 

@@ -4,7 +4,9 @@
 // (SparseTrainer + @sparse-learning/models, Sparse Momentum 5 % or dense, SGD Nesterov 0.9 + wd 5e-4).
 //
 //   TSX_TSCONFIG_PATH=tsconfig.json node --import tsx scripts/profile-step.mjs [--backend=native|cpu|wasm] [--model=lenet300-100] [--dense]
-//        [--steps=200] [--batch=100] [--kernels] [--unfused]
+//        [--steps=200] [--batch=100] [--kernels] [--shapes] [--unfused]
+// --shapes (with --kernels): one line per kernel name and input shapes (e.g. each convolution shape of WRN-16-8);
+// set SPARSE_LEARNING_NATIVE_LAZY=0 so deferred outputs (input gradients) are timed in their own kernel.
 // --unfused: `fused: false` models (tfjs-layers executor, composite loss) and the SGD update followed by
 // the separate mask multiply: the launches before issue 10 (the addon's SGD loop is the new one either way).
 // Run under `node --cpu-prof --cpu-prof-dir=<dir>` for a JavaScript CPU profile of the timed steps.
@@ -70,14 +72,20 @@ if (flag('kernels')) {
     trainer.step(batches[0]);
   });
   const byName = new Map();
+  const shapes = flag('shapes');
+  let total = 0;
   for (const k of info.kernels) {
-    const e = byName.get(k.name) ?? { count: 0, ms: 0 };
+    const key = shapes ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join(' ')}` : k.name;
+    // Scopes (`fusedConv2d__op`, custom gradients) contain kernels listed on their own: not added twice.
+    if (!k.name.endsWith('__op') && !k.name.includes('scope')) total += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const e = byName.get(key) ?? { count: 0, ms: 0 };
     e.count += 1;
     e.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    byName.set(k.name, e);
+    byName.set(key, e);
   }
-  console.log(`kernels per step: ${info.kernels.length}; newTensors ${info.newTensors}, peakBytes ${info.peakBytes}`);
-  for (const [name, e] of [...byName].sort((a, b) => b[1].count - a[1].count)) console.log(`  ${name.padEnd(28)} ${String(e.count).padStart(4)}  ${e.ms.toFixed(3)} ms`);
+  console.log(`kernels per step: ${info.kernels.length}; newTensors ${info.newTensors}, peakBytes ${info.peakBytes}; kernel time ${total.toFixed(1)} ms`);
+  const order = shapes ? (a, b) => b[1].ms - a[1].ms : (a, b) => b[1].count - a[1].count;
+  for (const [name, e] of [...byName].sort(order)) console.log(`  ${name.padEnd(28)} ${String(e.count).padStart(4)}  ${e.ms.toFixed(3)} ms`);
 }
 const steps = Number(opt('steps', 200));
 const before = tf.memory().numTensors;

@@ -6,6 +6,8 @@
 #include <memory>
 #include <thread>
 
+#include "batch_norm.h"
+#include "binary_ops.h"
 #include "blas_loader.h"
 #include "conv.h"
 #include "cpu_isa.h"
@@ -201,6 +203,81 @@ Napi::Value ReluBackward(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// batchNormTrain(x, gamma | null, beta | null, channels, eps, y, mean, var, invStd): batch norm in training mode
+// over the leading axes of x (addon version >= 6; see batch_norm.h). x and y have rows * channels entries.
+Napi::Value BatchNormTrain(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto opt = [&](int i, const char* name) -> float* {
+    return info[i].IsNull() || info[i].IsUndefined() ? nullptr : F32(info[i], name);
+  };
+  long channels = Int(info[3]);
+  float eps = info[4].As<Napi::Number>().FloatValue();
+  size_t n = Len(info[0]);
+  Need(env, channels >= 1 && n % size_t(channels) == 0, "batchNormTrain: x must be [rows, channels], channels >= 1");
+  float *gamma = opt(1, "gamma"), *beta = opt(2, "beta");
+  Need(env, (!gamma || Len(info[1]) == size_t(channels)) && (!beta || Len(info[2]) == size_t(channels)),
+       "batchNormTrain: gamma and beta must have `channels` entries");
+  Need(env, Len(info[5]) == n && Len(info[6]) == size_t(channels) && Len(info[7]) == size_t(channels) &&
+                Len(info[8]) == size_t(channels),
+       "batchNormTrain: y must have the length of x, mean/var/invStd `channels` entries");
+  sl::BatchNormTrainForward(F32(info[0], "x"), long(n) / channels, channels, gamma, beta, eps, F32(info[5], "y"),
+                            F32(info[6], "mean"), F32(info[7], "var"), F32(info[8], "invStd"));
+  return env.Undefined();
+}
+
+// batchNormTrainGrad(dy, x, mean, invStd, gamma | null, channels, dx, dgamma | null, dbeta | null): its gradient
+// (addon version >= 6; see batch_norm.h).
+Napi::Value BatchNormTrainGrad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto opt = [&](int i, const char* name) -> float* {
+    return info[i].IsNull() || info[i].IsUndefined() ? nullptr : F32(info[i], name);
+  };
+  long channels = Int(info[5]);
+  size_t n = Len(info[0]);
+  Need(env, channels >= 1 && n % size_t(channels) == 0, "batchNormTrainGrad: dy must be [rows, channels], channels >= 1");
+  float *gamma = opt(4, "gamma"), *dgamma = opt(7, "dgamma"), *dbeta = opt(8, "dbeta");
+  const size_t c = size_t(channels);
+  Need(env, Len(info[1]) == n && Len(info[6]) == n, "batchNormTrainGrad: x and dx must have the length of dy");
+  Need(env, Len(info[2]) == c && Len(info[3]) == c && (!gamma || Len(info[4]) == c) && (!dgamma || Len(info[7]) == c) &&
+                (!dbeta || Len(info[8]) == c),
+       "batchNormTrainGrad: mean, invStd, gamma, dgamma and dbeta must have `channels` entries");
+  sl::BatchNormTrainBackward(F32(info[0], "dy"), F32(info[1], "x"), long(n) / channels, channels, F32(info[2], "mean"),
+                             F32(info[3], "invStd"), gamma, F32(info[6], "dx"), dgamma, dbeta);
+  return env.Undefined();
+}
+
+// binaryOp(kind, a, b, out): out = a op b element-wise, kind 0 add, 1 sub, 2 mul, 3 div; a and b have the
+// length of out or 1 (broadcast scalar) (addon version >= 6).
+Napi::Value BinaryOp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  long kind = Int(info[0]);
+  Need(env, kind >= 0 && kind <= 3, "binaryOp: kind must be 0 (add), 1 (sub), 2 (mul) or 3 (div)");
+  size_t n = Len(info[3]), na = Len(info[1]), nb = Len(info[2]);
+  Need(env, (na == n || na == 1) && (nb == n || nb == 1), "binaryOp: a and b must have the length of out or 1");
+  sl::BinaryOp(static_cast<sl::BinaryKind>(kind), long(n), F32(info[1], "a"), long(na), F32(info[2], "b"), long(nb),
+               F32(info[3], "out"));
+  return env.Undefined();
+}
+
+// unaryOp(kind, x, out, alpha): kind 0 relu, 1 step (alpha below 0), 2 floor, element-wise, NaN kept (addon
+// version >= 6).
+Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  long kind = Int(info[0]);
+  Need(env, kind >= 0 && kind <= 2, "unaryOp: kind must be 0 (relu), 1 (step) or 2 (floor)");
+  size_t n = Len(info[1]);
+  Need(env, Len(info[2]) == n, "unaryOp: x and out must have the same length");
+  float alpha = info[3].IsNumber() ? info[3].As<Napi::Number>().FloatValue() : 0.f;
+  sl::UnaryOp(static_cast<sl::UnaryKind>(kind), long(n), F32(info[1], "x"), alpha, F32(info[2], "out"));
+  return env.Undefined();
+}
+
+// setConvChunking(minRows, maxColFloats): the im2col chunk limits (0 = default; tests force the partial-image path).
+Napi::Value SetConvChunking(const Napi::CallbackInfo& info) {
+  sl::SetConvChunking(Int(info[0]), Int(info[1]));
+  return info.Env().Undefined();
+}
+
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   long t = Int(info[0]);
   Need(info.Env(), t >= 1 && t <= 256, "threads must be in 1..256");
@@ -214,7 +291,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("gemm", sl::GemmImpl());
   o.Set("threads", sl::Pool().threads());
-  o.Set("version", 5);
+  o.Set("version", 6);
   o.Set("isa", sl::IsaName(sl::ActiveIsa()));
   o.Set("isaReason", sl::IsaReason());
   Napi::Array isas = Napi::Array::New(env);
@@ -296,7 +373,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sumLeading", Napi::Function::New(env, SumLeading));
   exports.Set("sgdStep", Napi::Function::New(env, SgdStep));
   exports.Set("reluBackward", Napi::Function::New(env, ReluBackward));
+  exports.Set("batchNormTrain", Napi::Function::New(env, BatchNormTrain));
+  exports.Set("batchNormTrainGrad", Napi::Function::New(env, BatchNormTrainGrad));
+  exports.Set("binaryOp", Napi::Function::New(env, BinaryOp));
+  exports.Set("unaryOp", Napi::Function::New(env, UnaryOp));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setConvChunking", Napi::Function::New(env, SetConvChunking));
   exports.Set("info", Napi::Function::New(env, Info));
   sl::sparse::Register(env, exports);  // sparse Dense kernels and the sparse MLP step (issue 9)
   sl::sparse::RegisterConv(env, exports);  // sparse convolution kernels (issue 9)

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -31,25 +32,49 @@ bool IsPointwise(const ConvParams& p) {
 // 295 Ki column floats per image, so the 1 MB cap alone gave 64-row GEMMs at half the kernel's speed
 // (issue 10, measured: 3x3x512 forward 56 GFLOP/s one thread); the column buffer then exceeds L2, which costs
 // less than the short GEMM.
-constexpr long kMinChunkRows = 512;
+constexpr long kMinChunkRowsDefault = 512;
 
-long ImagesPerChunk(const ConvParams& p) {
-  const long perImage = p.oh * p.ow * p.kh * p.kw * p.ci;
-  const long byCache = kMaxColFloats / std::max(1L, perImage);
-  const long byRows = (kMinChunkRows + p.oh * p.ow - 1) / std::max(1L, p.oh * p.ow);
-  return std::max(1L, std::min(p.n, std::max(byCache, byRows)));
+// The two limits, overridable at run time (SL_CONV_MIN_ROWS / SL_CONV_MAX_COLS, or SetConvChunking: the tests
+// force tiny chunks so the partial-image path runs on small shapes).
+long EnvLong(const char* name, long dflt) {
+  const char* v = std::getenv(name);
+  return v && std::atol(v) > 0 ? std::atol(v) : dflt;
+}
+long gMinChunkRows = EnvLong("SL_CONV_MIN_ROWS", kMinChunkRowsDefault);
+long gMaxColFloats = EnvLong("SL_CONV_MAX_COLS", kMaxColFloats);
+long MinChunkRows() { return gMinChunkRows; }
+long MaxColFloats() { return gMaxColFloats; }
+
+// A chunk: `images` whole images, or (images == 1) `oyRows` output rows of one image, when one image's columns
+// exceed the cap (WRN-16-8's 3x3x128 at 32x32: 4.7 MB per image, more than the 2 MB L2).
+struct ChunkPlan {
+  long images, oyRows;
+};
+ChunkPlan PlanChunks(const ConvParams& p) {
+  const long perRow = p.ow * p.kh * p.kw * p.ci;  // column floats per output row (oy)
+  const long perImage = p.oh * perRow;
+  const long minRows = MinChunkRows(), cap = MaxColFloats();
+  const long byCache = cap / std::max(1L, perImage);
+  const long byRows = (minRows + p.oh * p.ow - 1) / std::max(1L, p.oh * p.ow);
+  const long images = std::max(1L, std::min(p.n, std::max(byCache, byRows)));
+  if (images > 1 || perImage <= cap) return {images, p.oh};
+  // One image is over the cap: output rows by the cap, but at least minRows GEMM rows.
+  const long oyByCache = cap / std::max(1L, perRow);
+  const long oyByRows = (minRows + p.ow - 1) / std::max(1L, p.ow);
+  return {1, std::max(1L, std::min(p.oh, std::max(oyByCache, oyByRows)))};
 }
 
 // cols[(img*OH + oy)*OW + ox][(ky*KW + kx)*Ci + c] = x[img, oy*sh + ky*dh - pt, ox*sw + kx*dw - pl, c] (0 outside).
-void Im2Col(const ConvParams& p, const float* x, long n0, long count, float* cols) {
+// Output rows [oy0, oy1) of each image (all of them unless a chunk is part of one image).
+void Im2Col(const ConvParams& p, const float* x, long n0, long count, long oy0, long oy1, float* cols) {
   const long K = p.kh * p.kw * p.ci;
   {
     for (long img = 0; img < count; ++img) {
       const float* xi = x + (n0 + img) * p.h * p.w * p.ci;
-      float* ci = cols + img * p.oh * p.ow * K;
-      for (long oy = 0; oy < p.oh; ++oy) {
+      float* ci = cols + img * (oy1 - oy0) * p.ow * K;
+      for (long oy = oy0; oy < oy1; ++oy) {
         for (long ox = 0; ox < p.ow; ++ox) {
-          float* row = ci + (oy * p.ow + ox) * K;
+          float* row = ci + ((oy - oy0) * p.ow + ox) * K;
           for (long ky = 0; ky < p.kh; ++ky) {
             long iy = oy * p.sh + ky * p.dh - p.pt;
             float* dst = row + ky * p.kw * p.ci;
@@ -76,15 +101,15 @@ void Im2Col(const ConvParams& p, const float* x, long n0, long count, float* col
 }
 
 // Adjoint of Im2Col: dx[img, iy, ix, c] += cols[...]. Images are independent, so threads never collide.
-void Col2Im(const ConvParams& p, const float* cols, long n0, long count, float* dx) {
+void Col2Im(const ConvParams& p, const float* cols, long n0, long count, long oy0, long oy1, float* dx) {
   const long K = p.kh * p.kw * p.ci;
   {
     for (long img = 0; img < count; ++img) {
       float* xi = dx + (n0 + img) * p.h * p.w * p.ci;
-      const float* ci = cols + img * p.oh * p.ow * K;
-      for (long oy = 0; oy < p.oh; ++oy) {
+      const float* ci = cols + img * (oy1 - oy0) * p.ow * K;
+      for (long oy = oy0; oy < oy1; ++oy) {
         for (long ox = 0; ox < p.ow; ++ox) {
-          const float* row = ci + (oy * p.ow + ox) * K;
+          const float* row = ci + ((oy - oy0) * p.ow + ox) * K;
           for (long ky = 0; ky < p.kh; ++ky) {
             long iy = oy * p.sh + ky * p.dh - p.pt;
             if (iy < 0 || iy >= p.h) continue;
@@ -118,22 +143,36 @@ namespace {
 // one. fn(t, n0, count, cols) gets the thread's index for per-thread accumulators.
 template <typename F>
 void ForImageChunks(const ConvParams& p, F&& fn) {
-  const long K = p.kh * p.kw * p.ci, rowsPerImage = p.oh * p.ow;
+  const long K = p.kh * p.kw * p.ci;
   const long threads = std::max(1L, std::min<long>(Pool().threads(), p.n));
-  const long chunk = ImagesPerChunk(p);
+  const ChunkPlan plan = PlanChunks(p);
   Pool().Run(threads, [&](long tb, long te) {
     SerialGemmScope serial;
     for (long t = tb; t < te; ++t) {
       const long b = p.n * t / threads, e = p.n * (t + 1) / threads;
+      if (plan.images == 1 && plan.oyRows < p.oh) {
+        // Part of an image per chunk: equal row ranges (32 rows at 16 per chunk: 16,16).
+        const long parts = (p.oh + plan.oyRows - 1) / plan.oyRows;
+        const long rows = (p.oh + parts - 1) / parts;
+        std::vector<float> cols(rows * p.ow * K);
+        for (long img = b; img < e; ++img)
+          for (long oy0 = 0; oy0 < p.oh; oy0 += rows) fn(t, img, 1L, oy0, std::min(p.oh, oy0 + rows), cols.data());
+        continue;
+      }
       // Equal chunks within the thread's range (50 images at 8 per chunk: 8,8,8,8,6,6,6 rather than ..,2).
-      const long chunks = (e - b + chunk - 1) / chunk;
+      const long chunks = (e - b + plan.images - 1) / plan.images;
       const long size = chunks > 0 ? (e - b + chunks - 1) / chunks : 0;
-      std::vector<float> cols(size * rowsPerImage * K);
-      for (long n0 = b; n0 < e; n0 += size) fn(t, n0, std::min(size, e - n0), cols.data());
+      std::vector<float> cols(size * p.oh * p.ow * K);
+      for (long n0 = b; n0 < e; n0 += size) fn(t, n0, std::min(size, e - n0), 0L, p.oh, cols.data());
     }
   });
 }
 }  // namespace
+
+void SetConvChunking(long minRows, long maxColFloats) {
+  gMinChunkRows = minRows > 0 ? minRows : EnvLong("SL_CONV_MIN_ROWS", kMinChunkRowsDefault);
+  gMaxColFloats = maxColFloats > 0 ? maxColFloats : EnvLong("SL_CONV_MAX_COLS", kMaxColFloats);
+}
 
 void Conv2D(const ConvParams& p, const float* x, const float* f, float* y) {
   const long K = p.kh * p.kw * p.ci, rowsPerImage = p.oh * p.ow;
@@ -141,10 +180,10 @@ void Conv2D(const ConvParams& p, const float* x, const float* f, float* y) {
     Sgemm(false, false, p.n * rowsPerImage, p.co, K, 1.f, x, K, f, p.co, 0.f, y, p.co);
     return;
   }
-  ForImageChunks(p, [&](long, long n0, long count, float* cols) {
-    Im2Col(p, x, n0, count, cols);
-    Sgemm(false, false, count * rowsPerImage, p.co, K, 1.f, cols, K, f, p.co, 0.f, y + n0 * rowsPerImage * p.co,
-          p.co);
+  ForImageChunks(p, [&](long, long n0, long count, long oy0, long oy1, float* cols) {
+    Im2Col(p, x, n0, count, oy0, oy1, cols);
+    const long rows = count * (oy1 - oy0) * p.ow;
+    Sgemm(false, false, rows, p.co, K, 1.f, cols, K, f, p.co, 0.f, y + (n0 * rowsPerImage + oy0 * p.ow) * p.co, p.co);
   });
 }
 
@@ -154,11 +193,12 @@ void Conv2DBackpropInput(const ConvParams& p, const float* dy, const float* f, f
     Sgemm(false, true, p.n * rowsPerImage, K, p.co, 1.f, dy, p.co, f, p.co, 0.f, dx, K);
     return;
   }
-  ForImageChunks(p, [&](long, long n0, long count, float* cols) {
-    std::memset(dx + n0 * p.h * p.w * p.ci, 0, count * p.h * p.w * p.ci * sizeof(float));
-    Sgemm(false, true, count * rowsPerImage, K, p.co, 1.f, dy + n0 * rowsPerImage * p.co, p.co, f, p.co, 0.f, cols,
-          K);
-    Col2Im(p, cols, n0, count, dx);
+  ForImageChunks(p, [&](long, long n0, long count, long oy0, long oy1, float* cols) {
+    // The first chunk of an image clears it; later chunks of the same image (same thread) add to it.
+    if (oy0 == 0) std::memset(dx + n0 * p.h * p.w * p.ci, 0, count * p.h * p.w * p.ci * sizeof(float));
+    const long rows = count * (oy1 - oy0) * p.ow;
+    Sgemm(false, true, rows, K, p.co, 1.f, dy + (n0 * rowsPerImage + oy0 * p.ow) * p.co, p.co, f, p.co, 0.f, cols, K);
+    Col2Im(p, cols, n0, count, oy0, oy1, dx);
   });
 }
 
@@ -173,10 +213,11 @@ void Conv2DBackpropFilter(const ConvParams& p, const float* x, const float* dy, 
   const long threads = std::max(1L, std::min<long>(Pool().threads(), p.n));
   std::vector<float> partial((threads - 1) * K * p.co);
   std::vector<char> started(threads, 0);
-  ForImageChunks(p, [&](long t, long n0, long count, float* cols) {
+  ForImageChunks(p, [&](long t, long n0, long count, long oy0, long oy1, float* cols) {
     float* out = t == 0 ? df : partial.data() + (t - 1) * K * p.co;
-    Im2Col(p, x, n0, count, cols);
-    Sgemm(true, false, K, p.co, count * rowsPerImage, 1.f, cols, K, dy + n0 * rowsPerImage * p.co, p.co,
+    Im2Col(p, x, n0, count, oy0, oy1, cols);
+    const long rows = count * (oy1 - oy0) * p.ow;
+    Sgemm(true, false, K, p.co, rows, 1.f, cols, K, dy + (n0 * rowsPerImage + oy0 * p.ow) * p.co, p.co,
           started[t] ? 1.f : 0.f, out, p.co);
     started[t] = 1;
   });

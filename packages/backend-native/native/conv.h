@@ -4,6 +4,10 @@ namespace sl {
 struct ConvParams {
   long n, h, w, ci, kh, kw, co, oh, ow, sh, sw, dh, dw, pt, pl;
 };
+// Column-buffer chunking of the im2col convolutions: at least minRows GEMM rows per chunk, at most maxColFloats
+// column floats unless that needs fewer rows; an image over the cap is split by output rows. 0 = the default
+// (512 rows, 256 Ki floats, or SL_CONV_MIN_ROWS / SL_CONV_MAX_COLS). Not thread-safe against running convolutions.
+void SetConvChunking(long minRows, long maxColFloats);
 void Conv2D(const ConvParams& p, const float* x, const float* f, float* y);
 void Conv2DBackpropInput(const ConvParams& p, const float* dy, const float* f, float* dx);
 void Conv2DBackpropFilter(const ConvParams& p, const float* x, const float* dy, float* df);

@@ -63,6 +63,52 @@ export interface NativeAddon {
   ): void;
   /** `out = dy · step(y)`, the ReLU gradient from the ReLU's output (addon version >= 5). */
   reluBackward?(dy: Float32Array, y: Float32Array, out: Float32Array): void;
+  /**
+   * Batch norm in training mode over the leading axes of a row-major `[rows, channels]` x (addon version >= 6):
+   * `mean`, biased `variance`, `invStd = 1/√(var + eps)` per channel and `y = (x − mean)·γ·invStd + β`
+   * (γ/β null: 1/0). Sums in double, rows split over the pool (docs/algorithm.md#models: PyTorch's BN).
+   */
+  batchNormTrain?(
+    x: Float32Array,
+    gamma: Float32Array | null,
+    beta: Float32Array | null,
+    channels: number,
+    epsilon: number,
+    y: Float32Array,
+    mean: Float32Array,
+    variance: Float32Array,
+    invStd: Float32Array,
+  ): void;
+  /**
+   * Its gradient (addon version >= 6): `dβ = Σdy`, `dγ = Σdy·x̂`, `dx = γ·invStd·(dy − dβ/rows − x̂·dγ/rows)`,
+   * `x̂ = (x − mean)·invStd` (the terms through the batch mean and variance included).
+   */
+  batchNormTrainGrad?(
+    dy: Float32Array,
+    x: Float32Array,
+    mean: Float32Array,
+    invStd: Float32Array,
+    gamma: Float32Array | null,
+    channels: number,
+    dx: Float32Array,
+    dgamma: Float32Array | null,
+    dbeta: Float32Array | null,
+  ): void;
+  /**
+   * `out = a op b` element-wise (addon version >= 6), `kind` 0 add, 1 sub, 2 mul, 3 div; `a`/`b` have the
+   * length of `out` or 1 (a broadcast scalar). One IEEE operation per element: bit-identical to tfjs's kernels.
+   */
+  binaryOp?(kind: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /**
+   * Element-wise, split over the pool (addon version >= 6): `kind` 0 relu `x > 0 ? x : 0`, 1 step
+   * `x > 0 ? 1 : alpha`, 2 floor; NaN stays NaN (as tfjs's kernels).
+   */
+  unaryOp?(kind: 0 | 1 | 2, x: Float32Array, out: Float32Array, alpha?: number): void;
+  /**
+   * The im2col chunk limits (addon version >= 6): at least `minRows` GEMM rows, at most `maxColFloats` column
+   * floats per chunk (an image over the cap is split by output rows); 0 restores a default. For tests/experiments.
+   */
+  setConvChunking?(minRows: number, maxColFloats: number): void;
   /** Resizes the addon's thread pool (and OpenBLAS's threads). */
   setThreads(threads: number): void;
   info(): NativeAddonInfo;

@@ -137,7 +137,10 @@ for (const v of variants) {
     // Each thread takes a contiguous range of images with its own column buffer and one-thread GEMMs; the
     // filter gradient adds per-thread partials. 40x40x8 with 5x5 windows needs one image per chunk, so a thread
     // runs several chunks; batch 2 on 3 threads leaves a thread without images.
-    it('conv passes split by image over 1, 2 and 3 threads match a direct reference', () => {
+    // Chunkings: the default, then (addon version >= 6) one output row per chunk and chunks of 3 rows of an
+    // image (a column cap below one image: the partial-image path of WRN's 32x32x128 layers, where col2im adds
+    // a chunk's window rows into rows the next chunk of the same image adds to as well).
+    it('conv passes split by image over 1, 2 and 3 threads, and by output rows, match a direct reference', () => {
       const [h, ci, co, k, pad] = [40, 8, 4, 5, 2];
       for (const n of [5, 2]) {
         const params = Int32Array.from([n, h, h, ci, k, k, co, h, h, 1, 1, 1, 1, pad, pad]);
@@ -172,9 +175,11 @@ for (const v of variants) {
         }
         const worst = (got: Float32Array, ref: Float64Array): number =>
           got.reduce((w, g, i) => Math.max(w, Math.abs(g - ref[i]) / (1 + Math.abs(ref[i]))), 0);
+        const chunkings: [number, number][] = addon.setConvChunking ? [[0, 0], [1, 1], [120, 2000]] : [[0, 0]];
         try {
-          for (const threads of [1, 2, 3]) {
+          for (const [threads, [minRows, maxCols]] of [1, 2, 3].flatMap((t) => chunkings.map((c) => [t, c] as const))) {
             addon.setThreads(threads);
+            addon.setConvChunking?.(minRows, maxCols);
             const gy = new Float32Array(y.length).fill(Number.NaN);
             const gdx = new Float32Array(dx.length).fill(Number.NaN);
             const gdf = new Float32Array(df.length).fill(Number.NaN);
@@ -187,6 +192,7 @@ for (const v of variants) {
           }
         } finally {
           addon.setThreads(2);
+          addon.setConvChunking?.(0, 0);
         }
       }
     });

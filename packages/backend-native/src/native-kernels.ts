@@ -8,7 +8,7 @@
  * Float32Arrays). Any case a kernel does not handle (non-float32, NCHW, dilated pooling, prelu, broadcasting
  * the addon does not do) is delegated to the base backend's stock kernel, so behaviour stays identical.
  */
-import { backend_util, broadcast_util, getBackend, getKernel, util } from '@tensorflow/tfjs-core';
+import { backend_util, broadcast_util, getBackend, getKernel, slice_util, util } from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
 
 import { SparseLearningError, unknownIdError } from '@sparse-learning/core';
@@ -629,6 +629,147 @@ function tileImpl(args: Args, _addon: NativeAddon, store: TensorStore): TensorIn
   return out;
 }
 
+/**
+ * Below this many elements the element-wise kernels stay wasm's: the small models' paths (LeNet) are unchanged,
+ * and a native call only pays off on the large activations of a CNN (WRN-16-8: 0.5-4 M values).
+ */
+const MIN_NATIVE_ELEMENTWISE = 1 << 14;
+
+const BINARY_KIND: Readonly<Record<string, 0 | 1 | 2 | 3>> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 };
+
+/**
+ * `Add`, `Sub`, `Multiply`, `RealDiv` on float32 operands of the same shape, or one of them a single value
+ * (WRN-16-8's residual adds, ReLU-gradient and dropout products, dropout's scalar divisions): threaded in the
+ * addon, one IEEE operation per element as wasm's kernels, so bit-identical. Any other broadcast: stock kernel.
+ */
+function binaryImpl(kernelName: string, args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { a, b } = args.inputs;
+  if (!a || !b || a.dtype !== 'float32' || b.dtype !== 'float32' || !addon.binaryOp) return null;
+  const na = util.sizeFromShape(a.shape);
+  const nb = util.sizeFromShape(b.shape);
+  let outShape: number[];
+  if (util.arraysEqual(a.shape, b.shape)) outShape = a.shape;
+  else if (nb === 1 && b.shape.length <= a.shape.length) outShape = a.shape;
+  else if (na === 1 && a.shape.length <= b.shape.length) outShape = b.shape;
+  else return null;
+  const n = util.sizeFromShape(outShape);
+  if (n < MIN_NATIVE_ELEMENTWISE) return null;
+  const out = store.alloc(args.backend, [...outShape]);
+  addon.binaryOp(BINARY_KIND[kernelName], store.view(args.backend, a), store.view(args.backend, b), store.view(args.backend, out));
+  return out;
+}
+
+const UNARY_KIND: Readonly<Record<string, 0 | 1 | 2>> = { Relu: 0, Step: 1, Floor: 2 };
+
+/**
+ * `Relu`, `Step` (the ReLU gradient's) and `Floor` (dropout's) on large float32 tensors, threaded in the addon;
+ * NaN kept, as tfjs's kernels.
+ */
+function unaryImpl(kernelName: string, args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { x } = args.inputs;
+  if (!x || x.dtype !== 'float32' || !addon.unaryOp || util.sizeFromShape(x.shape) < MIN_NATIVE_ELEMENTWISE) return null;
+  const alpha = (args.attrs as { alpha?: number } | undefined)?.alpha ?? 0;
+  const out = store.alloc(args.backend, [...x.shape]);
+  addon.unaryOp(UNARY_KIND[kernelName], store.view(args.backend, x), store.view(args.backend, out), alpha);
+  return out;
+}
+
+/**
+ * `Cast` to the input's own dtype as an alias of the input's data (tfjs-cpu's behaviour), instead of wasm's copy:
+ * tfjs's gradients of `mul` and `relu` cast float32 operands to float32 (16 copies of a 4 M-value activation per
+ * WRN-16-8 step). Other casts: stock kernel.
+ */
+function castImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { x } = args.inputs;
+  const dtype = (args.attrs as { dtype?: string } | undefined)?.dtype;
+  if (!x || dtype !== x.dtype || (x.dtype !== 'float32' && x.dtype !== 'int32')) return null;
+  return identityImpl(args, addon, store);
+}
+
+/**
+ * `Slice` (float32, large) as contiguous block copies: the trailing axes taken whole and the last partial axis
+ * form one contiguous run, copied with `TypedArray.set` (a memmove). It is the gradient of the explicit padding
+ * of WRN-16-8's stride-2 convolutions (`[32,34,34,128]` → `[32,32,32,128]`), where wasm's element-wise loop took
+ * as long as a small convolution (issue 10, profile). Values are copied, so bit-identical.
+ */
+function sliceImpl(args: Args, _addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { x } = args.inputs;
+  const attrs = (args.attrs ?? {}) as { begin?: number | number[]; size?: number | number[] };
+  if (!x || x.dtype !== 'float32' || x.shape.length === 0 || attrs.begin === undefined) return null;
+  if (util.sizeFromShape(x.shape) < MIN_NATIVE_ELEMENTWISE) return null;
+  const [begin, size] = slice_util.parseSliceParams(x, attrs.begin, attrs.size);
+  slice_util.assertParamsValid(x, begin, size);
+  if (size.some((d) => d === 0)) return null;
+  const rank = x.shape.length;
+  let run = 1;
+  let d = rank - 1;
+  while (d >= 0 && begin[d] === 0 && size[d] === x.shape[d]) {
+    run *= x.shape[d];
+    d -= 1;
+  }
+  if (d < 0) return null; // the whole tensor: the stock kernel (an alias)
+  run *= size[d];
+  const stride = new Array<number>(rank).fill(1);
+  for (let k = rank - 2; k >= 0; k -= 1) stride[k] = stride[k + 1] * x.shape[k + 1];
+  const out = store.alloc(args.backend, size);
+  const src = store.view(args.backend, x);
+  const dst = store.view(args.backend, out);
+  let pos = 0;
+  const copy = (axis: number, offset: number): void => {
+    if (axis === d) {
+      const from = offset + begin[d] * stride[d];
+      dst.set(src.subarray(from, from + run), pos);
+      pos += run;
+      return;
+    }
+    for (let i = 0; i < size[axis]; i += 1) copy(axis + 1, offset + (begin[axis] + i) * stride[axis]);
+  };
+  copy(0, 0);
+  return out;
+}
+
+/** Names of the batch-norm training kernels; must equal core's `BATCH_NORM_TRAIN_KERNEL` / `..._GRAD_KERNEL` (tested). */
+export const BATCH_NORM_TRAIN_KERNEL_NAME = 'SparseLearningBatchNormTrain';
+export const BATCH_NORM_TRAIN_GRAD_KERNEL_NAME = 'SparseLearningBatchNormTrainGrad';
+
+/** `[rows, channels]` of a batch-norm input whose per-channel operands all have `channels` entries, else null. */
+function bnShape(x: TensorInfo, ...perChannel: TensorInfo[]): { channels: number } | null {
+  if (x.shape.length < 2 || !isF32(x, ...perChannel)) return null;
+  const channels = x.shape[x.shape.length - 1];
+  if (channels < 1 || perChannel.some((t) => util.sizeFromShape(t.shape) !== channels)) return null;
+  return { channels };
+}
+
+/**
+ * `SparseLearningBatchNormTrain` (contract: `BATCH_NORM_TRAIN_KERNEL` in core's ops/batch-norm-train.ts):
+ * `[y, mean, variance, invStd]` in one threaded native pass pair (native/batch_norm.cc).
+ */
+function batchNormTrainImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo[] | null {
+  const { x, gamma, beta } = args.inputs;
+  const epsilon = (args.attrs as { epsilon?: number } | undefined)?.epsilon;
+  if (!x || !gamma || !beta || !addon.batchNormTrain || typeof epsilon !== 'number') return null;
+  const s = bnShape(x, gamma, beta);
+  if (!s) return null;
+  const backend = args.backend;
+  const [y, mean, variance, invStd] = [x.shape, [s.channels], [s.channels], [s.channels]].map((shape) => store.alloc(backend, shape));
+  const v = (t: TensorInfo) => store.view(backend, t);
+  addon.batchNormTrain(v(x), v(gamma), v(beta), s.channels, epsilon, v(y), v(mean), v(variance), v(invStd));
+  return [y, mean, variance, invStd];
+}
+
+/** `SparseLearningBatchNormTrainGrad` (core's `BATCH_NORM_TRAIN_GRAD_KERNEL`): `[dx, dgamma, dbeta]`. */
+function batchNormTrainGradImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo[] | null {
+  const { dy, x, mean, invStd, gamma } = args.inputs;
+  if (!dy || !x || !mean || !invStd || !gamma || !addon.batchNormTrainGrad) return null;
+  const s = bnShape(x, mean, invStd, gamma);
+  if (!s || !isF32(dy) || util.sizeFromShape(dy.shape) !== util.sizeFromShape(x.shape)) return null;
+  const backend = args.backend;
+  const [dx, dgamma, dbeta] = [x.shape, [s.channels], [s.channels]].map((shape) => store.alloc(backend, shape));
+  const v = (t: TensorInfo) => store.view(backend, t);
+  addon.batchNormTrainGrad(v(dy), v(x), v(mean), v(invStd), v(gamma), s.channels, v(dx), v(dgamma), v(dbeta));
+  return [dx, dgamma, dbeta];
+}
+
 /** Kernel names the native backend overrides, with their implementations. */
 export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, NativeImpl>([
   ['BatchMatMul', (args, addon, store, lazy) => matMulImpl(args, addon, store, false, lazy)],
@@ -649,6 +790,17 @@ export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, N
   [DENSE_GRAD_KERNEL_NAME, denseGradImpl],
   [LOSS_KERNEL_NAME, lossImpl],
   [LOSS_GRAD_KERNEL_NAME, lossGradImpl],
+  ['Add', (args, addon, store) => binaryImpl('Add', args, addon, store)],
+  ['Sub', (args, addon, store) => binaryImpl('Sub', args, addon, store)],
+  ['Multiply', (args, addon, store) => binaryImpl('Multiply', args, addon, store)],
+  ['RealDiv', (args, addon, store) => binaryImpl('RealDiv', args, addon, store)],
+  ['Relu', (args, addon, store) => unaryImpl('Relu', args, addon, store)],
+  ['Step', (args, addon, store) => unaryImpl('Step', args, addon, store)],
+  ['Floor', (args, addon, store) => unaryImpl('Floor', args, addon, store)],
+  ['Cast', castImpl],
+  ['Slice', sliceImpl],
+  [BATCH_NORM_TRAIN_KERNEL_NAME, batchNormTrainImpl],
+  [BATCH_NORM_TRAIN_GRAD_KERNEL_NAME, batchNormTrainGradImpl],
 ]);
 
 /**
@@ -659,6 +811,9 @@ export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, N
 export function nativeKernelAvailable(kernelName: string, addon: NativeAddon): boolean {
   if (kernelName === DENSE_KERNEL_NAME || kernelName === DENSE_GRAD_KERNEL_NAME) {
     return typeof addon.reluBackward === 'function' && typeof addon.sumLeading === 'function';
+  }
+  if (kernelName === BATCH_NORM_TRAIN_KERNEL_NAME || kernelName === BATCH_NORM_TRAIN_GRAD_KERNEL_NAME) {
+    return typeof addon.batchNormTrain === 'function' && typeof addon.batchNormTrainGrad === 'function';
   }
   return true;
 }

@@ -42,5 +42,18 @@ describe('zoo CNNs on the native backend', nativeSuite, () => {
     expect((await registerFastBackends()).available).toContain(NATIVE_BACKEND);
     await expectSameStep(NATIVE_BACKEND, CASES[0][1], CASES[0][2]);
   });
+
+  it("wrn-28-2 (native batch norm kernels): loss, gradients and running statistics match cpu", async () => {
+    expect((await registerFastBackends()).available).toContain(NATIVE_BACKEND);
+    const [, make, batch] = CASES[1];
+    const cpu = await modelGradientsOn('cpu', make, batch);
+    const fast = await modelGradientsOn(NATIVE_BACKEND, make, batch, cpu.weights);
+    expect(Math.abs(fast.loss - cpu.loss)).toBeLessThan(1e-4 * (1 + Math.abs(cpu.loss)));
+    expect(worstRelativeError(fast.grads, cpu.grads)).toBeLessThanOrEqual(5e-4);
+    expect(cpu.state.length).toBeGreaterThan(0);
+    // The running means/variances moved off their initial 0/1 and agree (unbiased variance, momentum 0.1).
+    expect(cpu.state.some((s) => s.some((v) => v !== 0 && v !== 1))).toBe(true);
+    expect(worstRelativeError(fast.state, cpu.state)).toBeLessThanOrEqual(1e-5);
+  });
 });
 

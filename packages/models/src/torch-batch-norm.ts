@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { outOfRangeError } from '@sparse-learning/core';
+import { batchNormTrain, outOfRangeError } from '@sparse-learning/core';
 
 /**
  * How the running variance is updated in training mode:
@@ -72,7 +72,6 @@ export class TorchBatchNorm extends tfl.layers.Layer {
       if (kwargs.training !== true) {
         return tf.batchNorm(x, this.movingMean.read(), this.movingVariance.read(), beta, gamma, this.epsilon);
       }
-      const axes = x.shape.slice(0, -1).map((_, i) => i);
       const n = x.shape.slice(0, -1).reduce((a, d) => a * d, 1);
       if (n < 2) {
         throw outOfRangeError(
@@ -81,9 +80,9 @@ export class TorchBatchNorm extends tfl.layers.Layer {
           '>= 2 (PyTorch: "Expected more than 1 value per channel when training"; use a batch of at least 2)',
         );
       }
-      // Same ops as tfjs-layers' `normalizeBatchInTraining`, so gradients flow through the batch moments.
-      const { mean, variance } = tf.moments(x, axes);
-      const normed = tf.batchNorm(x, mean, variance, beta, gamma, this.epsilon);
+      // tfjs-layers' `normalizeBatchInTraining` ops (moments, batchNorm; gradients flow through the batch
+      // moments), or one fused kernel pair where the backend has it (core's batchNormTrain).
+      const { y: normed, mean, variance } = batchNormTrain(x, gamma, beta, this.epsilon);
       const update = this.runningVariance === 'unbiased' ? tf.mul(variance, n / (n - 1)) : variance;
       this.updateRunning(this.movingMean, mean);
       this.updateRunning(this.movingVariance, update);

@@ -1,2 +1,3 @@
 export * from './fused-dense.js';
 export * from './log-softmax-nll.js';
+export * from './batch-norm-train.js';

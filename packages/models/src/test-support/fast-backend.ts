@@ -31,6 +31,8 @@ export interface ModelGradients {
   readonly loss: number;
   readonly weights: Float32Array[];
   readonly grads: Float32Array[];
+  /** The non-trainable variables after the step (batch norm's running statistics). */
+  readonly state: Float32Array[];
 }
 
 /**
@@ -52,6 +54,7 @@ export async function modelGradientsOn(backend: string, make: () => LayersTraina
     loss: value.dataSync()[0],
     weights: vars.map((v) => v.dataSync() as Float32Array),
     grads: vars.map((v) => grads[v.name].dataSync() as Float32Array),
+    state: model.variables.filter((v) => !v.trainable).map((v) => v.variable.dataSync() as Float32Array),
   };
   tf.dispose([value, ...Object.values(grads)]);
   expect(tf.memory().numTensors).toBe(before);
