@@ -20,9 +20,9 @@ export const DEEP_R_PRESET_ID = 'deep-r';
  *   goes against the fixed sign it is pruned again at the next step (the original re-activates at θ = 0 too);
  * - the training recipe (SGD-Nesterov, step LR) is the dataset's Sparse Momentum recipe.
  *
- * Two behaviours of the DSR codebase stay options, off by default (issue 14: neither moved the 2 % error in
- * diagnostic runs; results/README.md): `--prune-opt signs=first-move` (a regrown connection takes the sign of
- * its first move instead of a drawn one) and the transform option `maskGradient` (dormant weights get no
+ * Two behaviours of the DSR codebase stay options, off by default (issue 14, results/README.md: alone, neither
+ * helped in short diagnostic runs at 2 %): `--prune-opt signs=first-move` (a regrown connection takes the sign
+ * of its first move instead of a drawn one) and the transform option `maskGradient` (dormant weights get no
  * gradient, so a regrown weight starts without accumulated momentum). The DSR codebase's MNIST network has
  * batch norm and no biases: `--model dsr-mnist-mlp`.
  */
