@@ -11,6 +11,7 @@ export { LayersTrainableModel, countParameters } from './layers-trainable-model.
 export type { ZooModel, ZooDataset, ParameterCounts } from './layers-trainable-model.js';
 export { createLeNet300100 } from './lenet300-100.js';
 export { createSetMlp, SET_MLP_HIDDEN } from './set-mlp.js';
+export { createDsrMnistMlp } from './dsr-mnist-mlp.js';
 export { createLeNet5 } from './lenet5.js';
 export { createAlexNet, ALEXNET_CONVS } from './alexnet.js';
 export type { AlexNetConfig } from './alexnet.js';

@@ -24,6 +24,7 @@ describe('model registry', () => {
       'wrn-28-2',
       'resnet50',
       'set-mlp',
+      'dsr-mnist-mlp',
     ]);
     expect(isModelId('vgg-d')).toBe(true);
     expect(isModelId('vgg16')).toBe(false);

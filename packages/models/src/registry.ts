@@ -1,5 +1,6 @@
 import { unknownIdError } from '@sparse-learning/core';
 import { createAlexNet } from './alexnet.js';
+import { createDsrMnistMlp } from './dsr-mnist-mlp.js';
 import type { LayersTrainableModel, ZooDataset } from './layers-trainable-model.js';
 import { createLeNet300100 } from './lenet300-100.js';
 import { createLeNet5 } from './lenet5.js';
@@ -24,6 +25,7 @@ export const modelIds = [
   'wrn-28-2',
   'resnet50',
   'set-mlp',
+  'dsr-mnist-mlp',
 ] as const;
 
 /** One of {@link modelIds}. */
@@ -78,6 +80,7 @@ const ZOO: Readonly<Record<ModelId, Entry>> = {
   'wrn-28-2': entry('wrn-28-2', 'cifar10', CIFAR, 1_463_984, 1_467_610, (o) => createWideResNet(28, 2, o)),
   resnet50: entry('resnet50', 'imagenet', IMAGENET, 25_502_912, 25_557_032, createResNet50),
   'set-mlp': entry('set-mlp', 'mnist', MNIST, 11_176_000, 11_185_010, createSetMlp),
+  'dsr-mnist-mlp': entry('dsr-mnist-mlp', 'mnist', MNIST, 266_200, 267_020, createDsrMnistMlp),
 };
 
 function lookup(id: string): Entry {

@@ -39,6 +39,10 @@ export const deepRGradientPlugin = definePlugin({
       '[{ "epoch": integer >= 0, "value": number >= 0 }, …]',
       temperatureSchedule,
     ),
+    maskGradient: option.boolean(
+      false,
+      'zero the gradient of dormant weights, as the DSR codebase (mask ⊙ W layers) does; default: the dense gradient feeds their momentum',
+    ),
   },
   create: (options) => new DeepRGradientTransform(options),
 });

@@ -39,6 +39,27 @@ describe('DeepR gradient transform (Bellec et al. 2018, §2)', () => {
     tf.dispose([w, mask, g]);
   });
 
+  it('maskGradient zeros the gradient of dormant weights (DSR codebase: mask ⊙ W layers), with or without noise and L1', () => {
+    const w = tf.variable(tf.tensor1d([0.5, -0.25, 0.125, 0]), true, 'w');
+    const mask = tf.tensor1d([1, 1, 0, 1]);
+    const g = tf.tensor1d([1, 2, 3, 4]);
+    const ctx = { step: 0, epoch: 0, variables: { w }, masks: { w: mask }, learningRate: 0.1, rng: createRng(9) };
+    const masked = new DeepRGradientTransform({ eta: 0.01, l1: 0.1, temperature: [{ epoch: 0, value: 0 }], maskGradient: true });
+    const before = tf.memory().numTensors;
+    const out = tf.tidy(() => Array.from(masked.transform({ w: g }, ctx).w.dataSync()));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(out[0]).toBeCloseTo(1.1, 6);
+    expect(out[1]).toBeCloseTo(1.9, 6);
+    expect(out[2]).toBe(0); // dormant: no gradient (3 without the option)
+    expect(out[3]).toBe(4);
+    // Neither L1 nor noise: the transform still masks.
+    const bare = new DeepRGradientTransform({ eta: 0.01, l1: 0, temperature: [{ epoch: 0, value: 0 }], maskGradient: true });
+    expect(tf.tidy(() => Array.from(bare.transform({ w: g }, ctx).w.dataSync()))).toEqual([1, 2, 0, 4]);
+    const registry = new PluginRegistry([corePlugins, prunePlugins]);
+    expect(registry.choose('gradient-transform', 'deep-r-noise-l1').options).toMatchObject({ maskGradient: false });
+    tf.dispose([w, mask, g]);
+  });
+
   it('is a plugin whose options are validated: the DSR defaults, a custom schedule, coded errors', () => {
     const registry = new PluginRegistry([corePlugins, prunePlugins]);
     const run = { epochs: 1, stepsPerEpoch: 1, totalSteps: 1, density: 0.05, pruneRate: 0, lr: 0.1, momentum: 0.9, nesterov: true, l2: 0, decayFrequency: 1 };

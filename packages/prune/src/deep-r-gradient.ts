@@ -19,6 +19,12 @@ export interface DeepRGradientOptions {
   readonly l1: number;
   /** Piecewise-constant temperature by completed epochs. */
   readonly temperature: readonly TemperatureStep[];
+  /**
+   * Zero the gradient of dormant weights (default false). The DSR codebase computes its layers as `mask ⊙ W`,
+   * so a dormant weight's gradient is 0 and its momentum decays; the engine's dense gradients (the Sparse
+   * Momentum framework) keep feeding it, and a regrown weight starts with that momentum.
+   */
+  readonly maskGradient?: boolean;
 }
 
 /** The temperature in force after `epoch` completed epochs (the last step whose `epoch` ≤ the argument). */
@@ -65,7 +71,10 @@ export class DeepRGradientTransform implements GradientTransform {
       const variable = ctx.variables[name];
       if (!gradient || !variable) continue;
       const term = deepRMaskedTerm({ variable, mask, maskValues: ctx.maskValues?.[name], l1: this.options.l1, std, rng: ctx.rng });
-      if (term) out[name] = tf.add(gradient, term);
+      // Masked as the DSR codebase's `mask ⊙ W` layers differentiate (option maskGradient).
+      const base = this.options.maskGradient ? tf.mul(gradient, mask) : gradient;
+      if (term) out[name] = tf.add(base, term);
+      else if (base !== gradient) out[name] = base;
     }
     return out;
   }

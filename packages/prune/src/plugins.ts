@@ -5,7 +5,7 @@ import { DEEP_R_SIGNS_HOOK_ID, DeepRSignsHook } from './deep-r-signs-hook.js';
 import { GLOBAL_MAGNITUDE_PRUNE_ID, GlobalMagnitudePrune } from './global-magnitude-prune.js';
 import { MAGNITUDE_PRUNE_ID, MagnitudePrune } from './magnitude-prune.js';
 import { SET_PRUNE_ID, SetPrune } from './set-prune.js';
-import { SIGN_FLIP_PRUNE_ID, SignFlipPrune } from './sign-flip-prune.js';
+import { SIGN_FLIP_PRUNE_ID, SIGN_SOURCES, SignFlipPrune, type SignSource } from './sign-flip-prune.js';
 
 /** Magnitude pruning, the Sparse Momentum default (paper §3; docs/algorithm.md#strategy-variants). */
 export const magnitudePrunePlugin = definePlugin({
@@ -45,8 +45,14 @@ export const signFlipPrunePlugin = definePlugin({
   kind: 'prune',
   id: SIGN_FLIP_PRUNE_ID,
   summary: 'remove active weights whose sign left their fixed sign (DeepR)',
-  options: {},
-  create: () => new SignFlipPrune(),
+  options: {
+    signs: option.oneOf<SignSource>(
+      SIGN_SOURCES,
+      'fixed',
+      "fixed: drawn once, a regrown connection keeps it (Bellec et al.); first-move: a regrown connection takes the sign of its first move (DSR codebase)",
+    ),
+  },
+  create: (options) => new SignFlipPrune(options),
 });
 
 /** DSR's adaptive global threshold (Mostafa & Wang 2019, §3). */

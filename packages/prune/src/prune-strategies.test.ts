@@ -195,6 +195,34 @@ describe('SignFlipPrune (DeepR, docs/algorithm.md#baselines)', () => {
     expect(bits(restored.prune(view([-0.5, -0.2]), { count: 0, pruneRate: 0 }, ctx()))).toEqual([0, 1]);
     expect(() => restored.setState({ version: 1, signs: { w: [2] } })).toThrow(/E_CHECKPOINT_INVALID/);
   });
+
+  it("signs 'first-move' (DSR codebase): a regrown connection takes the sign of its first move instead of a drawn one", () => {
+    // Position 2 is dormant at first sight, regrown at 0 and then moves to −0.1; position 3 the same, to +0.1.
+    // 'fixed' draws a sign for them at first sight, so one of the two is pruned whatever the draw
+    // (the draws are a fixed stream: the test states which).
+    const fixed = new SignFlipPrune();
+    const firstMove = new SignFlipPrune({ signs: 'first-move' });
+    for (const s of [fixed, firstMove]) s.prune(view([0.5, -0.2, 0, 0], [1, 1, 0, 0]), { count: 0, pruneRate: 0 }, ctx());
+    expect(Array.from(firstMove.getState().signs.w as Int8Array)).toEqual([1, -1, 0, 0]);
+    const drawn = Array.from(fixed.getState().signs.w as Int8Array).slice(2);
+    const moved = view([0.4, -0.3, -0.1, 0.1], [1, 1, 1, 1]);
+    expect(bits(fixed.prune(moved, { count: 0, pruneRate: 0 }, ctx()))).toEqual([1, 1, drawn[0] < 0 ? 1 : 0, drawn[1] > 0 ? 1 : 0]);
+    expect(drawn[0] < 0 && drawn[1] > 0).toBe(false);
+    // 'first-move': nothing pruned, the moves are recorded as the signs.
+    expect(bits(firstMove.prune(moved, { count: 0, pruneRate: 0 }, ctx()))).toEqual([1, 1, 1, 1]);
+    expect(Array.from(firstMove.getState().signs.w as Int8Array)).toEqual([1, -1, -1, 1]);
+    // From then on a flip prunes, and the pruned position has no sign again (it can be regrown at 0).
+    expect(bits(firstMove.prune(view([0.4, 0.3, -0.1, 0], [1, 1, 1, 1]), { count: 0, pruneRate: 0 }, ctx()))).toEqual([1, 0, 1, 1]);
+    expect(Array.from(firstMove.getState().signs.w as Int8Array)).toEqual([1, 0, -1, 1]);
+  });
+
+  it("signs 'first-move' keeps 0 signs through getState/setState; an unknown source is a coded error", () => {
+    const s = new SignFlipPrune({ signs: 'first-move' });
+    s.setState({ version: 1, signs: { w: [1, 0] } });
+    expect(bits(s.prune(view([-0.5, -0.2]), { count: 0, pruneRate: 0 }, ctx()))).toEqual([0, 1]);
+    expect(() => new SignFlipPrune().setState({ version: 1, signs: { w: [1, 0] } })).toThrow(/E_CHECKPOINT_INVALID/);
+    expect(() => new SignFlipPrune({ signs: 'random' as never })).toThrow(/E_UNKNOWN_ID.*'random'.*first-move, fixed/);
+  });
 });
 
 describe('prunePlugins', () => {
@@ -212,6 +240,9 @@ describe('prunePlugins', () => {
     expect((build('global-magnitude', { initialThreshold: 0.05 }) as GlobalMagnitudePrune).currentThreshold).toBe(0.05);
     expect((build('global-magnitude') as GlobalMagnitudePrune).currentThreshold).toBe(0.001);
     expect(() => build('global-magnitude', { initialThreshold: -1 })).toThrow(/E_OUT_OF_RANGE.*'global-magnitude'.*initialThreshold/);
+    expect((build('sign-flip') as SignFlipPrune).source).toBe('fixed');
+    expect((build('sign-flip', { signs: 'first-move' }) as SignFlipPrune).source).toBe('first-move');
+    expect(() => build('sign-flip', { signs: 'drawn' })).toThrow(/'sign-flip'.*signs/);
   });
 
   it("the deep-r-signs init hook fixes sign-flip's signs at initialisation (DeepR)", () => {

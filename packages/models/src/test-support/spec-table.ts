@@ -14,4 +14,5 @@ export const SPEC_COUNTS: Readonly<Record<string, { masked: number; total: numbe
   resnet50: { masked: 25_502_912, total: 25_557_032 },
   // Not in docs/algorithm.md#models: SET's MLP (issue 9), 784·4000 + 4000·1000 + 1000·4000 + 4000·10 weights + 9,010 biases.
   'set-mlp': { masked: 11_176_000, total: 11_185_010 },
+  'dsr-mnist-mlp': { masked: 266_200, total: 267_020 },
 };

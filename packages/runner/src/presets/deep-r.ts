@@ -19,6 +19,12 @@ export const DEEP_R_PRESET_ID = 'deep-r';
  * - a regrown connection starts at exactly 0 and takes the fixed sign as soon as it moves; if its first move
  *   goes against the fixed sign it is pruned again at the next step (the original re-activates at θ = 0 too);
  * - the training recipe (SGD-Nesterov, step LR) is the dataset's Sparse Momentum recipe.
+ *
+ * Two behaviours of the DSR codebase stay options, off by default (issue 14, results/README.md: alone, neither
+ * helped in short diagnostic runs at 2 %): `--prune-opt signs=first-move` (a regrown connection takes the sign
+ * of its first move instead of a drawn one) and the transform option `maskGradient` (dormant weights get no
+ * gradient, so a regrown weight starts without accumulated momentum). The DSR codebase's MNIST network has
+ * batch norm and no biases: `--model dsr-mnist-mlp`.
  */
 export const deepRPreset: Preset = {
   id: DEEP_R_PRESET_ID,
