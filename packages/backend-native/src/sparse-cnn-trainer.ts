@@ -22,25 +22,20 @@
  */
 import { type MaskUpdateEvent, type MaskUpdateLayerInput, SparseLearningError } from '@sparse-learning/core';
 import { editConvLayer } from './sparse-conv-edit.js';
-import { type SparseConvLayer, convNnzOf, scatterConvDense, sparseConvLayerBytes } from './sparse-conv-layout.js';
-import { type SparseCnnAddon, SparseCnnStep, channelMajorRows, nhwcRows } from './sparse-cnn-step.js';
+import { convNnzOf, scatterConvDense, sparseConvLayerBytes } from './sparse-conv-layout.js';
+import { type SparseCnnAddon, type SparseConvStage, SparseCnnStep, channelMajorRows, nhwcRows } from './sparse-cnn-step.js';
 import { maskOf, nnzOf, scatterDense, sparseLayerBytes, sparseLayerFromDense } from './sparse-layout.js';
 import type { SparseMlpLayerSpec } from './sparse-mlp-trainer.js';
 import { type ArrayBatch, type SparseSgdOptions, type SparseStepResult, type SparseTrainerCoreOptions, SparseTrainerCore } from './sparse-trainer-core.js';
 
-/** One conv stage of the model: `pool?(relu(conv(x) + b))`, in order from the input. */
-export interface SparseCnnConvSpec {
+/**
+ * One conv stage of the model: `pool?(relu(conv(x) + b))`, in order from the input — a {@link SparseConvStage}
+ * with the names of its variables and whether the mask updater edits it.
+ */
+export interface SparseCnnConvSpec extends Omit<SparseConvStage, 'biasMom'> {
   /** Name of the filter variable (the masked layer's name in `Masking`). */
   readonly weightName: string;
   readonly biasName: string;
-  /** The compact filter; must have `relu: true` and a bias. */
-  readonly layer: SparseConvLayer;
-  readonly inH: number;
-  readonly inW: number;
-  readonly padding: 'valid' | 'same';
-  readonly stride?: number;
-  /** 2×2 max pooling with stride 2 after the ReLU. */
-  readonly pool: boolean;
   /** Whether the filter is masked (updated by the mask updater); unmasked filters stay as they are. */
   readonly masked: boolean;
   /** SGD momentum of the bias (zeros when absent). */
@@ -135,21 +130,7 @@ export class SparseCnnTrainer extends SparseTrainerCore {
 
   /** Mean NLL and top-1 accuracy (forward only, in native code, in chunks of `maxBatch`). */
   evaluate(batches: Iterable<ArrayBatch>): { loss: number; accuracy: number; count: number } {
-    let lossSum = 0;
-    let correct = 0;
-    let count = 0;
-    for (const batch of batches) {
-      const n = batch.labels.length;
-      const perExample = batch.x.length / Math.max(n, 1);
-      for (let at = 0; at < n; at += this.maxBatch) {
-        const m = Math.min(this.maxBatch, n - at);
-        const r = this.net.evaluate(batch.x.subarray(at * perExample, (at + m) * perExample), batch.labels.subarray(at, at + m), m);
-        lossSum += r.lossSum;
-        correct += r.correct;
-        count += m;
-      }
-    }
-    return count === 0 ? { loss: Number.NaN, accuracy: Number.NaN, count } : { loss: lossSum / count, accuracy: correct / count, count };
+    return this.evaluateInChunks(batches, this.maxBatch, (x, labels, m) => this.net.evaluate(x, labels, m));
   }
 
   /**

@@ -95,21 +95,10 @@ export class SparseMlpTrainer extends SparseTrainerCore {
 
   /** Mean NLL and top-1 accuracy (forward only, in native code). */
   evaluate(batches: Iterable<ArrayBatch>): { loss: number; accuracy: number; count: number } {
-    let lossSum = 0;
-    let correct = 0;
-    let count = 0;
-    for (const batch of batches) {
-      const n = batch.labels.length;
-      for (let at = 0; at < n; at += this.maxBatch) {
-        const m = Math.min(this.maxBatch, n - at);
-        const inF = this.layers[0].layer.in;
-        const x = at === 0 && m === n ? batch.x : batch.x.subarray(at * inF, (at + m) * inF);
-        lossSum += this.addon.sparseMlpStep(this.plan, x, batch.labels.subarray(at, at + m), m, false, 0, 0, 0, false, this.lossOut);
-        correct += this.lossOut[1];
-        count += m;
-      }
-    }
-    return count === 0 ? { loss: Number.NaN, accuracy: Number.NaN, count } : { loss: lossSum / count, accuracy: correct / count, count };
+    return this.evaluateInChunks(batches, this.maxBatch, (x, labels, m) => {
+      const lossSum = this.addon.sparseMlpStep(this.plan, x, labels, m, false, 0, 0, 0, false, this.lossOut);
+      return { lossSum, correct: this.lossOut[1] };
+    });
   }
 
   private accumulateDense(momentum: number): void {
@@ -151,16 +140,7 @@ export class SparseMlpTrainer extends SparseTrainerCore {
       momentum: wantsMomentum ? (this.denseMomentum.get(i) ?? scatterDense(spec.layer, spec.layer.mom)) : null,
       gradient: wantsGradient ? (this.denseGradient.get(i) ?? null) : null,
     }));
-    const result = updater.update({
-      layers: inputs,
-      pruneRate: this.currentPruneRate,
-      baselineNonzero: this.baselineNonzero,
-      controller: this.controller,
-      step: this.stepCount,
-      epoch: this.epochCount,
-      rng: this.maskRng,
-      logger: this.logger,
-    });
+    const result = this.runMaskUpdater(inputs);
     const byName = new Map(result.layers.map((r) => [r.name, r]));
     for (const { spec, i } of masked) {
       const r = byName.get(spec.weightName);
@@ -171,7 +151,6 @@ export class SparseMlpTrainer extends SparseTrainerCore {
       const layer = sparseLayerFromDense(r.weight, r.mask, old.in, old.out, { bias: old.bias, biasMom: old.biasMom, relu: old.relu, momentum, previous: old });
       this.layers[i] = { ...spec, layer };
     }
-    this.controller = result.controller;
     // Keep the dense buffers only when the next step opens the next window anyway (window >= update interval):
     // then the dense momentum is continuous and equals the masked path's.
     if (!this.inWindow(this.stepCount + 1)) {

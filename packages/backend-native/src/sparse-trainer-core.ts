@@ -203,6 +203,34 @@ export abstract class SparseTrainerCore {
     return { step: this.stepCount, epoch: this.epochCount, loss, learningRate, pruneRate: this.currentPruneRate, maskUpdate };
   }
 
+  /**
+   * Mean NLL and top-1 accuracy over `batches`, forward only, each batch cut into chunks of at most
+   * `maxBatch` examples (the size the trainer's buffers were made for); `forward` returns a chunk's loss sum
+   * and number of correct predictions.
+   */
+  protected evaluateInChunks(
+    batches: Iterable<ArrayBatch>,
+    maxBatch: number,
+    forward: (x: Float32Array, labels: Int32Array, m: number) => { readonly lossSum: number; readonly correct: number },
+  ): { loss: number; accuracy: number; count: number } {
+    let lossSum = 0;
+    let correct = 0;
+    let count = 0;
+    for (const batch of batches) {
+      const n = batch.labels.length;
+      const perExample = batch.x.length / Math.max(n, 1);
+      for (let at = 0; at < n; at += maxBatch) {
+        const m = Math.min(maxBatch, n - at);
+        const x = at === 0 && m === n ? batch.x : batch.x.subarray(at * perExample, (at + m) * perExample);
+        const r = forward(x, batch.labels.subarray(at, at + m), m);
+        lossSum += r.lossSum;
+        correct += r.correct;
+        count += m;
+      }
+    }
+    return count === 0 ? { loss: Number.NaN, accuracy: Number.NaN, count } : { loss: lossSum / count, accuracy: correct / count, count };
+  }
+
   /** Runs the mask updater on dense views of the masked layers (docs/algorithm.md#the-mask-update) and keeps its controller. */
   protected runMaskUpdater(layers: MaskUpdateLayerInput[]): MaskUpdateResult {
     const updater = this.maskUpdater;

@@ -10,16 +10,7 @@
  * counters back into the session's model/masking/optimizer/trainer at every epoch end and before every
  * checkpoint, so metrics, checkpoints, resume (in either execution) and export work unchanged.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import {
-  type LearningRateSchedule,
-  type Logger,
-  type MaskUpdateEvent,
-  type Rng,
-  SparseLearningError,
-  StepLrSchedule,
-  MOMENTUM_BUFFER_SLOT,
-} from '@sparse-learning/core';
+import { type Logger, SparseLearningError } from '@sparse-learning/core';
 import {
   SparseMlpTrainer,
   loadNativeAddon,
@@ -31,13 +22,13 @@ import {
   sparseLayerFromDense,
   type SparseMlpLayerSpec,
 } from '@sparse-learning/backend-native';
-import type { DataSplit } from '@sparse-learning/datasets';
 import type { ZooModel } from '@sparse-learning/models';
-import { ArrayBatcher, mapIterable, toArrayBatch } from './array-batches.js';
+import { ArrayBatcher } from './array-batches.js';
 import type { ExperimentSession } from './session.js';
 import type { Execution, ExecutionChoice, ExecutionRequest, RunTrainer } from './execution-types.js';
 import { cnnStructure } from './cnn-structure.js';
 import { SparseCnnExecution } from './sparse-cnn-execution.js';
+import { readSessionState, runTrainerOf, sparseSgdOf, trainerCoreOptionsOf, writeSessionState } from './sparse-session.js';
 
 export { EXECUTION_IDS } from './execution-types.js';
 export type { Execution, ExecutionChoice, ExecutionRequest, RunTrainer } from './execution-types.js';
@@ -173,7 +164,7 @@ export function createExecution(session: ExperimentSession, choice: ExecutionCho
   return new SparseExecution(session, choice, logger, denseGradWindow);
 }
 
-/** The sparse execution of one session (see the module comment). */
+/** The sparse execution of an MLP session (see the module comment; what both executions share: ./sparse-session.ts). */
 class SparseExecution implements Execution {
   readonly trainer: RunTrainer;
   private readonly sparse: SparseMlpTrainer;
@@ -189,54 +180,29 @@ class SparseExecution implements Execution {
     const addon = sparseAddonOf(loadNativeAddon());
     const structure = mlpStructure(session.model);
     if (!addon || 'reason' in structure || !session.masking) throw new SparseLearningError('E_ENGINE_STATE', 'sparse execution chosen without its prerequisites');
-    const { config, masking, optimizer } = session;
-    const variables = new Map(session.model.variables.map((v) => [v.name, v.variable]));
-    const read = masking.readMasks();
-    const masks = new Map(masking.names.map((name, i) => [name, read[i]]));
-    const momentumOf = (name: string | null): Float32Array | null => {
-      if (!name) return null;
-      const t = optimizer.momentumOf(name);
-      if (!t) return null;
-      const data = Float32Array.from(t.dataSync());
-      t.dispose();
-      return data;
-    };
+    const state = readSessionState(session);
     const denseMomentum: Record<string, Float32Array> = {};
     const layers: SparseMlpLayerSpec[] = structure.layers.map((info) => {
-      const weight = Float32Array.from(variables.get(info.weightName)!.dataSync());
-      const bias = info.biasName ? Float32Array.from(variables.get(info.biasName)!.dataSync()) : null;
-      const momentum = momentumOf(info.weightName);
+      const weight = state.values(info.weightName);
+      const bias = info.biasName ? state.values(info.biasName) : null;
+      const momentum = state.momentum(info.weightName);
       if (momentum) denseMomentum[info.weightName] = momentum;
-      const mask = masks.get(info.weightName) ?? null;
-      const biasMom = bias ? (momentumOf(info.biasName) ?? new Float32Array(bias.length)) : null;
+      const mask = state.mask(info.weightName);
       const layer = sparseLayerFromDense(weight, mask ?? new Uint8Array(weight.length).fill(1), info.inFeatures, info.outFeatures, {
         bias,
-        biasMom,
+        biasMom: bias ? (state.momentum(info.biasName) ?? new Float32Array(bias.length)) : null,
         momentum,
         relu: info.relu,
       });
       return { weightName: info.weightName, biasName: info.biasName, layer, masked: mask !== null };
     });
     this.sparse = new SparseMlpTrainer({
+      ...trainerCoreOptionsOf(session, logger, denseGradWindow),
       addon,
       layers,
-      maxBatch: Math.max(config.batchSize, config.testBatchSize),
-      sgd: { momentum: config.momentum, nesterov: config.nesterov && config.momentum > 0, weightDecay: config.l2 },
-      maskUpdater: session.composition.maskUpdater,
-      baselineNonzero: masking.baselineNonzero,
-      pruneRateSchedule: session.plan.pruneRateSchedule,
-      // The schedule core's SparseTrainer got (the composition's when it provides one, else the runner's StepLR).
-      learningRateSchedule:
-        (session.composition as { readonly learningRateSchedule?: LearningRateSchedule }).learningRateSchedule ??
-        new StepLrSchedule({ initial: config.lr, stepSize: config.decayFrequency, gamma: 0.1, steppedBeforeEachBatch: true }),
-      trigger: session.plan.trigger,
-      rng: session.rng,
-      epochs: config.epochs,
-      stepsPerEpoch: session.stepsPerEpoch,
-      denseGradWindow,
+      maxBatch: Math.max(session.config.batchSize, session.config.testBatchSize),
+      sgd: sparseSgdOf(session),
       denseMomentum,
-      events: session.events,
-      logger,
     });
     // Continue the trainer's counters and random streams (fresh or restored from a checkpoint).
     this.sparse.setState(session.trainer.getState());
@@ -245,46 +211,29 @@ class SparseExecution implements Execution {
     const sparse = this.sparse;
     const batcher = new ArrayBatcher();
     this.trainer = {
-      position: () => sparse.position(),
-      get pruneRate() {
-        return sparse.pruneRate;
-      },
-      step: (batch) => sparse.step(toArrayBatch(batch)),
-      evaluate: (batches) => sparse.evaluate(mapIterable(batches, toArrayBatch)),
+      ...runTrainerOf(session, sparse, () => this.syncMasks()),
+      // The array-batch hooks: batches assembled straight into reused arrays, no batch tensors.
       stepOn: (split, indices, rng) => sparse.step(batcher.fill(split, indices, rng)),
       evaluateSplit: (split, batchSize, limit, rng) => sparse.evaluate(batcher.pass(split, batchSize, limit, rng)),
-      endEpoch: (metrics) => {
-        const event = sparse.endEpoch(metrics);
-        // The epoch's metrics read the masks; weights and momentum follow before the checkpoint (sync()).
-        this.syncMasks();
-        session.trainer.setState(sparse.getState());
-        return event;
-      },
     };
   }
 
   /** Writes weights, masks, momentum and counters into the session's model, masking, optimizer and trainer. */
   sync(): void {
-    const { session, sparse } = this;
-    const variables = new Map(session.model.variables.map((v) => [v.name, v.variable]));
-    const slots: Record<string, Record<string, Float32Array>> = {};
-    const withMomentum = session.config.momentum > 0;
-    tf.tidy(() => {
-      sparse.layers.forEach((spec, i) => {
-        const w = variables.get(spec.weightName)!;
-        w.assign(tf.tensor(scatterDense(spec.layer, spec.layer.vals), w.shape, 'float32'));
-        if (withMomentum) slots[spec.weightName] = { [MOMENTUM_BUFFER_SLOT]: sparse.denseMomentumOf(i) };
-        if (spec.biasName && spec.layer.bias) {
-          const b = variables.get(spec.biasName)!;
-          b.assign(tf.tensor(spec.layer.bias, b.shape, 'float32'));
-          if (withMomentum && spec.layer.biasMom) slots[spec.biasName] = { [MOMENTUM_BUFFER_SLOT]: spec.layer.biasMom.slice() };
-        }
-      });
-    });
+    const { sparse } = this;
+    writeSessionState(
+      this.session,
+      sparse,
+      sparse.layers.map((spec, i) => ({
+        weightName: spec.weightName,
+        weight: scatterDense(spec.layer, spec.layer.vals),
+        momentum: sparse.denseMomentumOf(i),
+        biasName: spec.biasName,
+        bias: spec.layer.bias,
+        biasMomentum: spec.layer.biasMom ? spec.layer.biasMom.slice() : null,
+      })),
+    );
     this.syncMasks();
-    const state = session.optimizer.getState();
-    session.optimizer.setState({ id: state.id, iterations: sparse.completedSteps, slots });
-    session.trainer.setState(sparse.getState());
   }
 
   /** Writes the current masks into the session's masking, unless it holds them already (epoch end, then checkpoint). */
