@@ -15,6 +15,7 @@ import {
   sparseConvFromDense,
   sparseLayerFromDense,
   type SparseCnnConvSpec,
+  type SparseCnnDenseView,
   type SparseMlpLayerSpec,
 } from '@sparse-learning/backend-native';
 import { cnnStructure } from './cnn-structure.js';
@@ -92,16 +93,25 @@ export class SparseCnnExecution implements Execution {
 
   /** Writes weights, masks, momentum and counters into the session's model, masking, optimizer and trainer. */
   sync(): void {
-    const { sparse } = this;
-    writeSessionState(this.session, sparse, sparse.weightNames.map((_, i) => sparse.denseView(i)));
-    this.syncMasks();
+    // One dense view per layer serves the weights, momentum and masks alike (each view scatters the whole layer).
+    const views = this.denseViews();
+    writeSessionState(this.session, this.sparse, views);
+    this.setMasks(views);
   }
 
   /** Writes the current masks into the session's masking. */
   private syncMasks(): void {
+    this.setMasks(this.denseViews());
+  }
+
+  private denseViews(): SparseCnnDenseView[] {
+    return this.sparse.weightNames.map((_, i) => this.sparse.denseView(i));
+  }
+
+  private setMasks(views: readonly SparseCnnDenseView[]): void {
     const masking = this.session.masking!;
-    const names = this.sparse.weightNames;
-    masking.setMasks(masking.names.map((name) => this.sparse.denseView(names.indexOf(name)).mask));
+    const byName = new Map(views.map((v) => [v.weightName, v.mask]));
+    masking.setMasks(masking.names.map((name) => byName.get(name)!));
   }
 
   compactBytes(): number {
