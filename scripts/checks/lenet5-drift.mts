@@ -66,6 +66,8 @@ interface Run {
   readonly session: ExperimentSession;
   execution: Execution;
   readonly shadow: boolean;
+  /** A shadow run keeps its execution for the step after a mask update (the update's carry-over is the sparse trainer's own). */
+  keep: boolean;
   /** Moves every active weight by 1 ulp (at the start; shadow runs: after every re-synchronisation). */
   readonly ulp: boolean;
   /** Inputs and results of this run's mask updates, in order. */
@@ -140,7 +142,7 @@ for (const id of runIds) {
   if (spec.ulp && !spec.shadow) perturbed = moveByUlp(session, createRng('drift-ulp'));
   const choice = chooseExecution(session, spec.kind);
   const execution = createExecution(session, choice, silentLogger, spec.kind === 'sparse' ? (spec.window ?? Number.MAX_SAFE_INTEGER) : 64);
-  const run: Run = { id, label: spec.label, kind: spec.kind, against: spec.against, otherRounding: spec.otherRounding === true, shadow: spec.shadow === true, ulp: spec.ulp === true, session, execution, updates: [] };
+  const run: Run = { id, label: spec.label, kind: spec.kind, against: spec.against, otherRounding: spec.otherRounding === true, shadow: spec.shadow === true, keep: false, ulp: spec.ulp === true, session, execution, updates: [] };
   const updater = session.composition.maskUpdater!;
   const real = updater.update.bind(updater);
   updater.update = (input: MaskUpdateInput): MaskUpdateResult => {
@@ -351,7 +353,8 @@ for (let epoch = 1; epoch <= epochsRun; epoch++) {
     const batch = session.dataset.train.batch(batchIndices(order, b, session.config.batchSize), session.augmentRng(epoch, b));
     // Shadow runs restart from A's state before A steps (every `resync` steps).
     for (const run of runs) {
-      if (run.shadow && step % resync === 0) {
+      if (run.shadow && run.keep) run.keep = false;
+      else if (run.shadow && step % resync === 0) {
         copyState(reference.session, run.session);
         if (run.ulp) moveByUlp(run.session, shadowSigns);
         run.execution = createExecution(run.session, chooseExecution(run.session, run.kind), silentLogger, Number.MAX_SAFE_INTEGER);
@@ -402,7 +405,10 @@ for (let epoch = 1; epoch <= epochsRun; epoch++) {
       log(`step ${String(step).padStart(5)}  ` + pairs.map((r) => `${r.id}−${r.against} ${curve[r.id][step - 1].toExponential(2)} [${where[r.id]}] (m ${momentumCurve[r.id][step - 1].toExponential(1)})`).join('  ') + `  (${((Date.now() - started) / 1000).toFixed(0)} s)`);
     }
   }
-  for (const run of runs) run.execution.trainer.endEpoch({});
+  for (const run of runs) {
+    run.execution.trainer.endEpoch({});
+    if (run.shadow) run.keep = true;
+  }
   // The masks after the update (sparse runs: written back into the session by endEpoch).
   for (const run of pairs) {
     const other = byId.get(run.against)!;
@@ -431,9 +437,9 @@ const reach = (c: number[], level: number): number | null => {
   const i = c.findIndex((d) => d >= level);
   return i < 0 ? null : i + 1;
 };
-/** Least-squares slope of ln(d) per step over the steps where 1e-6 <= d <= 1e-3 (the exponential phase). */
-const rate = (c: number[]): { perStep: number | null; from: number; to: number } => {
-  const pts = c.map((d, i) => [i + 1, d] as const).filter(([, d]) => d >= 1e-6 && d <= 1e-3);
+/** Least-squares slope of ln(d) per step over the steps where lo <= d <= hi. */
+const rate = (c: number[], lo: number, hi: number): { perStep: number | null; from: number; to: number } => {
+  const pts = c.map((d, i) => [i + 1, d] as const).filter(([, d]) => d >= lo && d <= hi);
   if (pts.length < 5) return { perStep: null, from: 0, to: 0 };
   const xs = pts.map(([s]) => s);
   const ys = pts.map(([, d]) => Math.log(d));
@@ -443,6 +449,8 @@ const rate = (c: number[]): { perStep: number | null; from: number; to: number }
   const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
   return { perStep: sxy / sxx, from: xs[0], to: xs[xs.length - 1] };
 };
+const describeRate = (r: ReturnType<typeof rate>): string =>
+  r.perStep === null ? '-' : `${r.perStep.toFixed(4)}/step (e-fold ${(1 / r.perStep).toFixed(0)} steps) over steps ${r.from}–${r.to}`;
 const levels = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2];
 const summary = pairs.map((r) => {
   const c = curve[r.id];
@@ -451,23 +459,27 @@ const summary = pairs.map((r) => {
     label: r.label,
     at: Object.fromEntries([1, 10, 100, 200, 300, 400, 540, c.length].filter((s) => s <= c.length).map((s) => [s, c[s - 1]])),
     reach: Object.fromEntries(levels.map((l) => [l, reach(c, l)])),
-    rate: rate(c),
+    rate: rate(c, 1e-6, 1e-3),
+    fastRate: rate(c, 1e-4, 1e-2),
   };
 });
-log('\nmax |Δparameter| against the run compared with (step: value), first step reaching each level, growth rate of ln max|Δ| per step (fit over 1e-6..1e-3):');
+log('\nmax |Δparameter| against the run compared with (step: value), first step reaching each level, growth rate of ln max|Δ| per step (least squares over the steps within 1e-6..1e-3, and within 1e-4..1e-2):');
 for (const s of summary) {
   log(
     `  ${s.pair} ${s.label.padEnd(26)} ` +
       Object.entries(s.at).map(([k, v]) => `${k}: ${v.toExponential(2)}`).join('  ') +
       `\n      reaches ` + Object.entries(s.reach).map(([l, v]) => `${Number(l).toExponential(0)}@${v ?? '-'}`).join(' ') +
-      `  rate ${s.rate.perStep === null ? '-' : `${s.rate.perStep.toFixed(4)}/step (e-fold ${(1 / s.rate.perStep).toFixed(0)} steps) over steps ${s.rate.from}–${s.rate.to}`}`,
+      `  rate ${describeRate(s.rate)}; over 1e-4..1e-2 ${describeRate(s.fastRate)}`,
   );
 }
 log(`(${((Date.now() - started) / 1000).toFixed(0)} s)`);
 if (opts.json) {
   writeFileSync(
     opts.json,
-    JSON.stringify({ model: opts.model, density, lr, seed, epochs: epochsRun, stepsPerEpoch: session.stepsPerEpoch, perturbed, runs: runs.map((r) => ({ id: r.id, label: r.label })), summary, updates: updateReports, curve, momentumCurve, losses }, null, 1) + '\n',
+    JSON.stringify({ model: opts.model, density, lr, seed, epochs: epochsRun, stepsPerEpoch: session.stepsPerEpoch, perturbed, runs: runs.map((r) => ({ id: r.id, label: r.label })), summary, updates: updateReports, curve, momentumCurve, losses },
+      // Three significant digits are all the figures need (and keep the committed files small).
+      (_, v: unknown) => (typeof v === 'number' && Number.isFinite(v) && !Number.isInteger(v) ? Number(v.toPrecision(3)) : v),
+    ) + '\n',
   );
 }
 for (const run of runs) run.session.dispose();
