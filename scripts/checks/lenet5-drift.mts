@@ -1,7 +1,8 @@
 // Why do the sparse and masked executions of one experiment separate over a whole epoch (issue 9, item 4)?
 // Runs several executions of the same session in lock-step on the same batches and records, per step, the
-// largest weight difference of each against the masked reference run (A), and at every mask update which
-// pruned/grown positions differ and how far each differing decision was from the selection boundary:
+// largest difference of each from the run it is compared with (weights and biases; momentum of the masked
+// layers), and at every mask update which pruned/grown positions differ and how far each differing decision
+// was from the selection boundary (figures and conclusions: results/README.md; outputs: results/checks/lenet5-drift/):
 //
 //   A  masked                       the reference (dense tensors × masks, core's SparseTrainer)
 //   B  sparse, full window          the sparse execution the issue says must reproduce A
@@ -24,7 +25,9 @@
 //
 //   TSX_TSCONFIG_PATH=tsconfig.json node --import tsx scripts/checks/lenet5-drift.mts \
 //     [--model lenet5|lenet300-100] [--density 0.05] [--lr 0.1] [--seed 17] [--epochs 1] [--max-batches N]
-//     [--runs A,B,C,F,D,E,W,S] [--resync 1] [--print-every 60] [--show-entries] [--json out.json]
+//     [--runs A,B,C,F,D,E,W,S,T] [--resync 1] [--print-every 60] [--show-entries] [--json out.json]
+//
+// One heavy process (each run is a whole training); LeNet-5 with 8 runs over 540 steps takes ~6 min here.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -397,7 +400,7 @@ for (let epoch = 1; epoch <= epochsRun; epoch++) {
           const units = reference.session.model.variables.find((v) => v.name === name)!.variable.shape.at(-1)!;
           const big: string[] = [];
           for (let k = 0; k < x.length; k++) if (Math.abs(x[k] - y[k]) > 1e-7) big.push(`${k} (unit ${k % units}): ${(x[k] - y[k]).toExponential(1)}`);
-          if (big.length) log(`   step ${step} ${name}: ${big.length} momentum entries differ by > 1e-7: ${big.slice(0, 8).join(', ')}`);
+          if (big.length) log(`   step ${step} ${run.id}−A ${name}: ${big.length} momentum entries differ by > 1e-7: ${big.slice(0, 8).join(', ')}`);
         }
       }
     }
