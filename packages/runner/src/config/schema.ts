@@ -98,6 +98,11 @@ export const experimentConfigSchema = z.strictObject({
    * dense float32 form of the masked weights exceeds 1 GiB.
    */
   sparseState: z.enum(['auto', 'dense', 'compact']).default('auto'),
+  /**
+   * SET's ε (Mocanu et al. 2018): Erdős–Rényi connections per layer ε·(in + out) instead of a density; the
+   * density is derived from it (ReLU MLPs, `erdos-renyi`/`erk` distribution). Issue 9's width sweep.
+   */
+  epsilon: z.number().positive().finite().optional(),
   plugins: z.array(z.string().min(1)).default([]),
   gradientTransforms: z.array(pluginRefSchema).default([]),
   initHooks: z.array(pluginRefSchema).default([]),
