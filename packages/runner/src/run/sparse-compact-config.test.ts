@@ -39,6 +39,9 @@ describe('compact sparse state: configuration', () => {
     expect(cnn.stderr).toContain("[E_CONFIG_INVALID] --sparse-state compact runs ReLU MLPs (lenet300-100, set-mlp, er-mlp-<width>); model 'lenet5' is not one");
     const masked = await cli('train', '--model', 'er-mlp-100', '--sparse-state', 'compact', '--epochs', '1', '--max-batches', '1', '--out', join(tmp('sl-compact-cfg-'), 'run'));
     expect(masked.stderr).toContain('[E_CONFIG_INVALID] --sparse-state compact needs sparse execution');
+    // Masked training of a model whose dense form cannot fit stops before allocating it.
+    const huge = await cli('train', '--model', 'er-mlp-100000', '--preset', 'set', '--epsilon', '20', '--epochs', '1', '--max-batches', '1', '--out', join(tmp('sl-compact-cfg-'), 'run'));
+    expect(huge.stderr).toMatch(/\[E_CONFIG_INVALID\] model 'er-mlp-100000' needs about 122\.\d GiB for masked training .*; train it with --execution sparse/);
     const bad = await cli('train', '--sparse-state', 'sparse', '--out', join(tmp('sl-compact-cfg-'), 'run'));
     expect(bad.stderr).toMatch(/E_CONFIG_INVALID.*sparseState|--sparse-state/);
   }, 120_000);

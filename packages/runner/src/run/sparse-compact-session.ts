@@ -16,6 +16,7 @@
  * random growth, ./sparse-compact-set.ts), and any other choice fails before training with
  * `E_CONFIG_INVALID` naming the model, its dense size and the strategies that work.
  */
+import { totalmem } from 'node:os';
 import { SparseLearningError, StepLrSchedule, type LearningRateSchedule, type Logger, type SparseTrainerState } from '@sparse-learning/core';
 import { SparseMlpTrainer, loadNativeAddon, nnzOf, sparseAddonOf, type SparseMlpLayerSpec } from '@sparse-learning/backend-native';
 import { denseChainSpec, type DenseChainSpec } from '@sparse-learning/models';
@@ -76,6 +77,14 @@ export function compactStateDecision(base: SessionBase): { spec: DenseChainSpec;
   const bytes = spec ? denseWeightBytes(spec) : 0;
   if (config.execution === 'masked') {
     if (requested === 'compact') throw invalid("--sparse-state compact needs sparse execution; use --execution sparse (or auto), or --sparse-state auto", { sparseState: requested, valid: ['auto', 'dense'] });
+    // The masked path holds weights, gradients and momentum (4 bytes each) and a mask (1 byte) per dense position.
+    const needed = (13 / 4) * bytes;
+    if (needed > totalmem()) {
+      throw invalid(
+        `model '${config.model}' needs about ${gib(needed)} for masked training (dense weights, gradients, momentum and masks), more than this machine's ${gib(totalmem())}; train it with --execution sparse (compact state, --preset set)`,
+        { model: config.model, denseBytes: bytes, execution: 'masked', valid: ['sparse', 'auto'] },
+      );
+    }
     return null;
   }
   if (requested === 'dense') return null;
@@ -108,7 +117,6 @@ export function compactStateDecision(base: SessionBase): { spec: DenseChainSpec;
   if (config.execution === 'auto' && config.density > SPARSE_AUTO_MAX_DENSITY && bytes <= COMPACT_STATE_MIN_DENSE_BYTES) return null;
   const compactUpdates = bytes > COMPACT_DENSE_VIEW_MAX_BYTES;
   if (compactUpdates && composition.maskUpdater) {
-    const c = composition.choices as unknown as Record<string, { id: string; options?: Record<string, unknown> } | undefined>;
     const requires = [...composition.maskUpdater.requires];
     const growthOptions = (composition.growth as { options?: { exactCount?: boolean; excludeJustPruned?: boolean } }).options ?? {};
     const setLike =
@@ -123,7 +131,7 @@ export function compactStateDecision(base: SessionBase): { spec: DenseChainSpec;
       const chosen = `prune '${composition.prune.id}', growth '${composition.growth.id}', redistribution '${composition.redistribution.id}'${requires.length ? ` (they need dense ${requires.join(' and ')})` : ''}`;
       throw invalid(
         `${why} (more than the ${gib(COMPACT_DENSE_VIEW_MAX_BYTES)} of dense views a mask update may materialise); ${chosen} cannot update its masks in compact form. Strategies that work at this size: --preset set (SET prune, random growth in place, no redistribution)`,
-        { model: config.model, denseBytes: bytes, prune: composition.prune.id, growth: composition.growth.id, redistribution: composition.redistribution.id, valid: ['--preset set'], choices: c ? Object.keys(c) : [] },
+        { model: config.model, denseBytes: bytes, prune: composition.prune.id, growth: composition.growth.id, redistribution: composition.redistribution.id, valid: ['--preset set'] },
       );
     }
   }
@@ -146,7 +154,8 @@ export async function prepareRunSession(options: PrepareExperimentOptions): Prom
 
 /** The compact session of {@link compactStateDecision}'s decision (the initial topology drawn in compact form). */
 export function prepareCompactSession(base: SessionBase, decision: { spec: DenseChainSpec; choice: ExecutionChoice; compactUpdates: boolean }): CompactSession {
-  const { config, spec } = { ...base, spec: decision.spec };
+  const { config } = base;
+  const { spec } = decision;
   const initRng = base.rng.fork('compact-init');
   const init = drawCompactInit(spec, config.densityDistribution, config.density, initRng);
   const maskedWeights = spec.layers.reduce((a, l) => a + l.inFeatures * l.outFeatures, 0);
