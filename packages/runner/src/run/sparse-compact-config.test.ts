@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNativeAddon, sparseAddonOf } from '@sparse-learning/backend-native';
@@ -26,10 +27,11 @@ describe('compact sparse state: configuration', () => {
     expect(() => resolveConfig({ name: 'flags', values: { model: 'er-mlp-x' } })).toThrow(/E_UNKNOWN_ID.*er-mlp-<width>/);
   });
 
-  it.skipIf(!built)('a model whose dense form does not fit fails early with strategies that need dense views, naming the ones that work', async () => {
-    const r = await cli('train', '--model', 'er-mlp-20000', '--preset', 'sparse-momentum', '--density-distribution', 'erdos-renyi', '--epsilon', '20', '--execution', 'sparse', '--epochs', '1', '--max-batches', '1', '--backend', 'native', '--out', join(tmp('sl-compact-cfg-'), 'run'));
+  it.skipIf(!built || totalmem() > 2 * 187 * 2 ** 30)('a model whose dense form does not fit fails early with strategies that need dense views, naming the ones that work', async () => {
+    const r = await cli('train', '--model', 'er-mlp-100000', '--preset', 'sparse-momentum', '--density-distribution', 'erdos-renyi', '--epsilon', '20', '--execution', 'sparse', '--epochs', '1', '--max-batches', '1', '--backend', 'native', '--out', join(tmp('sl-compact-cfg-'), 'run'));
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain("[E_CONFIG_INVALID] model 'er-mlp-20000' needs 1.5 GiB in dense float32 form");
+    // 4·(784·10⁵ + 10¹⁰ + 10⁶) bytes = 37.5 GiB; dense views five times that.
+    expect(r.stderr).toContain("[E_CONFIG_INVALID] model 'er-mlp-100000' needs 37.5 GiB in dense float32 form: its dense views at a mask update (about 187.7 GiB) do not fit");
     expect(r.stderr).toContain("growth 'momentum', redistribution 'momentum' (they need dense momentum)");
     expect(r.stderr).toContain('Strategies that work at this size: --preset set');
   }, 120_000);

@@ -10,17 +10,18 @@
  * never. Below the threshold `auto` keeps the dense session, where `--execution sparse` draws the same
  * initial model and masks as the masked run and equals it at a full dense-gradient window.
  *
- * Mask updates: when the dense form of the masked layers fits ({@link COMPACT_DENSE_VIEW_MAX_BYTES}) they run
- * through the unchanged `MaskUpdater` on dense views materialised only then (and only what `requires` asks for);
- * above it only strategies that need no dense information can run, on the compact arrays (SET's prune with
- * random growth, ./sparse-compact-set.ts), and any other choice fails before training with
- * `E_CONFIG_INVALID` naming the model, its dense size and the strategies that work.
+ * Mask updates run through the unchanged `MaskUpdater` on dense views materialised only then (and only what
+ * `requires` asks for), up to {@link COMPACT_DENSE_VIEW_MAX_BYTES} of dense weights; above it SET's update
+ * (prune by the SET rule, random growth in place) runs on the compact arrays (./sparse-compact-set.ts), and
+ * other strategies keep dense views as long as those fit in half the machine's memory — beyond that the run
+ * fails before training with `E_CONFIG_INVALID` naming the model, its dense size and the strategies that work.
  */
 import { totalmem } from 'node:os';
 import { SparseLearningError, StepLrSchedule, type LearningRateSchedule, type Logger, type SparseTrainerState } from '@sparse-learning/core';
 import { SparseMlpTrainer, loadNativeAddon, nnzOf, sparseAddonOf, type SparseMlpLayerSpec } from '@sparse-learning/backend-native';
 import { denseChainSpec, type DenseChainSpec } from '@sparse-learning/models';
 import { ArrayBatcher } from './array-batches.js';
+import { checkLayersPopulated } from './run-identity.js';
 import { captureCompactRunState, restoreCompactRunState } from './sparse-compact-checkpoint.js';
 import { drawCompactInit } from './sparse-compact-init.js';
 import { CompactSetUpdate } from './sparse-compact-set.js';
@@ -33,8 +34,13 @@ import { composeSessionBase, finishDenseSession, sessionStreams, type Experiment
 
 /** `--sparse-state auto` uses the compact session above this dense float32 size of the masked weights (1 GiB). */
 export const COMPACT_STATE_MIN_DENSE_BYTES = 2 ** 30;
-/** Dense views at a mask update are materialised only up to this dense float32 size of the masked weights (1 GiB). */
+/**
+ * Above this dense float32 size of the masked weights (1 GiB) SET's mask update runs on the compact arrays;
+ * other strategies keep dense views while those fit ({@link DENSE_VIEW_FACTOR}).
+ */
 export const COMPACT_DENSE_VIEW_MAX_BYTES = 2 ** 30;
+/** Bytes a dense-view mask update and its window hold per byte of float32 dense weights (estimate, see the decision). */
+export const DENSE_VIEW_FACTOR = 5;
 /** Values of `--sparse-state`. */
 export const SPARSE_STATE_IDS = ['auto', 'dense', 'compact'] as const;
 
@@ -115,8 +121,8 @@ export function compactStateDecision(base: SessionBase): { spec: DenseChainSpec;
     return null;
   }
   if (config.execution === 'auto' && config.density > SPARSE_AUTO_MAX_DENSITY && bytes <= COMPACT_STATE_MIN_DENSE_BYTES) return null;
-  const compactUpdates = bytes > COMPACT_DENSE_VIEW_MAX_BYTES;
-  if (compactUpdates && composition.maskUpdater) {
+  let compactUpdates = false;
+  if (bytes > COMPACT_DENSE_VIEW_MAX_BYTES && composition.maskUpdater) {
     const requires = [...composition.maskUpdater.requires];
     const growthOptions = (composition.growth as { options?: { exactCount?: boolean; excludeJustPruned?: boolean } }).options ?? {};
     const setLike =
@@ -127,10 +133,15 @@ export function compactStateDecision(base: SessionBase): { spec: DenseChainSpec;
       composition.redistribution.id === 'uniform' &&
       plan.maskUpdater.regrowth === 'in-place' &&
       requires.length === 0;
-    if (!setLike) {
+    // SET's update runs on the compact arrays; any other strategy needs dense views at each update (and its
+    // dense-gradient window), which must fit: about five float32 dense forms (weights, masks, the window's
+    // momentum and gradient, the updater's copies), at most half the machine's memory.
+    const viewBytes = DENSE_VIEW_FACTOR * bytes;
+    if (setLike) compactUpdates = true;
+    else if (viewBytes > totalmem() / 2) {
       const chosen = `prune '${composition.prune.id}', growth '${composition.growth.id}', redistribution '${composition.redistribution.id}'${requires.length ? ` (they need dense ${requires.join(' and ')})` : ''}`;
       throw invalid(
-        `${why} (more than the ${gib(COMPACT_DENSE_VIEW_MAX_BYTES)} of dense views a mask update may materialise); ${chosen} cannot update its masks in compact form. Strategies that work at this size: --preset set (SET prune, random growth in place, no redistribution)`,
+        `${why}: its dense views at a mask update (about ${gib(viewBytes)}) do not fit in half of this machine's ${gib(totalmem())}, and ${chosen} cannot update masks in compact form. Strategies that work at this size: --preset set (SET prune, random growth in place, no redistribution)`,
         { model: config.model, denseBytes: bytes, prune: composition.prune.id, growth: composition.growth.id, redistribution: composition.redistribution.id, valid: ['--preset set'] },
       );
     }
@@ -158,6 +169,12 @@ export function prepareCompactSession(base: SessionBase, decision: { spec: Dense
   const { spec } = decision;
   const initRng = base.rng.fork('compact-init');
   const init = drawCompactInit(spec, config.densityDistribution, config.density, initRng);
+  // As the dense session: every layer needs an active weight.
+  checkLayersPopulated(
+    init.layers.map((s) => ({ name: s.weightName, size: s.layer.in * s.layer.out, active: nnzOf(s.layer) })),
+    config.density,
+    config.densityDistribution,
+  );
   const maskedWeights = spec.layers.reduce((a, l) => a + l.inFeatures * l.outFeatures, 0);
   const totalParameters = maskedWeights + spec.layers.reduce((a, l) => a + (l.bias ? l.outFeatures : 0), 0);
   const session: CompactSession = {
@@ -195,7 +212,7 @@ export function prepareCompactSession(base: SessionBase, decision: { spec: Dense
   };
   const active = init.layers.reduce((a, s) => a + nnzOf(s.layer), 0);
   base.logger.info(
-    `compact sparse session: ${spec.layers.length} Dense layers, ${active} active weights drawn in compact form (${config.densityDistribution}), dense form ${gib(4 * maskedWeights)} never allocated; mask updates ${decision.compactUpdates ? 'on the compact arrays' : 'on dense views at each update'}`,
+    `compact sparse session: ${spec.layers.length} Dense layers, ${active} active weights drawn in compact form (${config.densityDistribution}), dense form ${gib(4 * maskedWeights)} not allocated; mask updates ${decision.compactUpdates ? 'on the compact arrays' : `on dense views materialised at each update (${gib(4 * maskedWeights)} of weights)`}`,
   );
   return session;
 }
