@@ -81,19 +81,24 @@ export function compactStateDecision(base: SessionBase): { spec: DenseChainSpec;
   const requested = config.sparseState;
   const spec = denseChainSpec(config.model, { inputShape: base.dataset.inputShape, numClasses: base.dataset.numClasses });
   const bytes = spec ? denseWeightBytes(spec) : 0;
+  // A dense session holds weights, gradients and momentum (4 bytes each) and a mask (1 byte) per dense position.
+  const denseSession = (13 / 4) * bytes;
+  const refuseDense = (why: string) => {
+    if (denseSession <= totalmem()) return;
+    throw invalid(
+      `model '${config.model}' needs about ${gib(denseSession)} for ${why} (dense weights, gradients, momentum and masks), more than this machine's ${gib(totalmem())}; train it with --execution sparse (compact state, --preset set)`,
+      { model: config.model, denseBytes: bytes, execution: config.execution, sparseState: requested, valid: ['--execution sparse --sparse-state auto|compact'] },
+    );
+  };
   if (config.execution === 'masked') {
     if (requested === 'compact') throw invalid("--sparse-state compact needs sparse execution; use --execution sparse (or auto), or --sparse-state auto", { sparseState: requested, valid: ['auto', 'dense'] });
-    // The masked path holds weights, gradients and momentum (4 bytes each) and a mask (1 byte) per dense position.
-    const needed = (13 / 4) * bytes;
-    if (needed > totalmem()) {
-      throw invalid(
-        `model '${config.model}' needs about ${gib(needed)} for masked training (dense weights, gradients, momentum and masks), more than this machine's ${gib(totalmem())}; train it with --execution sparse (compact state, --preset set)`,
-        { model: config.model, denseBytes: bytes, execution: 'masked', valid: ['sparse', 'auto'] },
-      );
-    }
+    refuseDense('masked training');
     return null;
   }
-  if (requested === 'dense') return null;
+  if (requested === 'dense') {
+    refuseDense('sparse execution in dense state (--sparse-state dense)');
+    return null;
+  }
   if (!spec) {
     if (requested === 'compact') {
       throw invalid(`--sparse-state compact runs ReLU MLPs (lenet300-100, set-mlp, er-mlp-<width>); model '${config.model}' is not one`, { model: config.model, valid: ['lenet300-100', 'set-mlp', 'er-mlp-<width>'] });
