@@ -25,7 +25,7 @@ import { resumeExtraOf, statefulParts, type CheckpointReason, type CompactStateR
 import { epochProgressToJson, type EpochProgress } from './epoch-progress.js';
 import type { EpochMetrics } from './metrics.js';
 import { configIdentity } from './run-identity.js';
-import type { CompactSession } from './sparse-compact-session.js';
+import type { CompactSession } from './sparse-compact-state.js';
 import { decodeState, encodeState } from './state-codec.js';
 
 /** Version of the `compact-mlp` checkpoint layout. */

@@ -17,12 +17,13 @@
  * fails before training with `E_CONFIG_INVALID` naming the model, its dense size and the strategies that work.
  */
 import { totalmem } from 'node:os';
-import { SparseLearningError, StepLrSchedule, type LearningRateSchedule, type Logger, type SparseTrainerState } from '@sparse-learning/core';
-import { SparseMlpTrainer, loadNativeAddon, nnzOf, sparseAddonOf, type SparseMlpLayerSpec } from '@sparse-learning/backend-native';
+import { SparseLearningError, StepLrSchedule, type LearningRateSchedule, type Logger } from '@sparse-learning/core';
+import { SparseMlpTrainer, loadNativeAddon, nnzOf, sparseAddonOf } from '@sparse-learning/backend-native';
 import { denseChainSpec, type DenseChainSpec } from '@sparse-learning/models';
 import { ArrayBatcher } from './array-batches.js';
 import { checkLayersPopulated } from './run-identity.js';
 import { captureCompactRunState, restoreCompactRunState } from './sparse-compact-checkpoint.js';
+import type { CompactSession } from './sparse-compact-state.js';
 import { drawCompactInit } from './sparse-compact-init.js';
 import { CompactSetUpdate } from './sparse-compact-set.js';
 import { SPARSE_AUTO_MAX_DENSITY } from './sparse-execution.js';
@@ -30,7 +31,7 @@ import type { ExecutionChoice, Execution } from './execution-types.js';
 import type { RunStartContext, ActiveRun } from './run-start.js';
 import { startRunWith } from './run-start.js';
 import { runTrainerOf, sparseSgdOf } from './sparse-session.js';
-import { composeSessionBase, finishDenseSession, sessionStreams, type ExperimentSession, type PrepareExperimentOptions, type RunSession, type SessionBase } from './session.js';
+import { composeSessionBase, finishDenseSession, sessionStreams, type ExperimentSession, type PrepareExperimentOptions, type SessionBase } from './session.js';
 
 /** `--sparse-state auto` uses the compact session above this dense float32 size of the masked weights (1 GiB). */
 export const COMPACT_STATE_MIN_DENSE_BYTES = 2 ** 30;
@@ -44,22 +45,7 @@ export const DENSE_VIEW_FACTOR = 5;
 /** Values of `--sparse-state`. */
 export const SPARSE_STATE_IDS = ['auto', 'dense', 'compact'] as const;
 
-/** A session whose sparse layers exist only in compact form (see the module comment). */
-export interface CompactSession extends RunSession {
-  readonly kind: 'compact';
-  readonly spec: DenseChainSpec;
-  readonly choice: ExecutionChoice;
-  /** The compact layers (initial draw, or a checkpoint's after a restore; the trainer's once it runs). */
-  layers: SparseMlpLayerSpec[];
-  /** The float target count of active weights (docs/algorithm.md#the-mask-update). */
-  baselineNonzero: number;
-  /** True when mask updates run on the compact arrays (dense form too large for dense views). */
-  readonly compactUpdates: boolean;
-  /** The trainer once the run is bound (null before). */
-  trainer: SparseMlpTrainer | null;
-  /** A checkpoint's trainer books and open window buffers, restored before the trainer is bound. */
-  restored: { readonly state: SparseTrainerState; readonly window: Readonly<Record<string, Float32Array>> } | null;
-}
+export type { CompactSession } from './sparse-compact-state.js';
 
 /** Dense float32 bytes of the masked (weight) tensors of `spec`. */
 export function denseWeightBytes(spec: DenseChainSpec): number {
