@@ -19,7 +19,7 @@
  * Differences from the masked path, by design: float summation order (kernels vs tfjs matmul: equal within
  * float32 tolerance, not bitwise); a non-finite loss is detected after the update of its step, not before.
  */
-import { type MaskUpdateEvent, type MaskUpdateLayerInput, SparseLearningError } from '@sparse-learning/core';
+import { type MaskUpdateEvent, type MaskUpdateLayerInput, type Rng, SparseLearningError } from '@sparse-learning/core';
 import {
   type SparseAddon,
   type SparseDenseLayer,
@@ -41,6 +41,23 @@ export interface SparseMlpLayerSpec {
   readonly masked: boolean;
 }
 
+/**
+ * A mask update that works on the compact layers themselves, for models whose dense form does not fit in
+ * memory (issue 9): it receives the masked layers and returns their replacements plus the event, never a
+ * dense `[in, out]` array. Only strategies that need no dense information can run this way (SET's prune
+ * with random growth); the runner provides it and refuses the others early.
+ */
+export interface CompactMaskUpdate {
+  update(args: {
+    readonly layers: readonly SparseMlpLayerSpec[];
+    readonly pruneRate: number;
+    readonly baselineNonzero: number;
+    readonly step: number;
+    readonly epoch: number;
+    readonly rng: Rng;
+  }): { readonly layers: readonly SparseDenseLayer[]; readonly event: MaskUpdateEvent };
+}
+
 /** Everything a {@link SparseMlpTrainer} composes (the schedules, trigger and streams: {@link SparseTrainerCoreOptions}). */
 export interface SparseMlpTrainerOptions extends SparseTrainerCoreOptions {
   readonly addon: SparseAddon;
@@ -50,6 +67,11 @@ export interface SparseMlpTrainerOptions extends SparseTrainerCoreOptions {
   readonly sgd: SparseSgdOptions;
   /** Dense momentum per masked layer (`[in, out]`) to start from, e.g. a resumed masked run's buffers. */
   readonly denseMomentum?: Readonly<Record<string, Float32Array>>;
+  /**
+   * Runs mask updates on the compact layers instead of through the `MaskUpdater` on dense views (models
+   * whose dense form does not fit; see {@link CompactMaskUpdate}). Default: dense views.
+   */
+  readonly compactMaskUpdate?: CompactMaskUpdate;
 }
 
 /** See the module comment. */
@@ -58,6 +80,7 @@ export class SparseMlpTrainer extends SparseTrainerCore {
   private readonly addon: SparseAddon;
   private readonly maxBatch: number;
   private readonly sgd: SparseSgdOptions;
+  private readonly compactMaskUpdate: CompactMaskUpdate | null;
   private plan: object;
   /** Dense momentum / last dense gradient per masked layer index, only while a window is open. */
   private denseMomentum = new Map<number, Float32Array>();
@@ -72,6 +95,7 @@ export class SparseMlpTrainer extends SparseTrainerCore {
     this.layers = [...options.layers];
     this.maxBatch = options.maxBatch;
     this.sgd = options.sgd;
+    this.compactMaskUpdate = options.compactMaskUpdate ?? null;
     if (options.denseMomentum && this.needsDense) {
       this.layers.forEach((spec, i) => {
         const m = options.denseMomentum?.[spec.weightName];
@@ -129,6 +153,7 @@ export class SparseMlpTrainer extends SparseTrainerCore {
   updateMasks(): MaskUpdateEvent {
     const updater = this.maskUpdater;
     if (!updater) throw new SparseLearningError('E_ENGINE_STATE', 'mask update requested without a mask updater');
+    if (this.compactMaskUpdate) return this.updateMasksCompact(this.compactMaskUpdate);
     const wantsMomentum = updater.requires.has('momentum');
     const wantsGradient = updater.requires.has('gradient');
     const masked = this.layers.map((spec, i) => ({ spec, i })).filter(({ spec }) => spec.masked);
@@ -160,6 +185,51 @@ export class SparseMlpTrainer extends SparseTrainerCore {
     this.plan = this.buildPlan();
     this.events.emit(result.event);
     return result.event;
+  }
+
+  /** {@link updateMasks} on the compact layers (no dense view; see {@link CompactMaskUpdate}). */
+  private updateMasksCompact(compact: CompactMaskUpdate): MaskUpdateEvent {
+    const masked = this.layers.map((spec, i) => ({ spec, i })).filter(({ spec }) => spec.masked);
+    const result = compact.update({
+      layers: masked.map(({ spec }) => spec),
+      pruneRate: this.currentPruneRate,
+      baselineNonzero: this.baselineNonzero,
+      step: this.stepCount,
+      epoch: this.epochCount,
+      rng: this.maskRng,
+    });
+    masked.forEach(({ spec, i }, j) => (this.layers[i] = { ...spec, layer: result.layers[j] }));
+    this.plan = this.buildPlan();
+    this.events.emit(result.event);
+    return result.event;
+  }
+
+  /**
+   * The dense-gradient window's momentum buffers now (by masked layer name; empty outside a window), for a
+   * checkpoint: a run interrupted inside a window resumes with them, bit for bit.
+   */
+  windowMomentum(): Record<string, Float32Array> {
+    const out: Record<string, Float32Array> = {};
+    for (const [i, m] of this.denseMomentum) out[this.layers[i].weightName] = m.slice();
+    return out;
+  }
+
+  /** Replaces the compact layers and the window buffers with a checkpoint's (a fresh trainer, before its first step). */
+  restoreLayers(layers: readonly SparseDenseLayer[], windowMomentum: Readonly<Record<string, Float32Array>>): void {
+    if (layers.length !== this.layers.length) {
+      throw new SparseLearningError('E_CHECKPOINT_INCOMPATIBLE', `checkpoint has ${layers.length} sparse layers, the model ${this.layers.length}`);
+    }
+    layers.forEach((layer, i) => (this.layers[i] = { ...this.layers[i], layer }));
+    this.denseMomentum.clear();
+    this.denseGradient.clear();
+    // As the constructor's `denseMomentum`: kept only when a strategy or a run-long window reads it.
+    if (this.needsDense) {
+      this.layers.forEach((spec, i) => {
+        const m = windowMomentum[spec.weightName];
+        if (spec.masked && m) this.denseMomentum.set(i, Float32Array.from(m));
+      });
+    }
+    this.plan = this.buildPlan();
   }
 
   /** The momentum the masked path would report per masked layer: dense window momentum, else the nonzeros'. */

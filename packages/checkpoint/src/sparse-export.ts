@@ -90,16 +90,19 @@ function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/**
+ * One tensor of a sparse export as its caller holds it: every value (`dense`), or the active positions of a
+ * masked tensor (flat indices in the tensor's row-major layout, ascending, each below 2³²) and their values.
+ */
+export type SparseExportTensor =
+  | { readonly name: string; readonly shape: readonly number[]; readonly dtype: 'float32' | 'int32'; readonly masked: boolean; readonly dense: Float32Array | Int32Array }
+  | { readonly name: string; readonly shape: readonly number[]; readonly masked: true; readonly indices: Uint32Array; readonly values: Float32Array };
+
 function encode(variables: readonly NamedVariable[], masks: Readonly<Record<string, Uint8Array>>, meta: SparseExportMeta) {
-  const data = new DataSection();
-  const tensors: SparseTensorEntry[] = [];
-  let active = 0;
-  let maskedTotal = 0;
-  let denseBytes = 0;
+  const tensors: SparseExportTensor[] = [];
   for (const { name, variable } of variables) {
     const shape = [...variable.shape];
     const size = sizeOf(shape);
-    denseBytes += 4 * size;
     if (variable.dtype !== 'float32' && variable.dtype !== 'int32') {
       throw new SparseLearningError('E_CHECKPOINT_INCOMPATIBLE', `variable '${name}' has dtype ${variable.dtype}; export stores float32 and int32`, {
         name,
@@ -108,8 +111,7 @@ function encode(variables: readonly NamedVariable[], masks: Readonly<Record<stri
     const mask = masks[name];
     if (mask === undefined || variable.dtype !== 'float32') {
       const values = variable.dtype === 'float32' ? new Float32Array(variable.dataSync() as Float32Array) : new Int32Array(variable.dataSync() as Int32Array);
-      const bytes = littleEndianBytes(values);
-      tensors.push({ name, shape, dtype: variable.dtype, masked: false, encoding: 'dense', values: { offset: data.add(bytes), length: bytes.byteLength } });
+      tensors.push({ name, shape, dtype: variable.dtype, masked: false, dense: values });
       continue;
     }
     if (mask.length !== size) {
@@ -130,6 +132,41 @@ function encode(variables: readonly NamedVariable[], masks: Readonly<Record<stri
         values[k++] = weights[i];
       }
     }
+    tensors.push({ name, shape, masked: true, indices, values });
+  }
+  for (const name of Object.keys(masks)) {
+    if (!variables.some((v) => v.name === name)) {
+      throw new SparseLearningError('E_SHAPE_MISMATCH', `mask '${name}' has no variable of that name in the model`, { name });
+    }
+  }
+  return encodeTensors(tensors, meta);
+}
+
+function encodeTensors(input: readonly SparseExportTensor[], meta: SparseExportMeta) {
+  const data = new DataSection();
+  const tensors: SparseTensorEntry[] = [];
+  let active = 0;
+  let maskedTotal = 0;
+  let denseBytes = 0;
+  for (const tensor of input) {
+    const { name } = tensor;
+    const shape = [...tensor.shape];
+    const size = sizeOf(shape);
+    denseBytes += 4 * size;
+    if ('dense' in tensor) {
+      const bytes = littleEndianBytes(tensor.dense);
+      tensors.push({ name, shape, dtype: tensor.dtype, masked: false, encoding: 'dense', values: { offset: data.add(bytes), length: bytes.byteLength } });
+      continue;
+    }
+    const { indices, values } = tensor;
+    const nnz = indices.length;
+    if (values.length !== nnz || size > 2 ** 32) {
+      throw new SparseLearningError(
+        'E_SHAPE_MISMATCH',
+        `tensor '${name}' [${shape.join(', ')}]: ${values.length} values for ${nnz} indices${size > 2 ** 32 ? `, and ${size} positions exceed the format's 2^32 index range` : ''}`,
+        { name, size, nnz, values: values.length },
+      );
+    }
     active += nnz;
     maskedTotal += size;
     const { encoding, bytes: indexBytes } = chooseIndexEncoding(indices, size);
@@ -142,14 +179,9 @@ function encode(variables: readonly NamedVariable[], masks: Readonly<Record<stri
     } else {
       // Dense enough that indices cost more than the zeros they save: store w ⊙ mask densely.
       const dense = new Float32Array(size);
-      for (let i = 0; i < size; i++) if (mask[i] !== 0) dense[i] = weights[i];
+      for (let k = 0; k < nnz; k++) dense[indices[k]] = values[k];
       const bytes = littleEndianBytes(dense);
       tensors.push({ name, shape, dtype: 'float32', masked: true, encoding: 'dense', values: { offset: data.add(bytes), length: bytes.byteLength } });
-    }
-  }
-  for (const name of Object.keys(masks)) {
-    if (!variables.some((v) => v.name === name)) {
-      throw new SparseLearningError('E_SHAPE_MISMATCH', `mask '${name}' has no variable of that name in the model`, { name });
     }
   }
   const header: SparseModelHeader = {
@@ -204,6 +236,25 @@ export async function exportSparseModel(
   options?: AtomicWriteOptions,
 ): Promise<SparseExportResult> {
   const { container, header, sizes } = encode(model.variables, masks, meta);
+  await writeFileAtomic(path, container.chunks, options);
+  return { path, sha256: container.sha256, header, ...sizes };
+}
+
+/**
+ * {@link exportSparseModel} from tensors the caller already holds in compact form (a truly sparse run's
+ * active weights, issue 9): the same file, without a model or dense masks. Indices must be ascending and
+ * below 2³² per tensor (the format's index range).
+ *
+ * @throws SparseLearningError `E_SHAPE_MISMATCH` for values that do not match their indices or a tensor of
+ *   more than 2³² positions.
+ */
+export async function exportSparseTensors(
+  path: string,
+  tensors: readonly SparseExportTensor[],
+  meta: SparseExportMeta,
+  options?: AtomicWriteOptions,
+): Promise<SparseExportResult> {
+  const { container, header, sizes } = encodeTensors(tensors, meta);
   await writeFileAtomic(path, container.chunks, options);
   return { path, sha256: container.sha256, header, ...sizes };
 }

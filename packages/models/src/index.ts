@@ -4,7 +4,9 @@
  * initialisation, PyTorch padding, PyTorch parameter names and the masked/dense split of
  * docs/algorithm.md#which-weights-are-sparse.
  */
-export { createModel, modelInfo, modelIds, isModelId } from './registry.js';
+export { createModel, modelInfo, modelIds, modelFamilies, isModelId } from './registry.js';
+export { createErMlp, denseChainSpec, erMlpWidth, ER_MLP_FAMILY, ER_MLP_PATTERN, ER_MLP_MAX_WIDTH } from './er-mlp.js';
+export type { DenseChainSpec, DenseChainLayer } from './er-mlp.js';
 export type { ModelId, ModelInfo } from './registry.js';
 export type { ModelOptions, InputShape } from './model-options.js';
 export { LayersTrainableModel, countParameters } from './layers-trainable-model.js';

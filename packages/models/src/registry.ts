@@ -1,6 +1,7 @@
 import { unknownIdError } from '@sparse-learning/core';
 import { createAlexNet } from './alexnet.js';
 import { createDsrMnistMlp } from './dsr-mnist-mlp.js';
+import { ER_MLP_FAMILY, createErMlp, erMlpWidth } from './er-mlp.js';
 import type { LayersTrainableModel, ZooDataset } from './layers-trainable-model.js';
 import { createLeNet300100 } from './lenet300-100.js';
 import { createLeNet5 } from './lenet5.js';
@@ -28,8 +29,14 @@ export const modelIds = [
   'dsr-mnist-mlp',
 ] as const;
 
-/** One of {@link modelIds}. */
-export type ModelId = (typeof modelIds)[number];
+/**
+ * Parameterised model families: `er-mlp-<width>` (784-W-W-10 ReLU MLP for Erdős–Rényi sparse runs, issue 9),
+ * e.g. `er-mlp-100000`. `models` lists the pattern; {@link isModelId} accepts every member.
+ */
+export const modelFamilies = [ER_MLP_FAMILY] as const;
+
+/** One of {@link modelIds}, or a member of a {@link modelFamilies} family. */
+export type ModelId = (typeof modelIds)[number] | `er-mlp-${number}`;
 
 /** Static facts about a zoo model (default input shape and class count). */
 export interface ModelInfo {
@@ -66,7 +73,7 @@ function entry(
  * The zoo table (docs/algorithm.md#models). The counts are the spec's and are checked against the built models by the tests,
  * so {@link modelInfo} can answer without building anything.
  */
-const ZOO: Readonly<Record<ModelId, Entry>> = {
+const ZOO: Readonly<Record<(typeof modelIds)[number], Entry>> = {
   'lenet300-100': entry('lenet300-100', 'mnist', MNIST, 266_200, 266_610, createLeNet300100),
   lenet5: entry('lenet5', 'mnist', MNIST, 430_500, 431_080, createLeNet5),
   'alexnet-s': entry('alexnet-s', 'cifar10', CIFAR, 5_066_784, 5_077_066, (o) => createAlexNet('s', o)),
@@ -84,13 +91,24 @@ const ZOO: Readonly<Record<ModelId, Entry>> = {
 };
 
 function lookup(id: string): Entry {
-  if (!Object.prototype.hasOwnProperty.call(ZOO, id)) throw unknownIdError('model', id, modelIds);
-  return ZOO[id as ModelId];
+  if (Object.prototype.hasOwnProperty.call(ZOO, id)) return ZOO[id as (typeof modelIds)[number]];
+  const width = erMlpWidth(id);
+  if (width !== null) {
+    // 784·W + W·W + W·10 masked weights; biases W + W + 10.
+    const masked = 784 * width + width * width + width * 10;
+    return entry(id as ModelId, 'mnist', MNIST, masked, masked + 2 * width + 10, (o) => createErMlp(id, o));
+  }
+  throw unknownIdError('model', id, [...modelIds, ...modelFamilies]);
 }
 
-/** True when `id` is one of {@link modelIds}. */
+/** True when `id` is one of {@link modelIds} or a member of a {@link modelFamilies} family. */
 export function isModelId(id: string): id is ModelId {
-  return Object.prototype.hasOwnProperty.call(ZOO, id);
+  if (Object.prototype.hasOwnProperty.call(ZOO, id)) return true;
+  try {
+    return erMlpWidth(id) !== null;
+  } catch {
+    return false;
+  }
 }
 
 /**

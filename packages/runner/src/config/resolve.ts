@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { SparseLearningError, outOfRangeError, unknownIdError } from '@sparse-learning/core';
 import { datasetIds } from '@sparse-learning/datasets';
-import { isModelId, modelIds, modelInfo } from '@sparse-learning/models';
+import { ER_MLP_FAMILY, denseChainSpec, isModelId, modelFamilies, modelIds, modelInfo } from '@sparse-learning/models';
 import type { z } from 'zod';
 import { getPreset } from '../presets/index.js';
 import { mergePluginSlots, normalizePluginFields, PLUGIN_SLOTS } from './plugin-slots.js';
@@ -219,7 +219,7 @@ export function resolveConfig(...sources: readonly ConfigSource[]): ResolvedConf
   const preset = withSource(() => getPreset(presetId), presetField?.source);
   const modelField = stringField(sources, 'model');
   const model = modelField?.value ?? 'lenet300-100';
-  if (!isModelId(model)) throw withOrigin(unknownIdError('model', model, modelIds), modelField?.source);
+  if (!isModelId(model)) throw withOrigin(unknownIdError('model', model, [...modelIds, ...modelFamilies]), modelField?.source);
   const datasetField = stringField(sources, 'dataset');
   const dataset = datasetField?.value ?? modelInfo(model).dataset;
   if (!(datasetIds as readonly string[]).includes(dataset)) {
@@ -265,7 +265,40 @@ export function resolveConfig(...sources: readonly ConfigSource[]): ResolvedConf
     }
     (config as { density: number }).density = 1;
   }
+  if (config.epsilon !== undefined) {
+    (config as { density: number }).density = densityOfEpsilon(config, sources, originOf);
+    origins.density = `--epsilon ${config.epsilon}`;
+  }
   return { config, origins, warnings };
+}
+
+/**
+ * The overall density at which the Erdős–Rényi distribution gives every layer ε·(in + out) connections (SET's
+ * ε, Mocanu et al. 2018; layers where that exceeds in·out are dense): `Σ min(in·out, ε·(in + out)) / Σ in·out`
+ * over the model's Dense layers. RigL's scaling of that density gives back ε exactly
+ * (docs/algorithm.md#initialisation). Defined for the ReLU MLPs whose structure is known without building
+ * them (`denseChainSpec`).
+ */
+function densityOfEpsilon(config: ExperimentConfig, sources: readonly ConfigSource[], originOf: (field: string) => string): number {
+  const epsilon = config.epsilon!;
+  const fail = (message: string, details: Record<string, unknown>) =>
+    new SparseLearningError('E_CONFIG_INVALID', `--epsilon ${epsilon} (${originOf('epsilon')}): ${message}`, { field: 'epsilon', value: epsilon, ...details });
+  if (sources.some((source) => source.values.density !== undefined)) {
+    throw fail(`sets the density itself; drop --density ${String(config.density)} (${originOf('density')})`, { valid: ['--epsilon', '--density'] });
+  }
+  if (config.densityDistribution !== 'erdos-renyi' && config.densityDistribution !== 'erk') {
+    throw fail(`counts Erdős–Rényi connections; --density-distribution is '${config.densityDistribution}'`, { valid: ['erdos-renyi', 'erk'] });
+  }
+  const spec = denseChainSpec(config.model);
+  if (!spec) throw fail(`is defined for ReLU MLPs (lenet300-100, set-mlp, ${ER_MLP_FAMILY}); model '${config.model}' is not one`, { valid: ['lenet300-100', 'set-mlp', ER_MLP_FAMILY] });
+  let active = 0;
+  let total = 0;
+  for (const l of spec.layers) {
+    const size = l.inFeatures * l.outFeatures;
+    active += Math.min(size, epsilon * (l.inFeatures + l.outFeatures));
+    total += size;
+  }
+  return active / total;
 }
 
 function withOrigin(error: SparseLearningError, source: string | undefined): SparseLearningError {

@@ -91,6 +91,18 @@ export const experimentConfigSchema = z.strictObject({
   execution: z.enum(['masked', 'sparse', 'auto']).default('masked'),
   /** Sparse execution: steps before each mask update that compute dense gradients for momentum/gradient growth. */
   denseGradWindow: int().min(1).default(64),
+  /**
+   * Sparse execution of a ReLU MLP: where its state lives (issue 9). `compact`: values, indices and optimizer
+   * slots of the active weights only (no dense model, masks or slots; compact checkpoints); `dense`: the
+   * session's dense model, masks and optimizer (the form that equals the masked run); `auto`: compact when the
+   * dense float32 form of the masked weights exceeds 1 GiB.
+   */
+  sparseState: z.enum(['auto', 'dense', 'compact']).default('auto'),
+  /**
+   * SET's ε (Mocanu et al. 2018): Erdős–Rényi connections per layer ε·(in + out) instead of a density; the
+   * density is derived from it (ReLU MLPs, `erdos-renyi`/`erk` distribution). Issue 9's width sweep.
+   */
+  epsilon: z.number().positive().finite().optional(),
   plugins: z.array(z.string().min(1)).default([]),
   gradientTransforms: z.array(pluginRefSchema).default([]),
   initHooks: z.array(pluginRefSchema).default([]),

@@ -11,14 +11,14 @@ import { SparseLearningError, isStatefulStrategy, type RngState, type SparseTrai
 import type { ExperimentConfig } from '../config/schema.js';
 import { RUNNER_VERSION } from '../version.js';
 import { epochProgressFromJson, epochProgressToJson, type EpochProgress } from './epoch-progress.js';
-import type { ExperimentSession } from './session.js';
+import type { ExperimentSession, RunSession } from './session.js';
 import type { EpochMetrics } from './metrics.js';
 import { configIdentity } from './run-identity.js';
 import { decodeState, encodeState } from './state-codec.js';
 
 
 /** The stateful parts of a session by a stable key (`prune:<id>`, `growth:<id>`, ..., `transform:<i>:<id>`). */
-function statefulParts(session: ExperimentSession): [string, StatefulStrategy][] {
+export function statefulParts(session: RunSession): [string, StatefulStrategy][] {
   const { composition, plan } = session;
   const parts: [string, unknown][] = [
     [`prune:${composition.prune.id}`, composition.prune],
@@ -57,6 +57,24 @@ export interface ResumeExtra extends RunRecord {
   readonly runnerVersion: string;
   /** The run's identity (`configIdentity` of its configuration); absent in checkpoints of older versions. */
   readonly configHash?: string;
+  /**
+   * Present when the checkpoint holds a compact sparse session's state (issue 9, ./sparse-compact-checkpoint.ts):
+   * its format, version and layer layout. Absent: the dense form (weights, masks, dense optimizer slots).
+   */
+  readonly sparseState?: CompactStateRecord;
+}
+
+/** The layout record of a compact checkpoint (see ./sparse-compact-checkpoint.ts). */
+export interface CompactStateRecord {
+  readonly format: 'compact-mlp';
+  readonly version: number;
+  readonly layers: readonly {
+    readonly weightName: string;
+    readonly biasName: string | null;
+    readonly in: number;
+    readonly out: number;
+    readonly relu: boolean;
+  }[];
 }
 
 /**
@@ -146,6 +164,13 @@ export function historyOf(checkpoint: LoadedCheckpoint): EpochMetrics[] {
  */
 export function restoreRunState(session: ExperimentSession, checkpoint: LoadedCheckpoint, config: ExperimentConfig): ResumeExtra {
   const extra = resumeExtraOf(checkpoint);
+  if (extra.sparseState) {
+    throw new SparseLearningError(
+      'E_CHECKPOINT_INCOMPATIBLE',
+      `checkpoint '${checkpoint.path}' holds a compact sparse state (${extra.sparseState.format} v${extra.sparseState.version}: values, indices and slots of the active weights only); resume it in sparse execution with compact state: --execution sparse --sparse-state compact (or auto)`,
+      { path: checkpoint.path, sparseState: extra.sparseState.format, valid: ['--execution sparse --sparse-state compact'] },
+    );
+  }
   const { masking, model, optimizer, trainer } = session;
   assertCompatible(checkpoint, {
     modelId: config.model,

@@ -11,7 +11,7 @@ import { teeLogger } from './run-controls.js';
 import { decorateFailure, type KeptSoFar } from './run-failure.js';
 import type { RunExperimentOptions } from './run-options.js';
 import { startRun } from './run-start.js';
-import { prepareExperiment } from './session.js';
+import { prepareRunSession, startCompactRun } from './sparse-compact-session.js';
 import { trainEpoch } from './train-epoch.js';
 
 // The run's pieces, one job per file: the session (what is composed before the first step), the start or
@@ -55,7 +55,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
   const history = resume ? historyOf(resume) : [];
 
   try {
-    const session = await prepareExperiment({
+    // The dense session, or a compact sparse one whose memory follows the active weights (issue 9).
+    const session = await prepareRunSession({
       config,
       logger,
       events: options.events,
@@ -64,7 +65,8 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       cwd: options.cwd,
       onBackend: (choice) => options.observer?.onBackend?.(choice),
     });
-    const run = startRun(session, { options, plugins, dir, logger, history, kept, startedAt, started });
+    const context = { options, plugins, dir, logger, history, kept, startedAt, started };
+    const run = 'kind' in session ? startCompactRun(session, context) : startRun(session, context);
     kept.trainingStarted = true;
     try {
       for (let epoch = run.trainer.position().epoch + 1; epoch <= config.epochs; epoch++) {

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
-import { exportSparseModel, restoreVariables, type SparseExportResult } from '@sparse-learning/checkpoint';
+import { exportSparseModel, exportSparseTensors, restoreVariables, type SparseExportResult } from '@sparse-learning/checkpoint';
+import { compactExportTensors } from './sparse-compact-checkpoint.js';
 import { SparseLearningError, silentLogger, type Logger } from '@sparse-learning/core';
 import { SPARSE_MODEL_MAGIC, listCheckpoints } from '@sparse-learning/checkpoint';
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
@@ -121,32 +122,39 @@ async function exportLocked(dir: string, options: { out?: string; logger: Logger
     }
     options.logger.warn(`${what}; exporting the older checkpoint of epoch ${checkpoint.epoch}, step ${checkpoint.step} (--allow-older-checkpoint)`);
   }
-  await activateBackend('cpu', config.model);
   const modelOptions = { inputShape: extra.modelOptions.inputShape as [number, number, number], numClasses: extra.modelOptions.numClasses };
+  const meta = {
+    modelId: checkpoint.modelId,
+    modelOptions: { inputShape: [...modelOptions.inputShape], numClasses: modelOptions.numClasses },
+    density: config.density,
+    extra: { runDir: dir, epoch: checkpoint.epoch, step: checkpoint.step, complete: extra.complete, preset: config.preset, seed: config.seed },
+  };
+  const path = resolve(options.out ?? join(dir, RUN_FILES.export));
+  const summary = (result: SparseExportResult): RunExport => ({
+    path,
+    modelId: checkpoint.modelId,
+    epoch: checkpoint.epoch,
+    epochs: config.epochs,
+    step: checkpoint.step,
+    complete: extra.complete,
+    density: config.density,
+    sparseBytes: result.sparseBytes,
+    denseBytes: result.denseBytes,
+    ratio: result.ratio,
+    sha256: result.sha256,
+  });
+  if (extra.sparseState) {
+    // A compact sparse run (issue 9): the active weights straight from the checkpoint, no dense model.
+    checkExportTarget(path);
+    return summary(await exportSparseTensors(path, compactExportTensors(checkpoint, extra.sparseState), meta));
+  }
+  await activateBackend('cpu', config.model);
   const model = createModel(checkpoint.modelId, modelOptions);
   try {
     restoreVariables(model.variables, checkpoint.tensors);
-    const path = resolve(options.out ?? join(dir, RUN_FILES.export));
     checkExportTarget(path);
-    const result: SparseExportResult = await exportSparseModel(path, model, checkpoint.tensors.masks, {
-      modelId: checkpoint.modelId,
-      modelOptions: { inputShape: [...modelOptions.inputShape], numClasses: modelOptions.numClasses },
-      density: config.density,
-      extra: { runDir: dir, epoch: checkpoint.epoch, step: checkpoint.step, complete: extra.complete, preset: config.preset, seed: config.seed },
-    });
-    return {
-      path,
-      modelId: checkpoint.modelId,
-      epoch: checkpoint.epoch,
-      epochs: config.epochs,
-      step: checkpoint.step,
-      complete: extra.complete,
-      density: config.density,
-      sparseBytes: result.sparseBytes,
-      denseBytes: result.denseBytes,
-      ratio: result.ratio,
-      sha256: result.sha256,
-    };
+    const result: SparseExportResult = await exportSparseModel(path, model, checkpoint.tensors.masks, meta);
+    return summary(result);
   } finally {
     model.dispose();
   }

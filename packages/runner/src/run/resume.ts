@@ -110,9 +110,10 @@ export function checkRunIdentity(runDir: string, checkpoint: LoadedCheckpoint, c
  * `backend` (bit-exactness needs the recorded one: results may differ in the last bits), `dataDir`
  * (the same files in another place) and `execution` (masked or sparse, issue 9: the same engine and state,
  * other float summation orders; a dense-gradient window shorter than the run also makes slightly different
- * momentum-growth decisions).
+ * momentum-growth decisions) and `sparseState` (where the sparse execution keeps the same state: a dense-form
+ * checkpoint resumes in compact form, converted once).
  */
-export const RESUME_HARMLESS_FIELDS: readonly string[] = ['backend', 'dataDir', 'execution'];
+export const RESUME_HARMLESS_FIELDS: readonly string[] = ['backend', 'dataDir', 'execution', 'sparseState'];
 
 function stable(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stable).join(',')}]`;

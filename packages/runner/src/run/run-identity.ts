@@ -7,7 +7,7 @@ import type { ExperimentConfig } from '../config/schema.js';
  * the same arithmetic, the masked or the sparse execution of the same engine — issue 9): left out of a run's
  * identity, as `train --resume` accepts other values for them.
  */
-export const IDENTITY_EXCLUDED_FIELDS: readonly string[] = ['backend', 'dataDir', 'execution'];
+export const IDENTITY_EXCLUDED_FIELDS: readonly string[] = ['backend', 'dataDir', 'execution', 'sparseState'];
 
 /** JSON with object keys sorted, so that equal configurations give equal text. */
 export function stableJson(value: unknown): string {

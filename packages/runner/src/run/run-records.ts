@@ -4,7 +4,7 @@ import type { RunRecord } from './checkpointing.js';
 import type { EpochMetrics, RunResults } from './metrics.js';
 import { configIdentity } from './run-identity.js';
 import type { RunExperimentOptions } from './run-options.js';
-import type { ExperimentSession } from './session.js';
+import type { RunSession } from './session.js';
 import type { ExecutionChoice } from './sparse-execution.js';
 
 /**
@@ -13,7 +13,7 @@ import type { ExecutionChoice } from './sparse-execution.js';
  * with its complete options (`strategies`), the run's size and the versions that trained it.
  */
 export function runConfigRecord(
-  session: ExperimentSession,
+  session: RunSession,
   run: {
     readonly options: RunExperimentOptions;
     readonly plugins: readonly { readonly specifier: string; readonly resolved: string }[];
@@ -42,7 +42,7 @@ export function runConfigRecord(
 }
 
 /** `results.json` of a finished run: the last epoch's figures (no best-validation selection, paper §4). */
-export function runResults(session: ExperimentSession, last: EpochMetrics, record: RunRecord): RunResults {
+export function runResults(session: RunSession, last: EpochMetrics, record: RunRecord): RunResults {
   const { config, backend } = session;
   return {
     preset: config.preset,

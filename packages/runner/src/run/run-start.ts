@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { saveCheckpoint } from '@sparse-learning/checkpoint';
+import { saveCheckpoint, type CheckpointData, type LoadedCheckpoint } from '@sparse-learning/checkpoint';
 import type { Logger } from '@sparse-learning/core';
 import type { LoadedPlugin } from '../composition/plugin-loader.js';
 import type { ExperimentConfig } from '../config/schema.js';
@@ -10,8 +10,8 @@ import type { RunDirectory } from './run-directory.js';
 import type { KeptSoFar, SavedPoint } from './run-failure.js';
 import { runLabel, type RunExperimentOptions, type RunObserver, type RunStartInfo } from './run-options.js';
 import { runConfigRecord } from './run-records.js';
-import type { ExperimentSession } from './session.js';
-import { chooseExecution, createExecution, type RunTrainer } from './sparse-execution.js';
+import type { ExperimentSession, RunSession } from './session.js';
+import { chooseExecution, createExecution, type Execution, type ExecutionChoice, type RunTrainer } from './sparse-execution.js';
 
 /**
  * A run that is ready for its next step: the session and the trainer that drives it, where the current epoch
@@ -21,7 +21,8 @@ import { chooseExecution, createExecution, type RunTrainer } from './sparse-exec
 export interface ActiveRun {
   readonly config: ExperimentConfig;
   readonly options: RunExperimentOptions;
-  readonly session: ExperimentSession;
+  /** The dense session, or a compact sparse one (./sparse-compact-session.ts). */
+  readonly session: RunSession;
   readonly trainer: RunTrainer;
   readonly dir: RunDirectory;
   readonly logger: Logger;
@@ -56,18 +57,40 @@ export interface RunStartContext {
  * `config.json`'s resume list) or writes `config.json` of a new run, binds the trainer and announces the run.
  */
 export function startRun(session: ExperimentSession, context: RunStartContext): ActiveRun {
+  const { config } = context.options;
+  return startRunWith(session, context, {
+    choice: chooseExecution(session, config.execution),
+    restore: (resume) => restoreRunState(session, resume, config),
+    bind: (choice, logger) => createExecution(session, choice, logger, config.denseGradWindow),
+    capture: (args) => captureRunState(session, args),
+  });
+}
+
+/** How a session of one form is restored, bound to its execution and checkpointed (see {@link startRunWith}). */
+export interface SessionBinding {
+  readonly choice: ExecutionChoice;
+  /** Puts a fresh session into the checkpoint's state. */
+  restore(resume: LoadedCheckpoint): ResumeExtra;
+  /** The execution that trains the (fresh or restored) session. */
+  bind(choice: ExecutionChoice, logger: Logger): Execution;
+  /** The checkpoint of the session as it stands (after the execution's `sync`). */
+  capture(args: Parameters<typeof captureRunState>[1]): CheckpointData;
+}
+
+/** {@link startRun} for a session of any form, through its {@link SessionBinding}. */
+export function startRunWith(session: RunSession, context: RunStartContext, binding: SessionBinding): ActiveRun {
   const { options, dir, logger, history, kept, startedAt, started } = context;
   const { config, resume } = options;
   const { backend, stepsPerEpoch, totalSteps } = session;
   const observer = options.observer ?? {};
-  const executionChoice = chooseExecution(session, config.execution);
+  const executionChoice = binding.choice;
   logger.info(`execution ${executionChoice.execution}: ${executionChoice.reason}`);
   observer.onExecution?.(executionChoice);
   const pluginRecord = context.plugins.map((p) => ({ specifier: p.specifier, resolved: p.resolved }));
   let progress = newEpochProgress(config.lr);
   let previous: ResumeExtra | null = null;
   if (resume) {
-    previous = restoreRunState(session, resume, config);
+    previous = binding.restore(resume);
     progress = previous.progress;
     if (previous.backend.name !== backend.backend) {
       logger.warn(
@@ -87,7 +110,7 @@ export function startRun(session: ExperimentSession, context: RunStartContext): 
   } else {
     dir.writeConfig(runConfigRecord(session, { options, plugins: pluginRecord, execution: executionChoice, startedAt }));
   }
-  const execution = createExecution(session, executionChoice, logger, config.denseGradWindow);
+  const execution = binding.bind(executionChoice, logger);
 
   const startInfo: RunStartInfo = {
     runDir: dir.path,
@@ -118,7 +141,7 @@ export function startRun(session: ExperimentSession, context: RunStartContext): 
     }),
     checkpoint: async (reason) => {
       execution.sync();
-      const data = captureRunState(session, { history, progress: run.progress, reason, record: run.record() });
+      const data = binding.capture({ history, progress: run.progress, reason, record: run.record() });
       const written = await saveCheckpoint(dir.path, data, { keep: options.checkpoint?.keep ?? 2, logger, fs: options.checkpoint?.fs });
       kept.saved = { path: written.path, epoch: data.epoch, step: data.step };
       return kept.saved;

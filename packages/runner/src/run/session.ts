@@ -23,15 +23,15 @@ import { activateBackend } from './backend.js';
 import type { LayerMetrics } from './metrics.js';
 import { checkLayersPopulated } from './run-identity.js';
 
-/** Everything composed for one experiment, before the first step: what `runExperiment` trains. */
-export interface ExperimentSession {
+/**
+ * What every session of a run has, whichever form its state takes: the configuration, data, composition,
+ * sizes, random streams and events. {@link ExperimentSession} adds the dense TF.js model, masks, optimizer and
+ * trainer; a compact sparse session (./sparse-compact-session.ts, issue 9) adds compact layers instead.
+ */
+export interface RunSession {
   readonly config: ExperimentConfig;
   readonly backend: BackendChoice;
   readonly dataset: Dataset;
-  readonly model: ZooModel;
-  readonly masking: Masking | null;
-  readonly optimizer: SparseOptimizer;
-  readonly trainer: SparseTrainer;
   readonly plan: RunPlan;
   readonly composition: Composition;
   readonly stepsPerEpoch: number;
@@ -62,14 +62,50 @@ export interface ExperimentSession {
    * step: dropout masks are a pure function of the position, so a run resumed mid-epoch draws the same ones.
    */
   dropoutKey(epoch: number, batch: number): string;
-  /** The sink the trainer emits to (mask updates reach {@link ExperimentSession.takeMaskUpdates} through it). */
+  /** The sink the trainer emits to (mask updates reach {@link RunSession.takeMaskUpdates} through it). */
   readonly events: EventSink;
-  /** The mask updates emitted since the last {@link ExperimentSession.takeMaskUpdates}. */
+  /** The mask updates emitted since the last {@link RunSession.takeMaskUpdates}. */
   takeMaskUpdates(): MaskUpdateEvent[];
   /** Per-layer sizes, active counts and densities now. */
   layerMetrics(): LayerMetrics[];
-  /** Releases the model, optimizer, masks and trainer tensors. */
+  /** Releases the session's tensors and buffers. */
   dispose(): void;
+}
+
+/** Everything composed for one experiment in dense form, before the first step: what `runExperiment` trains. */
+export interface ExperimentSession extends RunSession {
+  readonly model: ZooModel;
+  readonly masking: Masking | null;
+  readonly optimizer: SparseOptimizer;
+  readonly trainer: SparseTrainer;
+}
+
+/** The parts of a session composed before the model is built (see {@link composeSessionBase}). */
+export interface SessionBase {
+  readonly config: ExperimentConfig;
+  readonly logger: Logger;
+  readonly backend: BackendChoice;
+  readonly dataset: Dataset;
+  readonly composition: Composition;
+  readonly plan: RunPlan;
+  readonly stepsPerEpoch: number;
+  readonly totalSteps: number;
+  readonly rng: Rng;
+  readonly events: EventSink;
+  /** The mask updates {@link SessionBase.events} collected. */
+  readonly updates: MaskUpdateEvent[];
+}
+
+/** The random streams and event plumbing every session shares, from its base. */
+export function sessionStreams(base: SessionBase) {
+  const { config, rng, updates } = base;
+  return {
+    dataOrderRng: (epoch: number) => rng.fork(`data-order/${epoch}`),
+    augmentRng: (epoch: number, batch: number) => rng.fork(`augment/${epoch}/${batch}`),
+    validationRng: (epoch: number) => rng.fork(`validation-augment/${epoch}`),
+    dropoutKey: (epoch: number, batch: number) => `${config.seed}/dropout/${epoch}/${batch}`,
+    takeMaskUpdates: () => updates.splice(0, updates.length),
+  };
 }
 
 /** Options of {@link prepareExperiment}. */
@@ -95,6 +131,14 @@ export interface PrepareExperimentOptions {
  * `dropout/<epoch>/<batch>`, plus the trainer's own `mask-update` and `noise` streams.
  */
 export async function prepareExperiment(options: PrepareExperimentOptions): Promise<ExperimentSession> {
+  return finishDenseSession(await composeSessionBase(options));
+}
+
+/**
+ * The first half of {@link prepareExperiment}: strategy ids checked, backend active, dataset loaded,
+ * strategies composed, root stream and event sink made — everything but the model and its state.
+ */
+export async function composeSessionBase(options: PrepareExperimentOptions): Promise<SessionBase> {
   const { config } = options;
   const logger = options.logger ?? silentLogger;
   const plugins = options.plugins ?? (await Promise.all(config.plugins.map((p) => loadPlugin(p, options.cwd))));
@@ -122,6 +166,16 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
   const { plan } = composition;
 
   const rng = createRng(config.seed);
+  const updates: MaskUpdateEvent[] = [];
+  const collect: EventSink = { emit: (event) => void (event.type === 'mask-update' && updates.push(event)) };
+  const events = fanOutEventSink(collect, options.events ?? nullEventSink);
+  return { config, logger, backend, dataset, composition, plan, stepsPerEpoch, totalSteps, rng, events, updates };
+}
+
+/** The second half of {@link prepareExperiment}: the dense model, initial masks, optimizer and trainer. */
+export function finishDenseSession(base: SessionBase): ExperimentSession {
+  const { config, logger, dataset, composition, plan, stepsPerEpoch, rng } = base;
+  const sessionEvents = base.events;
   const model = createModel(config.model, {
     seed: `${config.seed}/model-init`,
     inputShape: dataset.inputShape,
@@ -142,9 +196,6 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
     composition.runInitHooks(masking, presetInitRng);
   }
   const optimizer = composition.optimizer;
-  const updates: MaskUpdateEvent[] = [];
-  const collect: EventSink = { emit: (event) => void (event.type === 'mask-update' && updates.push(event)) };
-  const sessionEvents = fanOutEventSink(collect, options.events ?? nullEventSink);
   const trainer = new SparseTrainer({
     model,
     optimizer,
@@ -163,7 +214,7 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
 
   return {
     config,
-    backend,
+    backend: base.backend,
     dataset,
     model,
     masking,
@@ -172,17 +223,13 @@ export async function prepareExperiment(options: PrepareExperimentOptions): Prom
     plan,
     composition,
     stepsPerEpoch,
-    totalSteps,
+    totalSteps: base.totalSteps,
     maskedWeights,
     totalParameters,
     rng,
     initRngStates: () => ({ 'mask-init': maskInitRng.getState(), 'preset-init': presetInitRng.getState() }),
-    dataOrderRng: (epoch) => rng.fork(`data-order/${epoch}`),
-    augmentRng: (epoch, batch) => rng.fork(`augment/${epoch}/${batch}`),
-    validationRng: (epoch) => rng.fork(`validation-augment/${epoch}`),
-    dropoutKey: (epoch, batch) => `${config.seed}/dropout/${epoch}/${batch}`,
+    ...sessionStreams(base),
     events: sessionEvents,
-    takeMaskUpdates: () => updates.splice(0, updates.length),
     layerMetrics: () =>
       masking
         ? masking.counts().map((c) => ({ name: c.name, size: c.size, active: c.active, density: c.density }))

@@ -11,7 +11,7 @@ import { type LearningRateSchedule, type Logger, MOMENTUM_BUFFER_SLOT, StepLrSch
 import type { SparseTrainerCore, SparseTrainerCoreOptions, ArrayBatch, SparseStepResult } from '@sparse-learning/backend-native';
 import { mapIterable, toArrayBatch } from './array-batches.js';
 import type { RunTrainer } from './execution-types.js';
-import type { ExperimentSession } from './session.js';
+import type { ExperimentSession, RunSession } from './session.js';
 
 /** The session's dense state, read on demand (each value copied once, as a plain array). */
 export interface SessionDenseState {
@@ -68,7 +68,7 @@ export function trainerCoreOptionsOf(session: ExperimentSession, logger: Logger,
 }
 
 /** The SGD options of the session's configuration (PyTorch semantics; Nesterov only with momentum). */
-export function sparseSgdOf(session: ExperimentSession): { momentum: number; nesterov: boolean; weightDecay: number } {
+export function sparseSgdOf(session: RunSession): { momentum: number; nesterov: boolean; weightDecay: number } {
   const { config } = session;
   return { momentum: config.momentum, nesterov: config.nesterov && config.momentum > 0, weightDecay: config.l2 };
 }
@@ -84,7 +84,11 @@ type SparseTrainerLike = SparseTrainerCore & {
  * and the books go back to the session at once (`syncMasks`); weights and momentum follow before the
  * checkpoint (the execution's `sync`).
  */
-export function runTrainerOf(session: ExperimentSession, sparse: SparseTrainerLike, syncMasks: () => void): RunTrainer {
+export function runTrainerOf(
+  session: { readonly trainer: { setState(state: ReturnType<SparseTrainerCore['getState']>): void } | null },
+  sparse: SparseTrainerLike,
+  syncMasks: () => void,
+): RunTrainer {
   return {
     position: () => sparse.position(),
     get pruneRate() {
@@ -95,7 +99,7 @@ export function runTrainerOf(session: ExperimentSession, sparse: SparseTrainerLi
     endEpoch: (metrics) => {
       const event = sparse.endEpoch(metrics);
       syncMasks();
-      session.trainer.setState(sparse.getState());
+      session.trainer?.setState(sparse.getState());
       return event;
     },
   };

@@ -4,6 +4,7 @@ import { HOLD_MARKER } from './run-directory.js';
 import { holdUntilAborted, yieldToEventLoop } from './run-controls.js';
 import { RunInterrupted } from './run-failure.js';
 import type { ActiveRun } from './run-start.js';
+import type { ExperimentSession } from './session.js';
 
 /**
  * The training pass of one epoch (docs/algorithm.md#the-mask-update loop): the epoch's shuffled mini-batches
@@ -29,12 +30,12 @@ export async function trainEpoch(run: ActiveRun, epoch: number, epochStart: numb
     let result;
     if (trainer.stepOn) {
       // The trainer assembles the batch itself (the sparse execution: plain arrays, no tensors).
-      session.model.setRandomKey(session.dropoutKey(epoch, b));
+      if ('model' in session) (session as ExperimentSession).model.setRandomKey(session.dropoutKey(epoch, b));
       result = trainer.stepOn(dataset.train, indices, session.augmentRng(epoch, b));
     } else {
       const batch = dataset.train.batch(indices, session.augmentRng(epoch, b));
       try {
-        session.model.setRandomKey(session.dropoutKey(epoch, b));
+        if ('model' in session) (session as ExperimentSession).model.setRandomKey(session.dropoutKey(epoch, b));
         result = trainer.step(batch);
       } finally {
         batch.inputs.dispose();
