@@ -106,14 +106,19 @@ SL_T void PackA(const float* A, long lda, bool t, long i0, long mc, long k0, lon
       for (long kk = 0; kk < kc; kk += 16) {
         const long n = std::min<long>(16, kc - kk);
         __m512 r[16];
+        // Packing reads A from L3 or memory (a quarter of the packing time was waiting for it): fetch 4 lines
+        // ahead in each of the sliver's rows (a prefetch past the row's end is harmless).
+        for (long i = 0; i < rows; ++i) _mm_prefetch(reinterpret_cast<const char*>(src + i * lda + kk + 64), _MM_HINT_T0);
         LoadTransposed(src + kk, lda, rows, n, r);
         for (long j = 0; j < n; ++j) _mm512_mask_storeu_ps(dst + (kk + j) * kMR, all, r[j]);
       }
     } else {  // op(A) = A^T: each k is `rows` contiguous floats
       const __mmask16 m = LowMask(rows);
       const float* src = A + k0 * lda + i0 + ir;
-      for (long k = 0; k < kc; ++k)
+      for (long k = 0; k < kc; ++k) {
+        _mm_prefetch(reinterpret_cast<const char*>(src + (k + 8) * lda), _MM_HINT_T0);
         _mm512_mask_storeu_ps(dst + k * kMR, all, _mm512_maskz_loadu_ps(m, src + k * lda));
+      }
     }
   }
 }
@@ -127,6 +132,8 @@ SL_T void PackB(const float* B, long ldb, bool t, long k0, long kc, long j0, lon
       float* dst = out + k * kNR;
       long jr = 0;
       for (; jr + kNR <= nc; jr += kNR, dst += kNR * kc) {
+        _mm_prefetch(reinterpret_cast<const char*>(src + 4 * ldb + jr), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(src + 4 * ldb + jr + 16), _MM_HINT_T0);
         _mm512_store_ps(dst, _mm512_loadu_ps(src + jr));
         _mm512_store_ps(dst + 16, _mm512_loadu_ps(src + jr + 16));
       }
@@ -146,6 +153,7 @@ SL_T void PackB(const float* B, long ldb, bool t, long k0, long kc, long j0, lon
       for (long kk = 0; kk < kc; kk += 16) {
         const long n = std::min<long>(16, kc - kk);
         __m512 r[16];
+        for (long i = 0; i < cols; ++i) _mm_prefetch(reinterpret_cast<const char*>(src + i * ldb + kk + 64), _MM_HINT_T0);
         if (cols > 0) LoadTransposed(src + kk, ldb, cols, n, r);
         else for (int i = 0; i < 16; ++i) r[i] = _mm512_setzero_ps();
         for (long j = 0; j < n; ++j) _mm512_store_ps(dst + (kk + j) * kNR + 16 * h, r[j]);
