@@ -11,7 +11,8 @@
 //   - with two threads each packed all of op(B) (the M split), ~5 % more work per thread.
 // Here:
 //   - packing by 16 x 16 in-register transposes where it transposes (op(A) = A, op(B) = B^T), by whole-vector
-//     row copies elsewhere, into 64-byte aligned buffers (packing is now ~5 % of a 1024^3 GEMM);
+//     row copies elsewhere, into 64-byte aligned buffers (packing is now ~9 % of a 1024^3 GEMM, most of it
+//     waiting for its sources in L3; prefetching them into L2 during the previous block did not help);
 //   - BLIS's loop order with the operands' roles swapped for row-major C: an MR x KC A sliver stays in L1
 //     (14 x 384 floats = 21 KB), the KC x NC B block sits in L2 (384 x 512 floats = 768 KB of 2 MB) and its
 //     32-column slivers stream through the micro-kernel; the C tile is fetched to L2 when a tile starts and to
@@ -21,8 +22,9 @@
 //     a 16-column kernel for narrow edges;
 //   - threads split the rows (whole tiles) and pack each B block together (double-buffered, one barrier per
 //     block); when op(A) has fewer rows than columns they split the columns and share nothing.
-// KC, NC and MR were chosen by measuring 1024^3 (BENCHMARKS.md, issue 10): KC 256/384, NC 256-1024, MR 12/14
-// and the other loop order (B sliver in L1) were within a few per cent; this combination was the best.
+// KC, NC and MR were chosen by measuring 1024^3 on one thread: in a quiet window this order with KC 384 and
+// NC 512 reached 75 % of the peak, NC 768-1024 or KC 256 73 %, the other order (B sliver in L1, A streamed)
+// 67-72 %; MR 12 against 14, KC 512 and prefetching the B slivers differed by less than the noise (+-2 %).
 #include "gemm_avx512.h"
 
 #include "thread_pool.h"
@@ -302,8 +304,8 @@ Blocking BlockingFor(long maxRows, long N, long K) {
 
 // One thread's part of C = alpha op(A) op(B) + beta C: op(A) rows [r0, r1) against op(B) columns
 // [j0, j0 + N), C pointing at (r0, j0). Loop order (BLIS's, with the roles of A and B swapped for row-major C):
-// rows in blocks of up to kMCap -> K in blocks of KC (pack the A panel) -> columns in blocks of NC (pack the B
-// block, L2) -> MR-row A slivers (stay in L1) -> NR-column B slivers (streamed from L2). With `shared`, the
+// rows in blocks of up to kMCap -> K in blocks of KC (pack the A panel, L3) -> columns in blocks of NC (pack the
+// B block, L2) -> MR-row A slivers (stay in L1) -> NR-column B slivers (streamed from L2). With `shared`, the
 // threads pack the B block together (thread t packs its share of the slivers) and meet at the barrier;
 // every thread runs the same number of steps (icBlocks comes from the largest thread's row count).
 void Driver(int t, const SharedB* shared, const Blocking& bl, bool tA, bool tB, long r0, long r1, long N, long K,
