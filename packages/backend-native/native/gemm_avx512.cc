@@ -274,7 +274,7 @@ class SpinBarrier {
       return;
     }
     for (int spins = 0; gen_.load(std::memory_order_acquire) == gen; ++spins) {
-      if (spins < 4000) _mm_pause();
+      if (spins < 256) _mm_pause();  // ~10 us (a PAUSE is ~140 cycles on Sapphire Rapids)
       else std::this_thread::yield();
     }
   }
@@ -381,6 +381,20 @@ void GemmAvx512(bool tA, bool tB, long M, long N, long K, float alpha, const flo
     return;
   }
   auto rowStart = [&](long t) { return std::min(M, tiles * t / T * kMR); };
+  // A barrier costs microseconds when both threads run and up to a scheduler slice when the partner is
+  // preempted; with little work per block (LeNet-5's 25 x rows x 20 weight gradient: ~0.1 M FMAs per K block)
+  // that cost exceeds packing B twice, so such GEMMs split the rows without sharing anything.
+  const double fmasPerStep = double(M) / T * std::min(N, kNC) * std::min(K, kKC);
+  if (fmasPerStep < 4e6) {
+    pool.Run(T, [&](long b, long e) {
+      for (long t = b; t < e; ++t) {
+        const long r0 = rowStart(t), r1 = rowStart(t + 1);
+        Driver(0, nullptr, BlockingFor(r1 - r0, N, K), tA, tB, r0, r1, N, K, alpha, A, lda, B, ldb, 0, beta,
+               C + r0 * ldc, ldc);
+      }
+    }, 1, T);
+    return;
+  }
   long maxRows = 0;
   for (int t = 0; t < T; ++t) maxRows = std::max(maxRows, rowStart(t + 1) - rowStart(t));
   const Blocking bl = BlockingFor(maxRows, N, K);

@@ -104,11 +104,12 @@ for (const v of variants) {
     }
 
     // The AVX-512 kernel's blocking edges (gemm_avx512.cc: K blocks of up to 384, column blocks of up to 512,
-    // row blocks of up to 1536 per thread, 14 x 32 tiles, B packed jointly by the threads when M >= N): several
-    // K blocks with beta applied once, two column blocks through the double-buffered shared B, more than one
-    // row block per thread, few rows split by columns, one-column and 16-column edges. beta = 0 with NaN in C:
-    // C must not be read (BLAS semantics), whatever the kernel.
-    const edges: [number, number, number][] = [[200, 40, 800], [530, 520, 20], [3100, 20, 40], [60, 600, 390], [29, 1, 769], [47, 16, 5]];
+    // row blocks of up to 1536 per thread, 14 x 32 tiles, B packed jointly by the threads when M >= N and a
+    // block holds >= 4 M FMAs per thread, else split without sharing): several K blocks with beta applied once
+    // (shared: 400x64x800; unshared: 200x40x800), two column blocks through the double-buffered shared B
+    // (700x530x30), more than one row block per thread (3100x20x40), few rows split by columns, one-column and
+    // 16-column edges. beta = 0 with NaN in C: C must not be read (BLAS semantics), whatever the kernel.
+    const edges: [number, number, number][] = [[400, 64, 800], [200, 40, 800], [700, 530, 30], [3100, 20, 40], [60, 600, 390], [29, 1, 769], [47, 16, 5]];
     for (const [m, n, k] of edges) {
       it(`${m}x${n}x${k} (blocking edges), all transposes, beta 0 over NaN and beta 1.5`, () => {
         for (const ta of [false, true]) {
