@@ -21,7 +21,8 @@
 //     never reads C), edge tiles run kernels compiled for their exact row count (no FMAs on padding rows) and
 //     a 16-column kernel for narrow edges;
 //   - threads split the rows (whole tiles) and pack each B block together (double-buffered, one barrier per
-//     block); when op(A) has fewer rows than columns they split the columns and share nothing.
+//     block) when a block holds >= 4 M FMAs per thread, else split the rows without sharing; when op(A) has
+//     fewer rows than columns they split the columns and share nothing.
 // KC, NC and MR were chosen by measuring 1024^3 on one thread: in a quiet window this order with KC 384 and
 // NC 512 reached 75 % of the peak, NC 768-1024 or KC 256 73 %, the other order (B sliver in L1, A streamed)
 // 67-72 %; MR 12 against 14, KC 512 and prefetching the B slivers differed by less than the noise (+-2 %).
