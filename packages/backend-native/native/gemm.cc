@@ -3,10 +3,10 @@
 // time a shape is seen, so an OPENBLAS_CORETYPE that pins an older kernel set, or a machine where our kernel is
 // the faster one, picks the right code without configuration.
 //
-// Own kernel: BLIS-style packing (B in KC x NR slivers, A in MR x KC slivers; transposes are absorbed by the
-// packing, so all four transpose combinations run at the same speed) around a register-blocked micro-kernel:
-//   avx512   12 x 32  (24 zmm accumulators, embedded-broadcast FMAs, masked edge stores)
-//   avx2      6 x 16  (12 ymm accumulators)
+// Own kernels: BLIS-style packing (transposes are absorbed by the packing, so all four transpose combinations
+// run at the same speed) around a register-blocked micro-kernel:
+//   avx512   14 x 32  gemm_avx512.cc (its own packing, blocking, edge kernels and threading)
+//   avx2      6 x 16  (12 ymm accumulators; B in KC x NR slivers, A in MR x KC slivers, below)
 //   generic   4 x 8   (4-lane vector extensions: SSE2 on x86-64, NEON on arm64; scalar elsewhere)
 // The micro-kernels carry per-function target attributes, so the file is compiled for baseline x86-64 and the
 // AVX-512 code only runs where cpuid says it can.
@@ -27,6 +27,7 @@
 
 #include "blas_loader.h"
 #include "cpu_isa.h"
+#include "gemm_avx512.h"
 #include "thread_pool.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -34,7 +35,6 @@
 #include <immintrin.h>
 #define SL_X86 1
 #define SL_TARGET_AVX2 __attribute__((target("avx2,fma")))
-#define SL_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))
 #endif
 
 namespace sl {
@@ -178,48 +178,6 @@ SL_TARGET_AVX2 void MicroAvx2(long kc, const float* Ap, const float* Bp, float a
     for (long c = 0; c < cols; ++c) C[r * ldc + c] += alpha * tmp[r * kAvx2NR + c];
 }
 
-constexpr long kAvx512MR = 12, kAvx512NR = 32;
-// Two zmm of B per k, 12 broadcast A values as FMA memory operands ({1to16}): 24 FMAs per 2 loads.
-#define SL_ROW(r)                                                 \
-  {                                                               \
-    const __m512 a = _mm512_set1_ps(Ap[r]);                       \
-    acc##r##0 = _mm512_fmadd_ps(a, b0, acc##r##0);                \
-    acc##r##1 = _mm512_fmadd_ps(a, b1, acc##r##1);                \
-  }
-#define SL_STORE(r)                                                                                  \
-  if (r < rows) {                                                                                    \
-    float* c = C + r * ldc;                                                                          \
-    _mm512_mask_storeu_ps(c, m0, _mm512_fmadd_ps(va, acc##r##0, _mm512_maskz_loadu_ps(m0, c)));      \
-    _mm512_mask_storeu_ps(c + 16, m1, _mm512_fmadd_ps(va, acc##r##1, _mm512_maskz_loadu_ps(m1, c + 16))); \
-  }
-SL_TARGET_AVX512 void MicroAvx512(long kc, const float* Ap, const float* Bp, float alpha, float* C, long ldc,
-                                  long rows, long cols) {
-  __m512 acc00 = _mm512_setzero_ps(), acc01 = _mm512_setzero_ps(), acc10 = _mm512_setzero_ps(),
-         acc11 = _mm512_setzero_ps(), acc20 = _mm512_setzero_ps(), acc21 = _mm512_setzero_ps(),
-         acc30 = _mm512_setzero_ps(), acc31 = _mm512_setzero_ps(), acc40 = _mm512_setzero_ps(),
-         acc41 = _mm512_setzero_ps(), acc50 = _mm512_setzero_ps(), acc51 = _mm512_setzero_ps(),
-         acc60 = _mm512_setzero_ps(), acc61 = _mm512_setzero_ps(), acc70 = _mm512_setzero_ps(),
-         acc71 = _mm512_setzero_ps(), acc80 = _mm512_setzero_ps(), acc81 = _mm512_setzero_ps(),
-         acc90 = _mm512_setzero_ps(), acc91 = _mm512_setzero_ps();
-  __m512 acc100 = _mm512_setzero_ps(), acc101 = _mm512_setzero_ps(), acc110 = _mm512_setzero_ps(),
-         acc111 = _mm512_setzero_ps();
-  for (long r = 0; r < rows; ++r) _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc), _MM_HINT_T0);
-  for (long k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_loadu_ps(Bp), b1 = _mm512_loadu_ps(Bp + 16);
-    _mm_prefetch(reinterpret_cast<const char*>(Bp + 8 * kAvx512NR), _MM_HINT_T0);
-    SL_ROW(0) SL_ROW(1) SL_ROW(2) SL_ROW(3) SL_ROW(4) SL_ROW(5)
-    SL_ROW(6) SL_ROW(7) SL_ROW(8) SL_ROW(9) SL_ROW(10) SL_ROW(11)
-    Ap += kAvx512MR;
-    Bp += kAvx512NR;
-  }
-  const __m512 va = _mm512_set1_ps(alpha);
-  const __mmask16 m0 = cols >= 16 ? __mmask16(0xffff) : __mmask16((1u << cols) - 1);
-  const __mmask16 m1 = cols >= 32 ? __mmask16(0xffff) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1);
-  SL_STORE(0) SL_STORE(1) SL_STORE(2) SL_STORE(3) SL_STORE(4) SL_STORE(5)
-  SL_STORE(6) SL_STORE(7) SL_STORE(8) SL_STORE(9) SL_STORE(10) SL_STORE(11)
-}
-#undef SL_ROW
-#undef SL_STORE
 #endif  // SL_X86
 
 // --------------------------------------------------------------------------------------------- the driver
@@ -252,16 +210,14 @@ void GemmBlock(bool tA, bool tB, long M, long N, long K, float alpha, const floa
 using BlockFn = void (*)(bool, bool, long, long, long, float, const float*, long, const float*, long, float*, long,
                          long, long);
 struct Variant {
-  BlockFn block;
+  BlockFn block;  // null for AVX-512, which runs as a whole GEMM (gemm_avx512.cc: own threading, beta folded in)
   long mr, nr;
   const char* name;
 };
 
 Variant VariantFor(Isa isa) {
 #ifdef SL_X86
-  // AVX-512: KC x NR B sliver = 24 KB stays in L1 (48 KB on Sapphire Rapids) while A slivers stream from L2.
-  if (isa == Isa::kAvx512)
-    return {GemmBlock<kAvx512MR, kAvx512NR, 192, 144, 2048, MicroAvx512>, kAvx512MR, kAvx512NR, "own-avx512"};
+  if (isa == Isa::kAvx512 && GemmAvx512Compiled()) return {nullptr, GemmAvx512TileRows(), GemmAvx512TileCols(), "own-avx512"};
   if (isa == Isa::kAvx2)
     return {GemmBlock<kAvx2MR, kAvx2NR, 256, 120, 2048, MicroAvx2>, kAvx2MR, kAvx2NR, "own-avx2-fma"};
 #else
@@ -407,16 +363,21 @@ const char* OwnGemmImpl() { return VariantFor(ActiveIsa()).name; }
 void OwnSgemmIsa(Isa isa, bool transA, bool transB, long M, long N, long K, float alpha, const float* A, long lda,
                  const float* B, long ldb, float beta, float* C, long ldc) {
   if (M <= 0 || N <= 0) return;
+  const Variant v = VariantFor(isa);
+  const double flops = 2.0 * M * N * K;
+  ThreadPool& pool = Pool();
+  const bool serial = flops < 2e6 || pool.threads() == 1 || SerialGemmScope::Active();
+  if (!v.block && K > 0 && alpha != 0.f) {
+    GemmAvx512(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, serial ? 1 : pool.threads());
+    return;
+  }
   for (long i = 0; i < M; ++i) {
     float* c = C + i * ldc;
     if (beta == 0.f) std::memset(c, 0, N * sizeof(float));
     else if (beta != 1.f) for (long j = 0; j < N; ++j) c[j] *= beta;
   }
   if (K <= 0 || alpha == 0.f) return;
-  const Variant v = VariantFor(isa);
-  const double flops = 2.0 * M * N * K;
-  ThreadPool& pool = Pool();
-  if (flops < 2e6 || pool.threads() == 1 || SerialGemmScope::Active()) {
+  if (serial) {
     v.block(transA, transB, M, N, K, alpha, A, lda, B, ldb, C, ldc, 0, 0);
     return;
   }

@@ -103,6 +103,38 @@ for (const v of variants) {
       });
     }
 
+    // The AVX-512 kernel's blocking edges (gemm_avx512.cc: K blocks of up to 384, column blocks of up to 512,
+    // row blocks of up to 1536 per thread, 14 x 32 tiles, B packed jointly by the threads when M >= N and a
+    // block holds >= 4 M FMAs per thread, else split without sharing): several K blocks with beta applied once
+    // (shared: 400x64x800; unshared: 200x40x800), two column blocks through the double-buffered shared B
+    // (700x530x30), more than one row block per thread (3100x20x40), few rows split by columns, one-column and
+    // 16-column edges. beta = 0 with NaN in C: C must not be read (BLAS semantics), whatever the kernel.
+    const edges: [number, number, number][] = [[400, 64, 800], [200, 40, 800], [700, 530, 30], [3100, 20, 40], [60, 600, 390], [29, 1, 769], [47, 16, 5]];
+    for (const [m, n, k] of edges) {
+      it(`${m}x${n}x${k} (blocking edges), all transposes, beta 0 over NaN and beta 1.5`, () => {
+        for (const ta of [false, true]) {
+          for (const tb of [false, true]) {
+            const a = randomData(m * k, m + 2 * k);
+            const b = randomData(k * n, n + 7);
+            const ref = referenceGemm(ta, tb, m, n, k, a, b);
+            const c = new Float32Array(m * n).fill(Number.NaN);
+            addon.gemm(ta, tb, m, n, k, -0.75, a, b, 0, c);
+            const c0 = randomData(m * n, 11);
+            const d = Float32Array.from(c0);
+            addon.gemm(ta, tb, m, n, k, 1, a, b, 1.5, d);
+            let worst = 0;
+            for (let i = 0; i < m * n; i += 1) {
+              const e0 = -0.75 * ref[i];
+              const e1 = ref[i] + 1.5 * c0[i];
+              worst = Math.max(worst, Math.abs(c[i] - e0) / (1 + Math.abs(e0)), Math.abs(d[i] - e1) / (1 + Math.abs(e1)));
+            }
+            // NaN anywhere makes `worst` NaN, which fails the comparison.
+            expect(worst).toBeLessThan(2e-5);
+          }
+        }
+      });
+    }
+
     it('biasActivation: hand-worked bias + relu / relu6 / linear, NaN kept by relu', () => {
       expect(typeof addon.biasActivation).toBe('function');
       const out = Float32Array.from([-1, 2, 3, -4, Number.NaN, 0.5]);
