@@ -1,13 +1,15 @@
 // Convolutions as im2col + GEMM, processed in chunks of images so the column buffer stays cache-sized
-// (and WRN-16-8's 32x32x128 3x3 layers do not need 150 MB). The batch is split over the pool's threads, each
-// running im2col/col2im and one-thread GEMMs on its own images (ForImageChunks).
+// (and WRN-16-8's 32x32x128 3x3 layers do not need 150 MB). The chunks are tasks that the pool's threads
+// claim one at a time (ForTasks), each running im2col/col2im and a one-thread GEMM on its chunk.
 #include "conv.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "gemm.h"
@@ -136,36 +138,65 @@ void Col2Im(const ConvParams& p, const float* cols, long n0, long count, long oy
 }  // namespace
 
 namespace {
-// One parallel region per convolution pass: thread t takes images [t*n/T, (t+1)*n/T) and runs im2col (or
-// col2im) and a one-thread GEMM chunk by chunk into its own column buffer. Before (issue 10, conv-threads),
-// every chunk was two parallel regions (im2col split by image, then a GEMM split by rows or OpenBLAS's
-// threads): LeNet-5 had ~100 fork/joins per step on GEMMs of 0.05-0.4 ms, and two threads were slower than
-// one. fn(t, n0, count, cols) gets the thread's index for per-thread accumulators.
-template <typename F>
-void ForImageChunks(const ConvParams& p, F&& fn) {
+// The chunks of one convolution pass, fixed by the shape and the chunking limits alone (never by the thread
+// count or timing): a task is `count` whole images from n0, or (when one image's columns exceed the cap) one
+// whole image whose output rows run in `rows`-row pieces, in order, on one thread (col2im of consecutive
+// pieces adds into the same input rows).
+struct TaskPlan {
+  long tasks, size, rows;  // tasks; images per task; output rows per piece (rows < oh: the partial-image path)
+  long colFloats;          // column buffer one task needs
+};
+TaskPlan PlanTasks(const ConvParams& p) {
   const long K = p.kh * p.kw * p.ci;
-  const long threads = std::max(1L, std::min<long>(Pool().threads(), p.n));
   const ChunkPlan plan = PlanChunks(p);
-  Pool().Run(threads, [&](long tb, long te) {
+  if (plan.images == 1 && plan.oyRows < p.oh) {
+    // Equal row pieces (32 rows at 16 per piece: 16,16).
+    const long parts = (p.oh + plan.oyRows - 1) / plan.oyRows;
+    const long rows = (p.oh + parts - 1) / parts;
+    return {p.n, 1, rows, rows * p.ow * K};
+  }
+  // Equal chunks (50 images at 8 per chunk: 8,8,8,8,6,6,6 rather than ..,2).
+  const long chunks = (p.n + plan.images - 1) / plan.images;
+  const long size = (p.n + chunks - 1) / chunks;
+  return {(p.n + size - 1) / size, size, p.oh, size * p.oh * p.ow * K};
+}
+
+// A grow-only column buffer per thread (pool workers and the calling thread): a pass no longer allocates and
+// zero-fills (vector) or page-faults (fresh mmap) 1-3 MB per thread per call. Never shrinks; at most the
+// largest task's columns (WRN-16-8: 2.4 MB per thread).
+float* ThreadColumns(long floats) {
+  thread_local std::unique_ptr<float[]> buf;
+  thread_local long cap = 0;
+  if (floats > cap) {
+    buf.reset(new float[floats]);
+    cap = floats;
+  }
+  return buf.get();
+}
+
+// Runs fn(task, cols) for every task of a fixed list, claimed one at a time from a shared counter by the
+// pool's threads (dynamic scheduling, issue 10 wrn-conv). Before, thread t took images [t*n/T, (t+1)*n/T):
+// one equal half per thread and a barrier at the end, so a pass lasted as long as its slower half — on a
+// shared 2-core machine, whenever the other core was taken by another process, the whole pass waited for
+// the descheduled thread's half. With a counter the thread that runs takes the remaining tasks. A task's
+// output never depends on which thread runs it (disjoint outputs; the filter gradient's per-slice sums are
+// ordered by ForSlices), so results stay independent of timing.
+template <typename F>
+void ForTasks(long tasks, long colFloats, F&& fn) {
+  const long threads = std::max(1L, std::min<long>(Pool().threads(), tasks));
+  std::atomic<long> next{0};
+  Pool().Run(threads, [&](long, long) {
     SerialGemmScope serial;
-    for (long t = tb; t < te; ++t) {
-      const long b = p.n * t / threads, e = p.n * (t + 1) / threads;
-      if (plan.images == 1 && plan.oyRows < p.oh) {
-        // Part of an image per chunk: equal row ranges (32 rows at 16 per chunk: 16,16).
-        const long parts = (p.oh + plan.oyRows - 1) / plan.oyRows;
-        const long rows = (p.oh + parts - 1) / parts;
-        std::vector<float> cols(rows * p.ow * K);
-        for (long img = b; img < e; ++img)
-          for (long oy0 = 0; oy0 < p.oh; oy0 += rows) fn(t, img, 1L, oy0, std::min(p.oh, oy0 + rows), cols.data());
-        continue;
-      }
-      // Equal chunks within the thread's range (50 images at 8 per chunk: 8,8,8,8,6,6,6 rather than ..,2).
-      const long chunks = (e - b + plan.images - 1) / plan.images;
-      const long size = chunks > 0 ? (e - b + chunks - 1) / chunks : 0;
-      std::vector<float> cols(size * p.oh * p.ow * K);
-      for (long n0 = b; n0 < e; n0 += size) fn(t, n0, std::min(size, e - n0), 0L, p.oh, cols.data());
-    }
+    float* cols = ThreadColumns(colFloats);
+    for (long task = next.fetch_add(1); task < tasks; task = next.fetch_add(1)) fn(task, cols);
   });
+}
+
+// fn(n0, count, oy0, oy1, cols) for every piece of task `task`, in order.
+template <typename F>
+void ForPieces(const ConvParams& p, const TaskPlan& plan, long task, float* cols, F&& fn) {
+  const long n0 = task * plan.size, count = std::min(plan.size, p.n - n0);
+  for (long oy0 = 0; oy0 < p.oh; oy0 += plan.rows) fn(n0, count, oy0, std::min(p.oh, oy0 + plan.rows), cols);
 }
 }  // namespace
 
@@ -180,10 +211,13 @@ void Conv2D(const ConvParams& p, const float* x, const float* f, float* y) {
     Sgemm(false, false, p.n * rowsPerImage, p.co, K, 1.f, x, K, f, p.co, 0.f, y, p.co);
     return;
   }
-  ForImageChunks(p, [&](long, long n0, long count, long oy0, long oy1, float* cols) {
-    Im2Col(p, x, n0, count, oy0, oy1, cols);
-    const long rows = count * (oy1 - oy0) * p.ow;
-    Sgemm(false, false, rows, p.co, K, 1.f, cols, K, f, p.co, 0.f, y + (n0 * rowsPerImage + oy0 * p.ow) * p.co, p.co);
+  const TaskPlan plan = PlanTasks(p);
+  ForTasks(plan.tasks, plan.colFloats, [&](long task, float* cols) {
+    ForPieces(p, plan, task, cols, [&](long n0, long count, long oy0, long oy1, float* c) {
+      Im2Col(p, x, n0, count, oy0, oy1, c);
+      const long rows = count * (oy1 - oy0) * p.ow;
+      Sgemm(false, false, rows, p.co, K, 1.f, c, K, f, p.co, 0.f, y + (n0 * rowsPerImage + oy0 * p.ow) * p.co, p.co);
+    });
   });
 }
 
@@ -193,14 +227,39 @@ void Conv2DBackpropInput(const ConvParams& p, const float* dy, const float* f, f
     Sgemm(false, true, p.n * rowsPerImage, K, p.co, 1.f, dy, p.co, f, p.co, 0.f, dx, K);
     return;
   }
-  ForImageChunks(p, [&](long, long n0, long count, long oy0, long oy1, float* cols) {
-    // The first chunk of an image clears it; later chunks of the same image (same thread) add to it.
-    if (oy0 == 0) std::memset(dx + n0 * p.h * p.w * p.ci, 0, count * p.h * p.w * p.ci * sizeof(float));
-    const long rows = count * (oy1 - oy0) * p.ow;
-    Sgemm(false, true, rows, K, p.co, 1.f, dy + (n0 * rowsPerImage + oy0 * p.ow) * p.co, p.co, f, p.co, 0.f, cols, K);
-    Col2Im(p, cols, n0, count, oy0, oy1, dx);
+  const TaskPlan plan = PlanTasks(p);
+  ForTasks(plan.tasks, plan.colFloats, [&](long task, float* cols) {
+    ForPieces(p, plan, task, cols, [&](long n0, long count, long oy0, long oy1, float* c) {
+      // The first piece of a task clears its images; later pieces of the same image (same task) add to them.
+      if (oy0 == 0) std::memset(dx + n0 * p.h * p.w * p.ci, 0, count * p.h * p.w * p.ci * sizeof(float));
+      const long rows = count * (oy1 - oy0) * p.ow;
+      Sgemm(false, true, rows, K, p.co, 1.f, dy + (n0 * rowsPerImage + oy0 * p.ow) * p.co, p.co, f, p.co, 0.f, c, K);
+      Col2Im(p, c, n0, count, oy0, oy1, dx);
+    });
   });
 }
+
+namespace {
+// How many partial sums the filter gradient keeps: one per thread was the old split (a thread's half of the
+// batch); with tasks claimed dynamically, slices are fixed ranges of tasks, each summed in order by whichever
+// thread claims it, so twice the threads lets a running thread take over a slice of a descheduled one.
+long FilterSlices(long tasks) {
+  const long threads = Pool().threads();
+  return threads <= 1 ? 1 : std::min(tasks, 2 * threads);
+}
+
+// Grow-only buffer of the calling thread for the filter gradient's extra partial sums (9.4 MB each at
+// WRN-16-8's 3x3x512x512): reused across calls instead of page-faulting fresh memory every pass.
+float* PartialBuffer(long floats) {
+  thread_local std::unique_ptr<float[]> buf;
+  thread_local long cap = 0;
+  if (floats > cap) {
+    buf.reset(new float[floats]);
+    cap = floats;
+  }
+  return buf.get();
+}
+}  // namespace
 
 void Conv2DBackpropFilter(const ConvParams& p, const float* x, const float* dy, float* df) {
   const long K = p.kh * p.kw * p.ci, rowsPerImage = p.oh * p.ow;
@@ -208,25 +267,33 @@ void Conv2DBackpropFilter(const ConvParams& p, const float* x, const float* dy, 
     Sgemm(true, false, K, p.co, p.n * rowsPerImage, 1.f, x, K, dy, p.co, 0.f, df, p.co);
     return;
   }
-  // Thread 0 accumulates into df, the others into their own buffers, added in thread order afterwards: the
-  // result depends on the thread count (summation order), never on timing.
-  const long threads = std::max(1L, std::min<long>(Pool().threads(), p.n));
-  std::vector<float> partial((threads - 1) * K * p.co);
-  std::vector<char> started(threads, 0);
-  ForImageChunks(p, [&](long t, long n0, long count, long oy0, long oy1, float* cols) {
-    float* out = t == 0 ? df : partial.data() + (t - 1) * K * p.co;
-    Im2Col(p, x, n0, count, oy0, oy1, cols);
-    const long rows = count * (oy1 - oy0) * p.ow;
-    Sgemm(true, false, K, p.co, rows, 1.f, cols, K, dy + (n0 * rowsPerImage + oy0 * p.ow) * p.co, p.co,
-          started[t] ? 1.f : 0.f, out, p.co);
-    started[t] = 1;
+  // Slice s sums tasks [s*T/S, (s+1)*T/S) in order into df (s = 0) or its own buffer; the slices are added
+  // in slice order afterwards: the result depends on the thread count (it fixes S), never on timing.
+  const TaskPlan plan = PlanTasks(p);
+  const long slices = FilterSlices(plan.tasks), size = K * p.co;
+  float* partial = slices > 1 ? PartialBuffer((slices - 1) * size) : nullptr;
+  ForTasks(slices, plan.colFloats, [&](long s, float* cols) {
+    float* out = s == 0 ? df : partial + (s - 1) * size;
+    bool started = false;
+    for (long task = plan.tasks * s / slices; task < plan.tasks * (s + 1) / slices; ++task) {
+      ForPieces(p, plan, task, cols, [&](long n0, long count, long oy0, long oy1, float* c) {
+        Im2Col(p, x, n0, count, oy0, oy1, c);
+        const long rows = count * (oy1 - oy0) * p.ow;
+        Sgemm(true, false, K, p.co, rows, 1.f, c, K, dy + (n0 * rowsPerImage + oy0 * p.ow) * p.co, p.co,
+              started ? 1.f : 0.f, out, p.co);
+        started = true;
+      });
+    }
+    if (!started) std::memset(out, 0, size * sizeof(float));
   });
-  if (!started[0]) std::memset(df, 0, K * p.co * sizeof(float));
-  for (long t = 1; t < threads; ++t) {
-    if (!started[t]) continue;
-    const float* src = partial.data() + (t - 1) * K * p.co;
-    for (long i = 0; i < K * p.co; ++i) df[i] += src[i];
-  }
+  if (slices == 1) return;
+  // The reduction, split over the pool by columns of df (each element summed in slice order).
+  Pool().Run(size, [&](long b, long e) {
+    for (long s = 1; s < slices; ++s) {
+      const float* src = partial + (s - 1) * size;
+      for (long i = b; i < e; ++i) df[i] += src[i];
+    }
+  }, 1024);
 }
 
 namespace {
