@@ -94,15 +94,35 @@ export function captureRunState(
     readonly record: RunRecord;
   },
 ): CheckpointData {
-  const { config, trainer, masking, model, optimizer } = session;
+  const { trainer, masking, model, optimizer } = session;
   const trainerState = trainer.getState();
   const position = trainer.position();
-  const epochInProgress = position.epoch + 1;
   const masks: Record<string, Uint8Array> = {};
   if (masking) {
     const read = masking.readMasks();
     masking.names.forEach((name, i) => (masks[name] = read[i]));
   }
+  const baselineNonzero = masking ? masking.baselineNonzero : null;
+  return {
+    ...checkpointParts(session, trainerState, position, args, { baselineNonzero }),
+    tensors: captureTensors(model.variables, masks, optimizer.getState()),
+  };
+}
+
+/**
+ * The parts of a checkpoint that both session forms (dense-backed and compact, ./sparse-compact-checkpoint.ts)
+ * write the same way: counters, trainer state, the RNG streams, the stateful strategies' states, the metrics
+ * history and the run record (`extra`, with `extraRecord` merged in). The caller adds its tensors.
+ */
+export function checkpointParts(
+  session: RunSession,
+  trainerState: SparseTrainerState,
+  position: { readonly epoch: number; readonly step: number },
+  args: { readonly history: readonly EpochMetrics[]; readonly progress: EpochProgress; readonly reason: CheckpointReason; readonly record: RunRecord },
+  extraRecord: Pick<ResumeExtra, 'baselineNonzero'> & Partial<Pick<ResumeExtra, 'sparseState'>>,
+): Omit<CheckpointData, 'tensors'> {
+  const { config } = session;
+  const epochInProgress = position.epoch + 1;
   const rngStates: Record<string, RngState> = {
     ...session.initRngStates(),
     'mask-update': trainerState.rng.maskUpdate,
@@ -117,10 +137,11 @@ export function captureRunState(
     reason: args.reason,
     complete: position.epoch >= config.epochs,
     progress: args.progress,
-    baselineNonzero: masking ? masking.baselineNonzero : null,
+    baselineNonzero: extraRecord.baselineNonzero,
     modelOptions: { inputShape: [...session.dataset.inputShape], numClasses: session.dataset.numClasses },
     runnerVersion: RUNNER_VERSION,
     configHash: configIdentity(config),
+    ...(extraRecord.sparseState ? { sparseState: extraRecord.sparseState } : {}),
   };
   return {
     modelId: config.model,
@@ -132,7 +153,6 @@ export function captureRunState(
     strategyStates,
     metricsHistory: args.history.map((m) => encodeState(m)),
     extra: encodeState({ ...extra, progress: epochProgressToJson(args.progress) }) as Record<string, JsonValue>,
-    tensors: captureTensors(model.variables, masks, optimizer.getState()),
   };
 }
 

@@ -17,16 +17,14 @@
  * compact session too: its weights, masks and momentum are converted once (they fit: they were written).
  */
 import type { CapturedVariable, CheckpointData, JsonValue, LoadedCheckpoint, SparseExportTensor } from '@sparse-learning/checkpoint';
-import { MOMENTUM_BUFFER_SLOT, SparseLearningError, type RngState, type SparseTrainerState } from '@sparse-learning/core';
+import { MOMENTUM_BUFFER_SLOT, SparseLearningError, type SparseTrainerState } from '@sparse-learning/core';
 import { sparseLayerFromCsc, sparseLayerFromDense, type SparseDenseLayer } from '@sparse-learning/backend-native';
 import type { ExperimentConfig } from '../config/schema.js';
-import { RUNNER_VERSION } from '../version.js';
-import { resumeExtraOf, statefulParts, type CheckpointReason, type CompactStateRecord, type ResumeExtra, type RunRecord } from './checkpointing.js';
-import { epochProgressToJson, type EpochProgress } from './epoch-progress.js';
+import { checkpointParts, resumeExtraOf, statefulParts, type CheckpointReason, type CompactStateRecord, type ResumeExtra, type RunRecord } from './checkpointing.js';
+import type { EpochProgress } from './epoch-progress.js';
 import type { EpochMetrics } from './metrics.js';
-import { configIdentity } from './run-identity.js';
 import type { CompactSession } from './sparse-compact-state.js';
-import { decodeState, encodeState } from './state-codec.js';
+import { decodeState } from './state-codec.js';
 
 /** Version of the `compact-mlp` checkpoint layout. */
 export const COMPACT_STATE_VERSION = 1;
@@ -53,10 +51,8 @@ export function captureCompactRunState(
   const trainer = session.trainer;
   if (!trainer) throw new SparseLearningError('E_ENGINE_STATE', 'compact checkpoint before the sparse trainer was bound');
   session.layers = trainer.layers;
-  const { config } = session;
   const trainerState = trainer.getState();
   const position = trainer.position();
-  const epochInProgress = position.epoch + 1;
   const variables: Record<string, CapturedVariable> = {};
   const slots: Record<string, Record<string, Float32Array>> = {};
   const window = trainer.windowMomentum();
@@ -70,36 +66,8 @@ export function captureCompactRunState(
       if (layer.biasMom) slots[biasName] = { [MOMENTUM_BUFFER_SLOT]: layer.biasMom.slice() };
     }
   }
-  const rngStates: Record<string, RngState> = {
-    ...session.initRngStates(),
-    'mask-update': trainerState.rng.maskUpdate,
-    noise: trainerState.rng.noise,
-    'data-order': session.dataOrderRng(epochInProgress).getState(),
-    augment: session.augmentRng(epochInProgress, args.progress.batch).getState(),
-  };
-  const strategyStates: Record<string, JsonValue> = {};
-  for (const [key, part] of statefulParts(session)) strategyStates[key] = encodeState(part.getState());
-  const extra: ResumeExtra = {
-    ...args.record,
-    reason: args.reason,
-    complete: position.epoch >= config.epochs,
-    progress: args.progress,
-    baselineNonzero: session.baselineNonzero,
-    modelOptions: { inputShape: [...session.dataset.inputShape], numClasses: session.dataset.numClasses },
-    runnerVersion: RUNNER_VERSION,
-    configHash: configIdentity(config),
-    sparseState: compactStateRecord(session),
-  };
   return {
-    modelId: config.model,
-    config: encodeState(config),
-    epoch: position.epoch,
-    step: position.step,
-    trainerState: encodeState(trainerState),
-    rngStates,
-    strategyStates,
-    metricsHistory: args.history.map((m) => encodeState(m)),
-    extra: encodeState({ ...extra, progress: epochProgressToJson(args.progress) }) as Record<string, JsonValue>,
+    ...checkpointParts(session, trainerState, position, args, { baselineNonzero: session.baselineNonzero, sparseState: compactStateRecord(session) }),
     tensors: { variables, masks: {}, optimizer: { id: session.composition.optimizer.id, iterations: position.step, slots } },
   };
 }
