@@ -43,7 +43,7 @@ async function trainCommand(options: Record<string, unknown>, io: CliIo): Promis
       io,
     );
   }
-  const outDir = resolve(io.cwd, outDirOf(options.out) ?? join('runs', `${timestamp()}-${config.preset}-${config.model}-d${config.density}-s${config.seed}`));
+  const outDir = resolve(io.cwd, outDirOf(options.out) ?? join('runs', `${timestamp()}-${config.preset}-${config.model}-d${shortDensity(config.density)}-s${config.seed}`));
   if (queue !== undefined) return queueTrain({ url: queue, config, origins, outDir, cwd: io.cwd, overwrite: forceOf(options) }, io);
   return trainAndPrint({ config, origins, outDir, logger, options, warnings }, io);
 }
@@ -53,7 +53,7 @@ function trainObserver(config: ExperimentConfig, outDir: string, io: CliIo, prog
   return {
     onBackend: (choice) => {
       io.stdout.write(
-        `sparse-learning ${RUNNER_VERSION}: ${config.preset} · ${config.model} on ${config.dataset} · density ${config.density} · seed ${config.seed}\n` +
+        `sparse-learning ${RUNNER_VERSION}: ${config.preset} · ${config.model} on ${config.dataset} · density ${shortDensity(config.density)} · seed ${config.seed}\n` +
           `run directory: ${outDir}\nbackend: ${choice.backend} — ${choice.reason}\n`,
       );
     },
@@ -165,3 +165,10 @@ async function resumeCommand(options: Record<string, unknown>, io: CliIo): Promi
   return trainAndPrint({ config, origins: { ...point.extra.origins }, outDir: runDir, logger, options, resume: { point, plugins: plugged } }, io);
 }
 
+/**
+ * A density for people and directory names: 4 significant digits (an `--epsilon`-derived density such as
+ * 0.003404058863133596 prints 0.003404). config.json keeps the exact value.
+ */
+function shortDensity(density: number): string {
+  return String(Number(density.toPrecision(4)));
+}

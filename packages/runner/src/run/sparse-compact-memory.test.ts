@@ -54,6 +54,10 @@ describe.skipIf(!built)('compact sparse session: no tensor of the dense shape', 
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/execution: sparse — requested \(compact state: model 'er-mlp-20000' needs 1\.5 GiB in dense float32 form/);
     expect(exported.code).toBe(0);
+    // The header shows the ε-derived density to 4 significant digits (config.json keeps the exact value).
+    const shown = /· density (0\.\d+) · seed/.exec(r.stdout)?.[1] ?? '';
+    expect(shown.replace(/^0\.0*/, '').length, shown).toBeGreaterThan(0);
+    expect(shown.replace(/^0\.0*/, '').length, shown).toBeLessThanOrEqual(4);
     // The largest arrays are the dataset's (MNIST train images, 60 000 × 784 floats = 4.7·10⁷) and the
     // compact layers; a dense view of fc2 would be 4·10⁸ elements.
     expect(spy.largest.elements, spy.largest.what).toBeLessThan(FC2 / 8);
