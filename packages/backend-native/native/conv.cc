@@ -161,10 +161,10 @@ TaskPlan PlanTasks(const ConvParams& p) {
   return {(p.n + size - 1) / size, size, p.oh, size * p.oh * p.ow * K};
 }
 
-// A grow-only column buffer per thread (pool workers and the calling thread): a pass no longer allocates and
-// zero-fills (vector) or page-faults (fresh mmap) 1-3 MB per thread per call. Never shrinks; at most the
-// largest task's columns (WRN-16-8: 2.4 MB per thread).
-float* ThreadColumns(long floats) {
+// A grow-only buffer of the calling thread, one per Purpose: a pass no longer allocates and zero-fills
+// (vector) or page-faults (fresh mmap) megabytes per call. Never shrinks.
+template <int Purpose>
+float* GrowOnlyBuffer(long floats) {
   thread_local std::unique_ptr<float[]> buf;
   thread_local long cap = 0;
   if (floats > cap) {
@@ -173,6 +173,10 @@ float* ThreadColumns(long floats) {
   }
   return buf.get();
 }
+
+// Column buffer per thread (pool workers and the calling thread): at most the largest task's columns
+// (WRN-16-8: 2.4 MB per thread).
+float* ThreadColumns(long floats) { return GrowOnlyBuffer<0>(floats); }
 
 // Runs fn(task, cols) for every task of a fixed list, claimed one at a time from a shared counter by the
 // pool's threads (dynamic scheduling, issue 10 wrn-conv). Before, thread t took images [t*n/T, (t+1)*n/T):
@@ -248,17 +252,9 @@ long FilterSlices(long tasks) {
   return threads <= 1 ? 1 : std::min(tasks, 2 * threads);
 }
 
-// Grow-only buffer of the calling thread for the filter gradient's extra partial sums (9.4 MB each at
-// WRN-16-8's 3x3x512x512): reused across calls instead of page-faulting fresh memory every pass.
-float* PartialBuffer(long floats) {
-  thread_local std::unique_ptr<float[]> buf;
-  thread_local long cap = 0;
-  if (floats > cap) {
-    buf.reset(new float[floats]);
-    cap = floats;
-  }
-  return buf.get();
-}
+// The calling thread's buffer for the filter gradient's extra partial sums (9.4 MB each at WRN-16-8's
+// 3x3x512x512): reused across calls instead of page-faulting fresh memory every pass.
+float* PartialBuffer(long floats) { return GrowOnlyBuffer<1>(floats); }
 }  // namespace
 
 void Conv2DBackpropFilter(const ConvParams& p, const float* x, const float* dy, float* df) {

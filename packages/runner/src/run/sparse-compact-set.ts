@@ -12,7 +12,7 @@
  * `mask-update` stream (53-bit positions instead of the dense path's scan), so not the same positions.
  */
 import { SparseLearningError, adjustPruneRates, type LayerUpdateReport, type MaskUpdateEvent, type Rng } from '@sparse-learning/core';
-import { sparseLayerFromCsc, type CompactMaskUpdate, type SparseDenseLayer, type SparseMlpLayerSpec } from '@sparse-learning/backend-native';
+import { sparseLayerFromCsc, type CompactMaskUpdate, type SparseDenseLayer } from '@sparse-learning/backend-native';
 import { uniform53 } from './sparse-compact-init.js';
 
 /** `[keep per entry, removed count]` of the SET rule on one layer's values (see the module comment). */
@@ -181,14 +181,7 @@ function rebuild(layer: SparseDenseLayer, keep: Uint8Array, grown: Map<number, n
 export class CompactSetUpdate implements CompactMaskUpdate {
   constructor(private readonly denseSparsityThreshold = 0.2) {}
 
-  update(args: {
-    readonly layers: readonly SparseMlpLayerSpec[];
-    readonly pruneRate: number;
-    readonly baselineNonzero: number;
-    readonly step: number;
-    readonly epoch: number;
-    readonly rng: Rng;
-  }): { readonly layers: readonly SparseDenseLayer[]; readonly event: MaskUpdateEvent } {
+  update(args: Parameters<CompactMaskUpdate['update']>[0]): ReturnType<CompactMaskUpdate['update']> {
     const { layers, pruneRate, baselineNonzero } = args;
     if (!(baselineNonzero > 0)) throw new SparseLearningError('E_ENGINE_STATE', `compact SET update with baselineNonzero ${baselineNonzero}`);
     const sizes = layers.map((s) => s.layer.in * s.layer.out);
