@@ -91,6 +91,10 @@ describe('native convolution passes, chunks claimed dynamically by the pool (con
       const { y, dx, df } = reference(sh, x, f, dy);
       const params = Int32Array.from([sh.n, sh.h, sh.w, sh.ci, sh.k, sh.k, sh.co, oh, ow, sh.s, sh.s, 1, 1, sh.pad, sh.pad]);
       let runs = 0;
+      // One GEMM implementation for every thread count: under the default `measure` policy the per-shape
+      // choice is recorded per thread count (gemm-choices.txt beside the addon), and OpenBLAS on one count
+      // against the own kernel on another would round differently — not what this test is about.
+      addon!.setGemmPolicy?.('own');
       try {
         for (const isa of isas) {
           expect(addon!.setIsa?.(isa) ?? isa === active).toBe(true);
@@ -121,6 +125,7 @@ describe('native convolution passes, chunks claimed dynamically by the pool (con
           }
         }
       } finally {
+        addon!.setGemmPolicy?.('measure');
         addon!.setThreads(2);
         addon!.setConvChunking!(0, 0);
         if (active) addon!.setIsa?.(active);
