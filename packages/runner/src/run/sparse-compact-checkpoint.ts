@@ -18,7 +18,7 @@
  */
 import { SPARSE_NARROW_POSITIONS, type CapturedVariable, type CheckpointData, type JsonValue, type LoadedCheckpoint, type SparseExportTensor } from '@sparse-learning/checkpoint';
 import { MOMENTUM_BUFFER_SLOT, SparseLearningError, type SparseTrainerState } from '@sparse-learning/core';
-import { sparseLayerFromCsc, sparseLayerFromDense, type SparseDenseLayer } from '@sparse-learning/backend-native';
+import { maskOf, scatterDense, sparseLayerFromCsc, sparseLayerFromDense, type SparseDenseLayer } from '@sparse-learning/backend-native';
 import type { ExperimentConfig } from '../config/schema.js';
 import { checkpointParts, resumeExtraOf, statefulParts, type CheckpointReason, type CompactStateRecord, type ResumeExtra, type RunRecord } from './checkpointing.js';
 import type { EpochProgress } from './epoch-progress.js';
@@ -168,6 +168,42 @@ export function restoreCompactRunState(session: CompactSession, checkpoint: Load
   // The trainer is bound afterwards and continues from these books and window buffers.
   session.restored = { state: decodeState(checkpoint.trainerState as JsonValue) as SparseTrainerState, window };
   return extra;
+}
+
+/**
+ * A `compact-mlp` checkpoint in the dense form a `--sparse-state dense` run writes at the same point, so that it
+ * resumes into a dense session (`--execution masked`, or `--sparse-state dense`): every weight dense (zeros off
+ * the mask), the masks, the biases, and — when the run has momentum — each weight's dense momentum (an open
+ * window's `window-momentum`, else the per-nonzero momentum scattered: what the sparse trainer's
+ * `denseMomentumOf` gives the dense form) and each bias's. Any other checkpoint is returned as it is. Only for
+ * models whose dense form fits: the caller's session holds it already.
+ *
+ * @throws `E_CHECKPOINT_INCOMPATIBLE` for compact arrays that do not form the recorded layers.
+ */
+export function denseFormOfCheckpoint(checkpoint: LoadedCheckpoint, withMomentum: boolean): LoadedCheckpoint {
+  const extra = resumeExtraOf(checkpoint);
+  if (!extra.sparseState) return checkpoint;
+  const { layers, window } = layersFromCompactCheckpoint(checkpoint, extra.sparseState);
+  const variables: Record<string, CapturedVariable> = {};
+  const masks: Record<string, Uint8Array> = {};
+  const slots: Record<string, Record<string, Float32Array>> = {};
+  extra.sparseState.layers.forEach((l, j) => {
+    const layer = layers[j];
+    variables[l.weightName] = { shape: [l.in, l.out], dtype: 'float32', values: scatterDense(layer, layer.vals) };
+    masks[l.weightName] = maskOf(layer);
+    if (withMomentum) slots[l.weightName] = { [MOMENTUM_BUFFER_SLOT]: window[l.weightName]?.slice() ?? scatterDense(layer, layer.mom) };
+    if (l.biasName && layer.bias) {
+      variables[l.biasName] = { shape: [l.out], dtype: 'float32', values: layer.bias.slice() };
+      if (withMomentum && layer.biasMom) slots[l.biasName] = { [MOMENTUM_BUFFER_SLOT]: layer.biasMom.slice() };
+    }
+  });
+  const { sparseState: _compact, ...denseExtra } = checkpoint.extra as Record<string, JsonValue>;
+  const optimizer = checkpoint.tensors.optimizer;
+  return {
+    ...checkpoint,
+    extra: denseExtra,
+    tensors: { variables, masks, optimizer: optimizer ? { id: optimizer.id, iterations: optimizer.iterations, slots } : null },
+  };
 }
 
 /**
