@@ -23,6 +23,7 @@
 //           sparse LeNet-5 step at 10..50 % against the masked step (what `--execution auto` uses for CNNs)
 //
 //   node scripts/bench-sparse.mjs [--quick] [--cnn] [--masked-steps=N] [--max-batches=N] [--sparse-state=auto|dense] [--json=path]
+//   node scripts/bench-sparse.mjs --state-ab [--rounds=2]   peak RSS and time of the two session forms (see stateAb)
 //   --cnn          only the LeNet-5 section
 //   --sparse-state the sparse session's form (as `train --sparse-state`): `auto` (default) is what a sparse run
 //                  gets — for MLPs the compact session (initial state drawn as the masked run draws it, then no
@@ -372,8 +373,49 @@ function mlpSection(out, masked) {
   }
 }
 
+/**
+ * `--state-ab`: the memory of the sparse session's two forms, in one run — a real sparse epoch of each MLP row
+ * with `--sparse-state dense` (the dense TF.js model beside the compact layers) and `auto` (the compact session),
+ * alternating, `--rounds` rounds (default 2): peak RSS of each process, epoch and median step CPU time.
+ */
+function stateAb() {
+  const rounds = Number(opt('rounds', 2));
+  console.log(`sparse-learning sparse bench, session forms — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown cpu'}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}`);
+  console.log(`${threads} native thread${threads > 1 ? 's' : ''}; one real ${STEPS_PER_EPOCH}-step epoch per process (window 64, its mask update included), ${rounds} rounds alternating dense / auto`);
+  console.log('| model | preset | density | peak RSS dense / auto | RSS saved | epoch CPU dense / auto | median step dense / auto | compact MiB |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  const cases = [
+    { model: 'lenet300-100', preset: 'sparse-momentum', density: 0.02 },
+    { model: 'lenet300-100', preset: 'sparse-momentum', density: 0.05 },
+    { model: 'set-mlp', preset: 'set', density: 0.02 },
+    { model: 'set-mlp', preset: 'sparse-momentum', density: 0.02 },
+  ];
+  const rows = [];
+  for (const c of cases) {
+    const got = { dense: [], auto: [] };
+    for (let r = 0; r < rounds; r++) for (const state of ['dense', 'auto']) got[state].push(run({ kind: 'sparse-epoch', ...c, window: 64, state }));
+    const failed = [...got.dense, ...got.auto].find((x) => x.failed);
+    if (failed) {
+      console.log(`| ${c.model} | ${c.preset} | ${c.density * 100} % | ${failed.failed} |`);
+      continue;
+    }
+    const med = (xs, k) => median(xs.map((x) => x[k]));
+    const [rd, ra] = [med(got.dense, 'rss'), med(got.auto, 'rss')];
+    rows.push({ ...c, dense: got.dense, auto: got.auto });
+    console.log(
+      `| ${c.model} | ${c.preset} | ${c.density * 100} % | ${fmtMb(rd)} / ${fmtMb(ra)} | ${fmtMb(rd - ra)} (${((100 * (rd - ra)) / rd).toFixed(0)} %) | ${fmtS(med(got.dense, 'epoch'))} / ${fmtS(med(got.auto, 'epoch'))} | ${fmtMs(med(got.dense, 'step'))} / ${fmtMs(med(got.auto, 'step'))} | ${fmtMb(med(got.auto, 'compactBytes'))} (${got.auto.map((x) => x.state).join(', ')}) |`,
+    );
+  }
+  console.log(`
+load average after the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const json = opt('json', null);
+  if (json) writeFileSync(json, `${JSON.stringify({ rows }, null, 2)}\n`);
+}
+
 const childArg = argv.find((a) => a.startsWith('--child='));
-if (childArg) {
+if (flag('state-ab')) {
+  stateAb();
+} else if (childArg) {
   const result = await child(JSON.parse(childArg.slice('--child='.length)));
   console.log(`SPARSE_BENCH ${JSON.stringify(result)}`);
   process.exit(0);
