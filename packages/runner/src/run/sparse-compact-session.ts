@@ -31,7 +31,9 @@ import { captureCompactRunState, restoreCompactRunState } from './sparse-compact
 import type { CompactSession } from './sparse-compact-state.js';
 import { drawCompactInit } from './sparse-compact-init.js';
 import { CompactSetUpdate } from './sparse-compact-set.js';
-import { SPARSE_AUTO_MAX_DENSITY, chooseExecution, mlpStructure } from './sparse-execution.js';
+import { SPARSE_AUTO_MAX_DENSITY, chooseExecution, mlpStructure, sparseStructure } from './sparse-execution.js';
+import { compactCnnSessionOf, type CompactCnnSession } from './sparse-compact-cnn.js';
+import type { ExperimentConfig } from '../config/schema.js';
 import type { ExecutionChoice, Execution } from './execution-types.js';
 import type { RunStartContext, ActiveRun } from './run-start.js';
 import { startRunWith } from './run-start.js';
@@ -168,10 +170,10 @@ export interface CompactDecision {
  * Composes a run's session: the compact sparse session when {@link compactStateDecision} says so, else the
  * dense one (`prepareExperiment`).
  */
-export async function prepareRunSession(options: PrepareExperimentOptions): Promise<ExperimentSession | CompactSession> {
+export async function prepareRunSession(options: PrepareExperimentOptions): Promise<ExperimentSession | CompactSession | CompactCnnSession> {
   const base = await composeSessionBase(options);
   const decision = compactStateDecision(base);
-  if (!decision) return finishDenseSession(base);
+  if (!decision) return compactCnnOrDense(base.config, finishDenseSession(base));
   if (!decision.denseInit) return prepareCompactSession(base, decision);
   // Drawn as the masked run draws it; the execution is chosen on that session, as for a dense-state run.
   const dense = finishDenseSession(base);
@@ -179,6 +181,18 @@ export async function prepareRunSession(options: PrepareExperimentOptions): Prom
   const structure = mlpStructure(dense.model);
   if (choice.execution === 'masked' || 'reason' in structure) return dense;
   return compactFromDense(base, dense, decision, structure.layers);
+}
+
+/**
+ * A sparse CNN run with `--sparse-state auto` gets the compact CNN session (./sparse-compact-cnn.ts: the dense
+ * model released once the trainer is built); every other dense session stays as it is.
+ */
+function compactCnnOrDense(config: ExperimentConfig, dense: ExperimentSession): ExperimentSession | CompactCnnSession {
+  if (config.execution === 'masked' || config.sparseState !== 'auto') return dense;
+  const structure = sparseStructure(dense.model);
+  if (!('kind' in structure) || structure.kind !== 'cnn') return dense;
+  const choice = chooseExecution(dense, config.execution);
+  return choice.execution === 'sparse' ? compactCnnSessionOf(dense, choice) : dense;
 }
 
 /**
