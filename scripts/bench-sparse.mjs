@@ -65,9 +65,10 @@ async function libs() {
   const { resolveConfig } = await import('../packages/runner/src/config/resolve.ts');
   const execution = await import('../packages/runner/src/run/sparse-execution.ts');
   const compact = await import('../packages/runner/src/run/sparse-compact-session.ts');
+  const compactCnn = await import('../packages/runner/src/run/sparse-compact-cnn.ts');
   const { batchIndices } = await import('@sparse-learning/datasets');
   const core = await import('@sparse-learning/core');
-  return { experiment, resolveConfig, execution, compact, batchIndices, core };
+  return { experiment, resolveConfig, execution, compact, compactCnn, batchIndices, core };
 }
 
 function benchConfig(L, job, steps, more = {}) {
@@ -86,7 +87,8 @@ async function session(L, job, steps) {
 async function sparseRun(L, job, steps) {
   const config = benchConfig(L, job, steps, { execution: 'sparse', sparseState: job.state ?? 'auto', denseGradWindow: job.window ?? 64 });
   const s = await L.compact.prepareRunSession({ config });
-  if ('kind' in s) return { s, exec: L.compact.bindCompact(s, s.choice, L.core.silentLogger) };
+  if ('kind' in s && s.kind === 'compact') return { s, exec: L.compact.bindCompact(s, s.choice, L.core.silentLogger) };
+  if ('kind' in s) return { s, exec: L.compactCnn.bindCompactCnn(s, s.choice, L.core.silentLogger) };
   return { s, exec: L.execution.createExecution(s, L.execution.chooseExecution(s, 'sparse'), L.core.silentLogger, job.window ?? 64) };
 }
 
@@ -169,7 +171,7 @@ async function child(job) {
       meanStep: (c1 - c0) / steps,
       rss: rss(),
       compactBytes: exec.compactBytes?.() ?? null,
-      state: 'kind' in s ? 'compact' : 'dense',
+      state: 'kind' in s ? s.kind : 'dense',
     };
   }
   if (job.kind === 'fidelity') {
@@ -268,7 +270,7 @@ function parent() {
   console.log(`sparse-learning sparse bench — node ${process.version}, ${cpu}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}`);
   console.log(`${threads} native thread${threads > 1 ? 's' : ''} per process; times are process CPU time (wall time in brackets): the machine is shared`);
   console.log(`masked: SparseTrainer on the native backend, epoch = ${STEPS_PER_EPOCH} × median step + one mask update (projected); sparse: one real ${STEPS_PER_EPOCH}-step epoch incl. its mask update`);
-  console.log(`sparse session form: --sparse-state ${sparseState} (MLPs: ${sparseState === 'dense' ? 'dense TF.js model beside the compact layers' : 'compact session, no dense tensors after the initial draw'}; LeNet-5: the dense session)\n`);
+  console.log(`sparse session form: --sparse-state ${sparseState} (MLPs: ${sparseState === 'dense' ? 'dense TF.js model beside the compact layers' : 'compact session, no dense tensors after the initial draw'}; LeNet-5: ${sparseState === 'dense' ? 'the dense session' : 'the dense model released once the trainer is built'})\n`);
   const out = { cpu, started: new Date().toISOString(), rows: [], crossover: [], fidelity: [], pytorch: null };
   const maskedCache = new Map();
   const masked = (model, preset) => {
