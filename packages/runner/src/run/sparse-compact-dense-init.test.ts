@@ -74,6 +74,15 @@ describe.skipIf(!built)('compact sparse session drawn as the masked run draws it
     }
   }, 120_000);
 
+  it('a sparse CNN run that cannot run is E_CONFIG_INVALID naming why when its session is chosen, leaving no tensor', async () => {
+    const { config } = resolveConfig({ name: 'test', values: { ...SM, model: 'lenet5', execution: 'sparse' } });
+    (await prepareRunSession({ config: { ...config, sparseState: 'dense' } })).dispose();
+    const before = tf.memory().numTensors;
+    const error = await prepareRunSession({ config: { ...config, optimizer: 'adam' } }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/E_CONFIG_INVALID.*--execution sparse is not possible here: optimizer 'adam' \(sparse execution implements SGD\)/);
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
   it('a default sparse run (compact) ends bit for bit where --sparse-state dense ends: weights, masks, books, metrics, export, dense form of its checkpoint', async () => {
     addon!.setThreads(1);
     const root = tmp('sl-dense-init-');

@@ -167,8 +167,9 @@ export interface CompactDecision {
 }
 
 /**
- * Composes a run's session: the compact sparse session when {@link compactStateDecision} says so, else the
- * dense one (`prepareExperiment`).
+ * Composes a run's session: the compact sparse session of an MLP when {@link compactStateDecision} says so
+ * (drawn compact, or drawn dense and compacted), the compact CNN session of a sparse CNN run
+ * (./sparse-compact-cnn.ts), else the dense one (`prepareExperiment`).
  */
 export async function prepareRunSession(options: PrepareExperimentOptions): Promise<ExperimentSession | CompactSession | CompactCnnSession> {
   const base = await composeSessionBase(options);
@@ -177,10 +178,20 @@ export async function prepareRunSession(options: PrepareExperimentOptions): Prom
   if (!decision.denseInit) return prepareCompactSession(base, decision);
   // Drawn as the masked run draws it; the execution is chosen on that session, as for a dense-state run.
   const dense = finishDenseSession(base);
-  const choice = chooseExecution(dense, base.config.execution);
+  const choice = chooseOrDispose(dense, base.config.execution);
   const structure = mlpStructure(dense.model);
   if (choice.execution === 'masked' || 'reason' in structure) return dense;
   return compactFromDense(base, dense, decision, structure.layers);
+}
+
+/** {@link chooseExecution}, releasing the session when it throws (`--execution sparse` that cannot run). */
+function chooseOrDispose(dense: ExperimentSession, requested: ExperimentConfig['execution']): ExecutionChoice {
+  try {
+    return chooseExecution(dense, requested);
+  } catch (error) {
+    dense.dispose();
+    throw error;
+  }
 }
 
 /**
@@ -191,7 +202,7 @@ function compactCnnOrDense(config: ExperimentConfig, dense: ExperimentSession): 
   if (config.execution === 'masked' || config.sparseState !== 'auto') return dense;
   const structure = sparseStructure(dense.model);
   if (!('kind' in structure) || structure.kind !== 'cnn') return dense;
-  const choice = chooseExecution(dense, config.execution);
+  const choice = chooseOrDispose(dense, config.execution);
   return choice.execution === 'sparse' ? compactCnnSessionOf(dense, choice) : dense;
 }
 
