@@ -22,8 +22,13 @@
 //           vs a real sparse epoch (SparseCnnTrainer), peak RSS of each process; then the crossover scan of the
 //           sparse LeNet-5 step at 10..50 % against the masked step (what `--execution auto` uses for CNNs)
 //
-//   node scripts/bench-sparse.mjs [--quick] [--cnn] [--masked-steps=N] [--max-batches=N] [--json=path]
+//   node scripts/bench-sparse.mjs [--quick] [--cnn] [--masked-steps=N] [--max-batches=N] [--sparse-state=auto|dense] [--json=path]
+//   node scripts/bench-sparse.mjs --state-ab [--rounds=2]   peak RSS and time of the two session forms (see stateAb)
 //   --cnn          only the LeNet-5 section
+//   --sparse-state the sparse session's form (as `train --sparse-state`): `auto` (default) is what a sparse run
+//                  gets — for MLPs the compact session (initial state drawn as the masked run draws it, then no
+//                  dense tensors); `dense` keeps the dense TF.js model beside the compact layers (the form of
+//                  earlier versions; its peak RSS is the "before" of BENCHMARKS.md's memory table)
 //   --max-batches  steps of the sparse epoch and of the masked projection (default 540 = one MNIST epoch)
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -59,15 +64,32 @@ async function libs() {
   const experiment = await import('../packages/runner/src/run/experiment.ts');
   const { resolveConfig } = await import('../packages/runner/src/config/resolve.ts');
   const execution = await import('../packages/runner/src/run/sparse-execution.ts');
+  const compact = await import('../packages/runner/src/run/sparse-compact-session.ts');
+  const compactCnn = await import('../packages/runner/src/run/sparse-compact-cnn.ts');
   const { batchIndices } = await import('@sparse-learning/datasets');
   const core = await import('@sparse-learning/core');
-  return { experiment, resolveConfig, execution, batchIndices, core };
+  return { experiment, resolveConfig, execution, compact, compactCnn, batchIndices, core };
+}
+
+function benchConfig(L, job, steps, more = {}) {
+  const values = { preset: job.preset, model: job.model, density: job.density, epochs: 2, maxBatches: steps, backend: 'native', seed: 1, ...more };
+  return L.resolveConfig({ name: 'bench', values }).config;
 }
 
 async function session(L, job, steps) {
-  const values = { preset: job.preset, model: job.model, density: job.density, epochs: 2, maxBatches: steps, backend: 'native', seed: 1 };
-  const { config } = L.resolveConfig({ name: 'bench', values });
-  return L.experiment.prepareExperiment({ config });
+  return L.experiment.prepareExperiment({ config: benchConfig(L, job, steps) });
+}
+
+/**
+ * The session and execution a sparse run gets (`train --execution sparse --sparse-state <job.state>`): the
+ * compact session where the runner would choose it, else the dense session's sparse execution.
+ */
+async function sparseRun(L, job, steps) {
+  const config = benchConfig(L, job, steps, { execution: 'sparse', sparseState: job.state ?? 'auto', denseGradWindow: job.window ?? 64 });
+  const s = await L.compact.prepareRunSession({ config });
+  if ('kind' in s && s.kind === 'compact') return { s, exec: L.compact.bindCompact(s, s.choice, L.core.silentLogger) };
+  if ('kind' in s) return { s, exec: L.compactCnn.bindCompactCnn(s, s.choice, L.core.silentLogger) };
+  return { s, exec: L.execution.createExecution(s, L.execution.chooseExecution(s, 'sparse'), L.core.silentLogger, job.window ?? 64) };
 }
 
 function* batchesOf(L, s, epoch, count) {
@@ -130,9 +152,7 @@ async function child(job) {
   }
   if (job.kind === 'sparse-epoch' || job.kind === 'sparse-step') {
     const steps = job.kind === 'sparse-epoch' ? STEPS_PER_EPOCH : job.steps;
-    const s = await session(L, job, steps);
-    const choice = L.execution.chooseExecution(s, 'sparse');
-    const exec = L.execution.createExecution(s, choice, L.core.silentLogger, job.window ?? 64);
+    const { s, exec } = await sparseRun(L, job, steps);
     const c0 = cpuMs();
     const t0 = performance.now();
     const { cpu, wall } = timedSteps(L, s, exec.trainer, steps);
@@ -151,6 +171,7 @@ async function child(job) {
       meanStep: (c1 - c0) / steps,
       rss: rss(),
       compactBytes: exec.compactBytes?.() ?? null,
+      state: 'kind' in s ? s.kind : 'dense',
     };
   }
   if (job.kind === 'fidelity') {
@@ -191,8 +212,10 @@ async function child(job) {
 
 // --------------------------------------------------------------------------------------------- parent side
 
+const sparseState = opt('sparse-state', 'auto');
+
 function run(job) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--child=${JSON.stringify(job)}`, `--max-batches=${STEPS_PER_EPOCH}`, `--masked-steps=${maskedSteps}`], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--child=${JSON.stringify({ state: sparseState, ...job })}`, `--max-batches=${STEPS_PER_EPOCH}`, `--masked-steps=${maskedSteps}`], {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 1 << 26,
@@ -246,7 +269,8 @@ function parent() {
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
   console.log(`sparse-learning sparse bench — node ${process.version}, ${cpu}, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}`);
   console.log(`${threads} native thread${threads > 1 ? 's' : ''} per process; times are process CPU time (wall time in brackets): the machine is shared`);
-  console.log(`masked: SparseTrainer on the native backend, epoch = ${STEPS_PER_EPOCH} × median step + one mask update (projected); sparse: one real ${STEPS_PER_EPOCH}-step epoch incl. its mask update\n`);
+  console.log(`masked: SparseTrainer on the native backend, epoch = ${STEPS_PER_EPOCH} × median step + one mask update (projected); sparse: one real ${STEPS_PER_EPOCH}-step epoch incl. its mask update`);
+  console.log(`sparse session form: --sparse-state ${sparseState} (MLPs: ${sparseState === 'dense' ? 'dense TF.js model beside the compact layers' : 'compact session, no dense tensors after the initial draw'}; LeNet-5: ${sparseState === 'dense' ? 'the dense session' : 'the dense model released once the trainer is built'})\n`);
   const out = { cpu, started: new Date().toISOString(), rows: [], crossover: [], fidelity: [], pytorch: null };
   const maskedCache = new Map();
   const masked = (model, preset) => {
@@ -351,8 +375,49 @@ function mlpSection(out, masked) {
   }
 }
 
+/**
+ * `--state-ab`: the memory of the sparse session's two forms, in one run — a real sparse epoch of each MLP row
+ * with `--sparse-state dense` (the dense TF.js model beside the compact layers) and `auto` (the compact session),
+ * alternating, `--rounds` rounds (default 2): peak RSS of each process, epoch and median step CPU time.
+ */
+function stateAb() {
+  const rounds = Number(opt('rounds', 2));
+  console.log(`sparse-learning sparse bench, session forms — node ${process.version}, ${os.cpus()[0]?.model ?? 'unknown cpu'}, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}, ${new Date().toISOString()}`);
+  console.log(`${threads} native thread${threads > 1 ? 's' : ''}; one real ${STEPS_PER_EPOCH}-step epoch per process (window 64, its mask update included), ${rounds} rounds alternating dense / auto`);
+  console.log('| model | preset | density | peak RSS dense / auto | RSS saved | epoch CPU dense / auto | median step dense / auto | compact MiB |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  const cases = [
+    { model: 'lenet300-100', preset: 'sparse-momentum', density: 0.02 },
+    { model: 'lenet300-100', preset: 'sparse-momentum', density: 0.05 },
+    { model: 'set-mlp', preset: 'set', density: 0.02 },
+    { model: 'set-mlp', preset: 'sparse-momentum', density: 0.02 },
+  ];
+  const rows = [];
+  for (const c of cases) {
+    const got = { dense: [], auto: [] };
+    for (let r = 0; r < rounds; r++) for (const state of ['dense', 'auto']) got[state].push(run({ kind: 'sparse-epoch', ...c, window: 64, state }));
+    const failed = [...got.dense, ...got.auto].find((x) => x.failed);
+    if (failed) {
+      console.log(`| ${c.model} | ${c.preset} | ${c.density * 100} % | ${failed.failed} |`);
+      continue;
+    }
+    const med = (xs, k) => median(xs.map((x) => x[k]));
+    const [rd, ra] = [med(got.dense, 'rss'), med(got.auto, 'rss')];
+    rows.push({ ...c, dense: got.dense, auto: got.auto });
+    console.log(
+      `| ${c.model} | ${c.preset} | ${c.density * 100} % | ${fmtMb(rd)} / ${fmtMb(ra)} | ${fmtMb(rd - ra)} (${((100 * (rd - ra)) / rd).toFixed(0)} %) | ${fmtS(med(got.dense, 'epoch'))} / ${fmtS(med(got.auto, 'epoch'))} | ${fmtMs(med(got.dense, 'step'))} / ${fmtMs(med(got.auto, 'step'))} | ${fmtMb(med(got.auto, 'compactBytes'))} (${got.auto.map((x) => x.state).join(', ')}) |`,
+    );
+  }
+  console.log(`
+load average after the run: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const json = opt('json', null);
+  if (json) writeFileSync(json, `${JSON.stringify({ rows }, null, 2)}\n`);
+}
+
 const childArg = argv.find((a) => a.startsWith('--child='));
-if (childArg) {
+if (flag('state-ab')) {
+  stateAb();
+} else if (childArg) {
   const result = await child(JSON.parse(childArg.slice('--child='.length)));
   console.log(`SPARSE_BENCH ${JSON.stringify(result)}`);
   process.exit(0);

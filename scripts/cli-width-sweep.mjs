@@ -1,9 +1,8 @@
 #!/usr/bin/env node
 // Issue 9, item 7, through the CLI: `sparse-learning train --model er-mlp-<W> --preset set --epsilon 20
 // --execution sparse` for W from 1 000 to a width whose dense form does not fit in this machine's memory. The
-// run's session is compact (no dense model, masks or optimizer slots: --sparse-state auto picks it above 1 GiB
-// of dense weights; --sparse-state compact forces it for the small widths so that every row runs the same
-// code). Each width is its own `sparse-learning` process under /usr/bin/time -v (peak RSS = that process).
+// run's session is compact (no dense model, masks or optimizer slots after the initial draw, which is drawn
+// in dense form and compacted up to 1 GiB of dense weights, in compact form above). Each width is its own `sparse-learning` process under /usr/bin/time -v (peak RSS = that process).
 //
 //   node scripts/cli-width-sweep.mjs [--widths=1000,4000,...] [--epsilon=20] [--steps=100] [--eval-batches=10] [--threads=1] [--masked=1000,4000]
 //

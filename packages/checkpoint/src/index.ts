@@ -14,3 +14,5 @@ export * from './checkpoint-store.js';
 export * from './compatibility.js';
 export * from './index-encoding.js';
 export * from './sparse-export.js';
+export * from './sparse-import.js';
+export * from './wide-index-encoding.js';

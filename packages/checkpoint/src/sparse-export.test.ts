@@ -5,7 +5,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRng, isSparseLearningError } from '@sparse-learning/core';
 import type { TrainableModel } from '@sparse-learning/core';
-import { decodeSparseModel, encodeSparseModel, exportSizes, exportSparseModel, loadSparseModel } from './sparse-export.js';
+import { encodeSparseModel, exportSizes, exportSparseModel } from './sparse-export.js';
+import { decodeSparseModel, loadSparseModel } from './sparse-import.js';
 import { bits, firstDifference, makeMlp, maskModel, tempDir } from './test-fixtures.js';
 
 beforeAll(async () => {

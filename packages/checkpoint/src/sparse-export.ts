@@ -1,102 +1,39 @@
-import { readFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs-core';
+/**
+ * The writing side of the `.slsparse` sparse model file (constants and header types: ./sparse-format.ts;
+ * readers: ./sparse-import.ts).
+ */
 import { SparseLearningError } from '@sparse-learning/core';
 import type { NamedVariable, TrainableModel } from '@sparse-learning/core';
 import { writeFileAtomic } from './atomic-write.js';
 import type { AtomicWriteOptions } from './atomic-write.js';
-import { DataSection, concatChunks, decodeContainer, encodeContainer, headerError, littleEndianBytes, readTypedArray } from './container.js';
-import { chooseIndexEncoding, decodeIndices, encodeIndices } from './index-encoding.js';
-import type { IndexEncoding } from './index-encoding.js';
-import type { JsonValue } from './json.js';
+import { DataSection, concatChunks, encodeContainer, littleEndianBytes } from './container.js';
+import { chooseIndexEncoding, encodeIndices } from './index-encoding.js';
+import {
+  SPARSE_MODEL_FORMAT_VERSION,
+  SPARSE_MODEL_MAGIC,
+  SPARSE_MODEL_SCHEMA_VERSION,
+  SPARSE_MODEL_WIDE_SCHEMA_VERSION,
+  SPARSE_NARROW_POSITIONS,
+  sizeOf,
+  type ExportSizes,
+  type SparseExportMeta,
+  type SparseExportResult,
+  type SparseExportTensor,
+  type SparseModelHeader,
+  type SparseTensorEntry,
+} from './sparse-format.js';
 import { LIBRARY_VERSION } from './version.js';
+import { MAX_WIDE_POSITIONS, chooseWideEncoding, encodeWidePositions, positionProblem } from './wide-index-encoding.js';
 
-/** Magic bytes of a sparse model file. */
-export const SPARSE_MODEL_MAGIC = 'SLSPRS';
-/** Binary layout version of sparse model files. */
-export const SPARSE_MODEL_FORMAT_VERSION = 1;
-/** Version of the sparse model header's JSON fields. */
-export const SPARSE_MODEL_SCHEMA_VERSION = 1;
-/** Conventional file extension. */
-export const SPARSE_MODEL_EXTENSION = '.slsparse';
-
-/** Describes the exported model so a loader can rebuild its architecture. */
-export interface SparseExportMeta {
-  /** Model registry id passed back to the loader's factory. */
-  readonly modelId: string;
-  /** Options passed back to the loader's factory (JSON). */
-  readonly modelOptions?: JsonValue;
-  /** Target density of the run (recorded; the measured density is computed from the masks). */
-  readonly density: number;
-  /** Anything else worth recording (dataset, test accuracy, run id). */
-  readonly extra?: Readonly<Record<string, JsonValue>>;
-}
-
-/** Byte range inside the data section. */
-interface Range {
-  readonly offset: number;
-  readonly length: number;
-}
-
-/** One tensor of the sparse model header. */
-export interface SparseTensorEntry {
-  readonly name: string;
-  readonly shape: readonly number[];
-  readonly dtype: 'float32' | 'int32';
-  /** True for masked (prunable) variables. */
-  readonly masked: boolean;
-  /** `sparse`: values of the active positions + their indices; `dense`: every value (already multiplied by the mask). */
-  readonly encoding: 'sparse' | 'dense';
-  /** Active positions (sparse encoding). */
-  readonly nnz?: number;
-  readonly indexEncoding?: IndexEncoding;
-  readonly values: Range;
-  readonly indices?: Range;
-}
-
-/** Header of a sparse model file. */
-export interface SparseModelHeader {
-  readonly schemaVersion: number;
-  readonly libraryVersion: string;
-  readonly createdAt: string;
-  readonly modelId: string;
-  readonly modelOptions: JsonValue;
-  readonly density: number;
-  /** Active / total over the masked tensors. */
-  readonly measuredDensity: number;
-  readonly extra: Readonly<Record<string, JsonValue>>;
-  readonly tensors: readonly SparseTensorEntry[];
-}
-
-/**
- * Sizes of the export against the dense model. `denseBytes` counts 4 bytes for every element of every
- * variable (float32 weights, biases, batch-norm parameters and running statistics); `sparseBytes` is the whole
- * sparse file (header and checksum included); `ratio = sparseBytes / denseBytes`; `compression` its inverse.
- */
-export interface ExportSizes {
-  readonly sparseBytes: number;
-  readonly denseBytes: number;
-  readonly ratio: number;
-  readonly compression: number;
-}
-
-/** Result of {@link exportSparseModel}. */
-export interface SparseExportResult extends ExportSizes {
-  readonly path: string;
-  readonly sha256: string;
-  readonly header: SparseModelHeader;
-}
-
-function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
-/**
- * One tensor of a sparse export as its caller holds it: every value (`dense`), or the active positions of a
- * masked tensor (flat indices in the tensor's row-major layout, ascending, each below 2³²) and their values.
- */
-export type SparseExportTensor =
-  | { readonly name: string; readonly shape: readonly number[]; readonly dtype: 'float32' | 'int32'; readonly masked: boolean; readonly dense: Float32Array | Int32Array }
-  | { readonly name: string; readonly shape: readonly number[]; readonly masked: true; readonly indices: Uint32Array; readonly values: Float32Array };
+export {
+  SPARSE_MODEL_EXTENSION,
+  SPARSE_MODEL_FORMAT_VERSION,
+  SPARSE_MODEL_MAGIC,
+  SPARSE_MODEL_SCHEMA_VERSION,
+  SPARSE_MODEL_WIDE_SCHEMA_VERSION,
+  SPARSE_NARROW_POSITIONS,
+} from './sparse-format.js';
+export type { DataRange, ExportSizes, SparseExportMeta, SparseExportResult, SparseExportTensor, SparseModelHeader, SparseTensorEntry } from './sparse-format.js';
 
 function encode(variables: readonly NamedVariable[], masks: Readonly<Record<string, Uint8Array>>, meta: SparseExportMeta) {
   const tensors: SparseExportTensor[] = [];
@@ -148,6 +85,7 @@ function encodeTensors(input: readonly SparseExportTensor[], meta: SparseExportM
   let active = 0;
   let maskedTotal = 0;
   let denseBytes = 0;
+  let wideTensors = 0;
   for (const tensor of input) {
     const { name } = tensor;
     const shape = [...tensor.shape];
@@ -158,17 +96,34 @@ function encodeTensors(input: readonly SparseExportTensor[], meta: SparseExportM
       tensors.push({ name, shape, dtype: tensor.dtype, masked: false, encoding: 'dense', values: { offset: data.add(bytes), length: bytes.byteLength } });
       continue;
     }
-    const { indices, values } = tensor;
-    const nnz = indices.length;
-    if (values.length !== nnz || size > 2 ** 32) {
-      throw new SparseLearningError(
-        'E_SHAPE_MISMATCH',
-        `tensor '${name}' [${shape.join(', ')}]: ${values.length} values for ${nnz} indices${size > 2 ** 32 ? `, and ${size} positions exceed the format's 2^32 index range` : ''}`,
-        { name, size, nnz, values: values.length },
-      );
+    const { values } = tensor;
+    const nnz = tensor.indices.length;
+    const wide = size > SPARSE_NARROW_POSITIONS;
+    const problem =
+      values.length !== nnz
+        ? `${values.length} values for ${nnz} indices`
+        : size > MAX_WIDE_POSITIONS
+          ? `${size} positions exceed the format's 2^53 index range`
+          : positionProblem(tensor.indices, size);
+    if (problem) {
+      throw new SparseLearningError('E_SHAPE_MISMATCH', `tensor '${name}' [${shape.join(', ')}]: ${problem}`, { name, size, nnz, values: values.length });
     }
     active += nnz;
     maskedTotal += size;
+    if (wide) {
+      // More than 2³² positions (issue 9): 64-bit positions, always sparse (the dense form is what cannot exist).
+      const positions = tensor.indices instanceof Float64Array ? tensor.indices : Float64Array.from(tensor.indices);
+      const { encoding } = chooseWideEncoding(positions);
+      const valueBytes = littleEndianBytes(values);
+      const valuesRange = { offset: data.add(valueBytes), length: valueBytes.byteLength };
+      const encoded = encodeWidePositions(positions, encoding);
+      const indicesRange = { offset: data.add(encoded), length: encoded.byteLength };
+      wideTensors++;
+      tensors.push({ name, shape, dtype: 'float32', masked: true, encoding: 'sparse', nnz, indexEncoding: encoding, indexBits: 64, values: valuesRange, indices: indicesRange });
+      continue;
+    }
+    // Up to 2³² positions: the 32-bit form of every earlier version (checked above, so the copy is exact).
+    const indices = tensor.indices instanceof Uint32Array ? tensor.indices : Uint32Array.from(tensor.indices);
     const { encoding, bytes: indexBytes } = chooseIndexEncoding(indices, size);
     if (4 * nnz + indexBytes < 4 * size) {
       const valueBytes = littleEndianBytes(values);
@@ -185,7 +140,8 @@ function encodeTensors(input: readonly SparseExportTensor[], meta: SparseExportM
     }
   }
   const header: SparseModelHeader = {
-    schemaVersion: SPARSE_MODEL_SCHEMA_VERSION,
+    // Version 1 unless a tensor needed 64-bit positions: files that fit 32 bits stay byte for byte as before.
+    schemaVersion: wideTensors > 0 ? SPARSE_MODEL_WIDE_SCHEMA_VERSION : SPARSE_MODEL_SCHEMA_VERSION,
     libraryVersion: LIBRARY_VERSION,
     createdAt: new Date().toISOString(),
     modelId: meta.modelId,
@@ -242,11 +198,13 @@ export async function exportSparseModel(
 
 /**
  * {@link exportSparseModel} from tensors the caller already holds in compact form (a truly sparse run's
- * active weights, issue 9): the same file, without a model or dense masks. Indices must be ascending and
- * below 2³² per tensor (the format's index range).
+ * active weights, issue 9): the same file, without a model or dense masks. Positions must be strictly
+ * ascending integers inside the tensor. A tensor of more than 2³² positions (pass its positions as
+ * `Float64Array`) is stored with 64-bit positions (`indexBits: 64`, header version 2) and always sparse, so no
+ * array of its dense size is ever made; files without such a tensor are the version-1 files of before.
  *
- * @throws SparseLearningError `E_SHAPE_MISMATCH` for values that do not match their indices or a tensor of
- *   more than 2³² positions.
+ * @throws SparseLearningError `E_SHAPE_MISMATCH` for values that do not match their positions, positions that
+ *   are not ascending or lie outside the tensor, or a tensor of more than 2⁵³ positions.
  */
 export async function exportSparseTensors(
   path: string,
@@ -266,140 +224,4 @@ export function exportSizes(
   meta: SparseExportMeta = { modelId: 'unknown', density: Number.NaN },
 ): ExportSizes {
   return encode(model.variables, masks, meta).sizes;
-}
-
-/** A decoded sparse model: dense values per variable (zeros restored) and the masks of sparse-encoded tensors. */
-export interface DecodedSparseModel {
-  readonly header: SparseModelHeader;
-  readonly sha256: string;
-  readonly tensors: Readonly<Record<string, { readonly shape: readonly number[]; readonly dtype: 'float32' | 'int32'; readonly values: Float32Array | Int32Array }>>;
-  /** 0/1 masks rebuilt from the stored indices (sparse-encoded masked tensors only). */
-  readonly masks: Readonly<Record<string, Uint8Array>>;
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-/**
- * Parses and verifies a sparse model file.
- *
- * @throws SparseLearningError `E_CHECKPOINT_INVALID` (bad magic, truncated, checksum mismatch, malformed
- *   header or indices) or `E_CHECKPOINT_INCOMPATIBLE` (newer format or schema version).
- */
-export function decodeSparseModel(bytes: Uint8Array, source = '<memory>'): DecodedSparseModel {
-  const what = 'sparse model';
-  const decoded = decodeContainer(bytes, SPARSE_MODEL_MAGIC, SPARSE_MODEL_FORMAT_VERSION, what, source);
-  const fail = (problem: string) => headerError(what, source, problem);
-  const h = decoded.header as SparseModelHeader;
-  if (typeof h !== 'object' || h === null || !isCount(h.schemaVersion) || typeof h.modelId !== 'string' || !Array.isArray(h.tensors)) {
-    throw fail('schemaVersion, modelId or tensors is missing');
-  }
-  if (h.schemaVersion > SPARSE_MODEL_SCHEMA_VERSION) {
-    throw new SparseLearningError(
-      'E_CHECKPOINT_INCOMPATIBLE',
-      `${what} '${source}' has schema version ${h.schemaVersion}; this library reads up to ${SPARSE_MODEL_SCHEMA_VERSION}`,
-      { path: source, schemaVersion: h.schemaVersion },
-    );
-  }
-  const inData = (r: Range | undefined, label: string): Range => {
-    if (!r || !isCount(r.offset) || !isCount(r.length) || r.offset + r.length > decoded.data.byteLength) {
-      throw fail(`${label} lies outside the data section`);
-    }
-    return r;
-  };
-  const tensors: Record<string, { shape: number[]; dtype: 'float32' | 'int32'; values: Float32Array | Int32Array }> = {};
-  const masks: Record<string, Uint8Array> = {};
-  for (const e of h.tensors) {
-    if (typeof e?.name !== 'string' || !Array.isArray(e.shape) || !e.shape.every(isCount)) throw fail('a tensor entry has no name or a bad shape');
-    const shape = [...e.shape];
-    const size = sizeOf(shape);
-    const values = inData(e.values, `values of '${e.name}'`);
-    if (e.encoding === 'dense') {
-      if (values.length !== 4 * size || (e.dtype !== 'float32' && e.dtype !== 'int32')) throw fail(`dense tensor '${e.name}' has the wrong length or dtype`);
-      tensors[e.name] = {
-        shape,
-        dtype: e.dtype,
-        values: e.dtype === 'float32' ? readTypedArray(Float32Array, decoded.data, values.offset, values.length) : readTypedArray(Int32Array, decoded.data, values.offset, values.length),
-      };
-    } else if (e.encoding === 'sparse') {
-      const nnz = e.nnz;
-      if (!isCount(nnz) || nnz > size || values.length !== 4 * nnz || e.dtype !== 'float32') throw fail(`sparse tensor '${e.name}' has a bad value count`);
-      const range = inData(e.indices, `indices of '${e.name}'`);
-      const indices = decodeIndices(decoded.data.subarray(range.offset, range.offset + range.length), nnz, size, e.indexEncoding as IndexEncoding);
-      if (!indices) throw fail(`indices of '${e.name}' (${String(e.indexEncoding)}) are inconsistent with ${nnz} entries of ${size}`);
-      const active = readTypedArray(Float32Array, decoded.data, values.offset, values.length);
-      const dense = new Float32Array(size);
-      const mask = new Uint8Array(size);
-      for (let k = 0; k < nnz; k++) {
-        dense[indices[k]] = active[k];
-        mask[indices[k]] = 1;
-      }
-      tensors[e.name] = { shape, dtype: 'float32', values: dense };
-      masks[e.name] = mask;
-    } else {
-      throw fail(`tensor '${e.name}' has unknown encoding ${String(e.encoding)}`);
-    }
-  }
-  return { header: h, sha256: decoded.sha256, tensors, masks };
-}
-
-/** Builds an empty model of the given architecture (e.g. `(id, options) => createModel(id, options)` of `@sparse-learning/models`). */
-export type ModelFactory = (modelId: string, modelOptions: JsonValue) => TrainableModel | Promise<TrainableModel>;
-
-/** A model rebuilt from a sparse export, ready for inference. */
-export interface LoadedSparseModel extends DecodedSparseModel {
-  readonly model: TrainableModel;
-}
-
-/**
- * Reads a sparse model file, rebuilds the architecture with `build(modelId, modelOptions)` (the caller's
- * factory, so this package does not depend on the model zoo) and assigns every variable, zeros included.
- * Predictions equal those of the exported masked model bit for bit on the same backend.
- *
- * @throws SparseLearningError `E_CHECKPOINT_INVALID` (unreadable, corrupted, truncated), or
- *   `E_CHECKPOINT_INCOMPATIBLE` when the built model's variables differ from the file's (names or shapes; all
- *   differences listed). The built model is disposed before an error is thrown.
- */
-export async function loadSparseModel(path: string, build: ModelFactory): Promise<LoadedSparseModel> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new SparseLearningError('E_CHECKPOINT_INVALID', `cannot read sparse model '${path}': ${(error as Error).message}`, {
-      path,
-      reason: 'missing',
-    });
-  }
-  const decoded = decodeSparseModel(bytes, path);
-  const model = await build(decoded.header.modelId, decoded.header.modelOptions);
-  try {
-    const differences: string[] = [];
-    for (const { name, variable } of model.variables) {
-      const t = decoded.tensors[name];
-      if (!t) differences.push(`variable '${name}' is not in the file`);
-      else if (t.shape.length !== variable.shape.length || t.shape.some((d, i) => d !== variable.shape[i])) {
-        differences.push(`variable '${name}' is [${t.shape.join(', ')}] in the file, [${variable.shape.join(', ')}] in the model`);
-      } else if (t.dtype !== variable.dtype) differences.push(`variable '${name}' is ${t.dtype} in the file, ${variable.dtype} in the model`);
-    }
-    for (const name of Object.keys(decoded.tensors)) {
-      if (!model.variables.some((v) => v.name === name)) differences.push(`the file has variable '${name}' that model '${decoded.header.modelId}' lacks`);
-    }
-    if (differences.length > 0) {
-      throw new SparseLearningError('E_CHECKPOINT_INCOMPATIBLE', `sparse model '${path}' does not fit the built model: ${differences.join('; ')}`, {
-        path,
-        differences,
-      });
-    }
-    for (const { name, variable } of model.variables) {
-      const t = decoded.tensors[name];
-      const value = tf.tensor(t.values, [...t.shape], t.dtype);
-      variable.assign(value);
-      value.dispose();
-    }
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
-  return { ...decoded, model };
 }

@@ -93,9 +93,9 @@ export const experimentConfigSchema = z.strictObject({
   denseGradWindow: int().min(1).default(64),
   /**
    * Sparse execution of a ReLU MLP: where its state lives (issue 9). `compact`: values, indices and optimizer
-   * slots of the active weights only (no dense model, masks or slots; compact checkpoints); `dense`: the
-   * session's dense model, masks and optimizer (the form that equals the masked run); `auto`: compact when the
-   * dense float32 form of the masked weights exceeds 1 GiB.
+   * slots of the active weights only (no dense model, masks or slots after the initial draw, which is the
+   * masked run's when the dense form fits; compact checkpoints); `dense`: the session's dense model, masks and
+   * optimizer kept beside the compact layers (the form of earlier versions); `auto` (default): compact.
    */
   sparseState: z.enum(['auto', 'dense', 'compact']).default('auto'),
   /**

@@ -10,6 +10,7 @@ import type { RunDirectory } from './run-directory.js';
 import type { KeptSoFar, SavedPoint } from './run-failure.js';
 import { runLabel, type RunExperimentOptions, type RunObserver, type RunStartInfo } from './run-options.js';
 import { runConfigRecord } from './run-records.js';
+import { denseFormOfCheckpoint } from './sparse-compact-checkpoint.js';
 import type { ExperimentSession, RunSession } from './session.js';
 import { chooseExecution, createExecution, type Execution, type ExecutionChoice, type RunTrainer } from './sparse-execution.js';
 
@@ -60,7 +61,8 @@ export function startRun(session: ExperimentSession, context: RunStartContext): 
   const { config } = context.options;
   return startRunWith(session, context, {
     choice: chooseExecution(session, config.execution),
-    restore: (resume) => restoreRunState(session, resume, config),
+    // A compact sparse checkpoint (a sparse run's default form) resumes here in the dense form it stands for.
+    restore: (resume) => restoreRunState(session, denseFormOfCheckpoint(resume, config.momentum > 0), config),
     bind: (choice, logger) => createExecution(session, choice, logger, config.denseGradWindow),
     capture: (args) => captureRunState(session, args),
   });

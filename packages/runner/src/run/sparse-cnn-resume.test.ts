@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOLD_MARKER } from './run-directory.js';
 import { cli, expectSameRun, spawnCli, tmp, waitForFile, removeTmpDirs } from '../test/run-helpers.js';
 
-// Issue 9: a LeNet-5-Caffe run in sparse execution killed with SIGKILL in the middle of epoch 2 resumes from
+// Issue 9: a LeNet-5-Caffe run in sparse execution (the compact CNN session: no dense model while it trains,
+// dense-form checkpoints) killed with SIGKILL in the middle of epoch 2 resumes from
 // its epoch-1 checkpoint — in sparse execution bit for bit equal to the uninterrupted run, in masked
 // execution equal within float32 tolerance (the window of 64 steps covers these 24, so both executions
 // compute the same run). One native thread everywhere: the dense filter gradient adds per-thread partials in
@@ -34,6 +35,8 @@ describe.skipIf(!built)('sparse LeNet-5 run: kill -9 mid-run, resume in either e
     const r = await cli('train', ...RUN, '--out', reference);
     expect(r.stderr).not.toContain('error');
     expect(r.stdout).toContain('execution: sparse');
+    // The default form: the compact CNN session (./sparse-compact-cnn.ts), no dense model while it trains.
+    expect(r.stdout).toContain('compact state: the dense model is released once the trainer is built');
     expect(r.code).toBe(0);
   }, 300_000);
 

@@ -16,9 +16,9 @@
  * dense-form checkpoint (a sparse run of an earlier version, or with `--sparse-state dense`) resumes into a
  * compact session too: its weights, masks and momentum are converted once (they fit: they were written).
  */
-import type { CapturedVariable, CheckpointData, JsonValue, LoadedCheckpoint, SparseExportTensor } from '@sparse-learning/checkpoint';
+import { SPARSE_NARROW_POSITIONS, type CapturedVariable, type CheckpointData, type JsonValue, type LoadedCheckpoint, type SparseExportTensor } from '@sparse-learning/checkpoint';
 import { MOMENTUM_BUFFER_SLOT, SparseLearningError, type SparseTrainerState } from '@sparse-learning/core';
-import { sparseLayerFromCsc, sparseLayerFromDense, type SparseDenseLayer } from '@sparse-learning/backend-native';
+import { maskOf, scatterDense, sparseLayerFromCsc, sparseLayerFromDense, type SparseDenseLayer } from '@sparse-learning/backend-native';
 import type { ExperimentConfig } from '../config/schema.js';
 import { checkpointParts, resumeExtraOf, statefulParts, type CheckpointReason, type CompactStateRecord, type ResumeExtra, type RunRecord } from './checkpointing.js';
 import type { EpochProgress } from './epoch-progress.js';
@@ -171,10 +171,46 @@ export function restoreCompactRunState(session: CompactSession, checkpoint: Load
 }
 
 /**
+ * A `compact-mlp` checkpoint in the dense form a `--sparse-state dense` run writes at the same point, so that it
+ * resumes into a dense session (`--execution masked`, or `--sparse-state dense`): every weight dense (zeros off
+ * the mask), the masks, the biases, and — when the run has momentum — each weight's dense momentum (an open
+ * window's `window-momentum`, else the per-nonzero momentum scattered: what the sparse trainer's
+ * `denseMomentumOf` gives the dense form) and each bias's. Any other checkpoint is returned as it is. Only for
+ * models whose dense form fits: the caller's session holds it already.
+ *
+ * @throws `E_CHECKPOINT_INCOMPATIBLE` for compact arrays that do not form the recorded layers.
+ */
+export function denseFormOfCheckpoint(checkpoint: LoadedCheckpoint, withMomentum: boolean): LoadedCheckpoint {
+  const extra = resumeExtraOf(checkpoint);
+  if (!extra.sparseState) return checkpoint;
+  const { layers, window } = layersFromCompactCheckpoint(checkpoint, extra.sparseState);
+  const variables: Record<string, CapturedVariable> = {};
+  const masks: Record<string, Uint8Array> = {};
+  const slots: Record<string, Record<string, Float32Array>> = {};
+  extra.sparseState.layers.forEach((l, j) => {
+    const layer = layers[j];
+    variables[l.weightName] = { shape: [l.in, l.out], dtype: 'float32', values: scatterDense(layer, layer.vals) };
+    masks[l.weightName] = maskOf(layer);
+    if (withMomentum) slots[l.weightName] = { [MOMENTUM_BUFFER_SLOT]: window[l.weightName]?.slice() ?? scatterDense(layer, layer.mom) };
+    if (l.biasName && layer.bias) {
+      variables[l.biasName] = { shape: [l.out], dtype: 'float32', values: layer.bias.slice() };
+      if (withMomentum && layer.biasMom) slots[l.biasName] = { [MOMENTUM_BUFFER_SLOT]: layer.biasMom.slice() };
+    }
+  });
+  const { sparseState: _compact, ...denseExtra } = checkpoint.extra as Record<string, JsonValue>;
+  const optimizer = checkpoint.tensors.optimizer;
+  return {
+    ...checkpoint,
+    extra: denseExtra,
+    tensors: { variables, masks, optimizer: optimizer ? { id: optimizer.id, iterations: optimizer.iterations, slots } : null },
+  };
+}
+
+/**
  * The tensors of a `compact-mlp` checkpoint as a sparse export holds them (the model's variable names, the
  * weights by flat `[in, out]` position, the biases dense), in the model's variable order: weight, bias per layer.
- *
- * @throws `E_SHAPE_MISMATCH` for a layer of more than 2³² positions (the export format's index range).
+ * A layer of more than 2³² positions (`er-mlp-100000`'s 10¹⁰) gets `Float64Array` positions, which the export
+ * stores as 64-bit positions; every other layer the `Uint32Array` of before (the same file bytes).
  */
 export function compactExportTensors(checkpoint: LoadedCheckpoint, record: CompactStateRecord): SparseExportTensor[] {
   const { layers } = layersFromCompactCheckpoint(checkpoint, record);
@@ -182,16 +218,9 @@ export function compactExportTensors(checkpoint: LoadedCheckpoint, record: Compa
   record.layers.forEach((l, j) => {
     const layer = layers[j];
     const size = l.in * l.out;
-    if (size > 2 ** 32) {
-      throw new SparseLearningError(
-        'E_SHAPE_MISMATCH',
-        `layer '${l.weightName}' [${l.in}, ${l.out}] has ${size} positions; the sparse export format indexes at most 2^32 per tensor (train a narrower model, or keep the run's compact checkpoint)`,
-        { name: l.weightName, size, limit: 2 ** 32 },
-      );
-    }
     // Positions i·out + o in ascending order: walk the CSR view (by input, outputs ascending).
     const nnz = layer.colptr[l.out];
-    const indices = new Uint32Array(nnz);
+    const indices = size > SPARSE_NARROW_POSITIONS ? new Float64Array(nnz) : new Uint32Array(nnz);
     const values = new Float32Array(nnz);
     for (let i = 0, k = 0; i < l.in; i++) {
       for (let r = layer.rowptr[i]; r < layer.rowptr[i + 1]; r++, k++) {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCheckpoint, loadSparseModel } from '@sparse-learning/checkpoint';
 import { loadNativeAddon, sparseAddonOf } from '@sparse-learning/backend-native';
@@ -9,10 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOLD_MARKER } from './run-directory.js';
 import { cli, expectSameRun, metricsWithoutTimings, spawnCli, tmp, waitForFile, removeTmpDirs } from '../test/run-helpers.js';
 
-// Issue 9: a compact sparse session (no dense model, masks or slots) writes compact checkpoints. A run killed
+// Issue 9: a compact sparse session (no dense model, masks or slots) writes compact checkpoints; er-mlp-300's
+// dense form fits, so its initial state is the masked run's and it trains as the dense-form run does. A run killed
 // with SIGKILL in the middle of epoch 2 resumes from its epoch-1 checkpoint bit for bit; export works from
 // the compact state and the exported model predicts what the run evaluated; a dense-form checkpoint of a
-// sparse run resumes in compact form; a compact checkpoint never resumes silently into a dense session.
+// sparse run resumes in compact form, and a compact one in masked execution (converted to its dense form).
 const addon = loadNativeAddon();
 const built = sparseAddonOf(addon) !== null;
 const RUN = ['--model', 'er-mlp-300', '--preset', 'set', '--execution', 'sparse', '--sparse-state', 'compact', '--epochs', '3', '--max-batches', '8', '--batch-size', '32', '--max-eval-batches', '2', '--backend', 'native', '--seed', '23'];
@@ -67,7 +68,28 @@ describe.skipIf(!built)('compact sparse session: checkpoints, kill -9 and resume
     expect(metrics[0].layers.find((l) => l.name === 'fc3.weight')!.active).toBe(2551);
   });
 
-  it('killed mid-run: refuses a dense session, resumes compact bit for bit (weights, indices, momentum, books, metrics)', async () => {
+  it('drawn as the masked run draws it (the dense form fits), the compact run ends bit for bit where the dense-form run ends', async () => {
+    const a = await loadCheckpoint(reference);
+    const b = await loadCheckpoint(referenceDense);
+    expect([a.epoch, a.step]).toEqual([b.epoch, b.step]);
+    for (const name of ['fc1.weight', 'fc2.weight', 'fc3.weight']) {
+      const [inF, outF] = b.tensors.variables[name].shape;
+      const colptr = a.tensors.variables[`${name}#colptr`].values as Int32Array;
+      const rowidx = a.tensors.variables[`${name}#rowidx`].values as Int32Array;
+      const values = a.tensors.variables[`${name}#values`].values as Float32Array;
+      const rebuilt = new Float32Array(inF * outF);
+      const mask = new Uint8Array(inF * outF);
+      for (let o = 0; o < outF; o++) for (let k = colptr[o]; k < colptr[o + 1]; k++) [rebuilt[rowidx[k] * outF + o], mask[rowidx[k] * outF + o]] = [values[k], 1];
+      expect(Buffer.from(mask).equals(Buffer.from(b.tensors.masks[name])), `mask ${name}`).toBe(true);
+      const dense = b.tensors.variables[name].values as Float32Array;
+      for (let p = 0; p < dense.length; p++) if (!mask[p]) rebuilt[p] = dense[p];
+      expect(Buffer.from(rebuilt.buffer).equals(Buffer.from(dense.buffer)), `weights ${name}`).toBe(true);
+    }
+    expect(a.trainerState).toEqual(b.trainerState);
+    expect(metricsWithoutTimings(reference)).toEqual(metricsWithoutTimings(referenceDense));
+  });
+
+  it('killed mid-run: resumes masked from a copy, and compact bit for bit (weights, indices, momentum, books, metrics)', async () => {
     await waitForFile(join(killed, HOLD_MARKER), runs[0]);
     runs[0].child.kill('SIGKILL');
     expect((await runs[0].exited).signal).toBe('SIGKILL');
@@ -75,10 +97,18 @@ describe.skipIf(!built)('compact sparse session: checkpoints, kill -9 and resume
     const masked = await cli('train', '--resume', killed, '--execution', 'masked');
     expect(masked.code).toBe(2);
     expect(masked.stderr).toContain('[E_CONFIG_INVALID] --sparse-state compact needs sparse execution; use --execution sparse');
-    const dense = await cli('train', '--resume', killed, '--execution', 'masked', '--sparse-state', 'auto');
-    expect(dense.code).not.toBe(0);
-    expect(dense.stderr).toContain('[E_CHECKPOINT_INCOMPATIBLE]');
-    expect(dense.stderr).toContain('resume it in sparse execution with compact state: --execution sparse --sparse-state compact');
+    // A copy resumes in masked execution (`--sparse-state auto` lets the session be dense): the compact
+    // checkpoint is read in the dense form it stands for, and the run finishes with dense-form checkpoints.
+    const copy = join(root, 'killed-resumed-masked');
+    cpSync(killed, copy, { recursive: true });
+    rmSync(join(copy, HOLD_MARKER), { force: true });
+    const dense = await cli('train', '--resume', copy, '--execution', 'masked', '--sparse-state', 'auto');
+    expect(dense.stderr).not.toContain('error');
+    expect(dense.code).toBe(0);
+    expect(dense.stdout).toContain('resuming at epoch 2/3, batch 0/8 (step 8 of 24)');
+    const finished = await loadCheckpoint(copy);
+    expect([finished.epoch, finished.step]).toEqual([3, 24]);
+    expect(Object.keys(finished.tensors.masks)).toEqual(['fc1.weight', 'fc2.weight', 'fc3.weight']);
     const resumed = await cli('train', '--resume', killed);
     expect(resumed.stderr).not.toContain('error');
     expect(resumed.code).toBe(0);

@@ -5,10 +5,15 @@
  * compact form (./sparse-compact-init.ts), training, evaluation, metrics, checkpoints (./sparse-compact-checkpoint.ts),
  * `results.json` and `export` all work from the compact layers.
  *
- * When it is used (`--sparse-state`): `compact` always (for a ReLU MLP in sparse execution); `auto` (default)
- * when the dense float32 form of the masked weights exceeds {@link COMPACT_STATE_MIN_DENSE_BYTES}; `dense`
- * never. Below the threshold `auto` keeps the dense session, where `--execution sparse` draws the same
- * initial model and masks as the masked run and equals it at a full dense-gradient window.
+ * When it is used (`--sparse-state`): `auto` (default) and `compact` for every ReLU MLP that sparse execution
+ * trains (`--execution sparse`, or `auto` choosing sparse); `dense` never (the dense TF.js model beside the
+ * compact layers, the form of earlier versions). How its initial state is drawn depends on the dense size of
+ * the masked weights: up to {@link COMPACT_STATE_MIN_DENSE_BYTES} the dense session draws it exactly as the
+ * masked run does (model init, masks, init hooks: the same random numbers), it is compacted once and the
+ * dense tensors are released ({@link compactFromDense}) — so `--execution sparse` still equals the masked run
+ * at a full dense-gradient window, and equals `--sparse-state dense` bit for bit; above it the topology is
+ * drawn in compact form (./sparse-compact-init.ts: the same distributions, other random numbers), because the
+ * dense form may not fit.
  *
  * Mask updates run through the unchanged `MaskUpdater` on dense views materialised only then (and only what
  * `requires` asks for), up to {@link COMPACT_DENSE_VIEW_MAX_BYTES} of dense weights; above it SET's update
@@ -18,7 +23,7 @@
  */
 import { totalmem } from 'node:os';
 import { SparseLearningError, StepLrSchedule, type LearningRateSchedule, type Logger } from '@sparse-learning/core';
-import { SparseMlpTrainer, loadNativeAddon, nnzOf, sparseAddonOf } from '@sparse-learning/backend-native';
+import { SparseMlpTrainer, loadNativeAddon, nnzOf, sparseAddonOf, sparseLayerFromDense, type SparseMlpLayerSpec } from '@sparse-learning/backend-native';
 import { denseChainSpec, type DenseChainSpec } from '@sparse-learning/models';
 import { ArrayBatcher } from './array-batches.js';
 import { checkLayersPopulated } from './run-identity.js';
@@ -26,14 +31,19 @@ import { captureCompactRunState, restoreCompactRunState } from './sparse-compact
 import type { CompactSession } from './sparse-compact-state.js';
 import { drawCompactInit } from './sparse-compact-init.js';
 import { CompactSetUpdate } from './sparse-compact-set.js';
-import { SPARSE_AUTO_MAX_DENSITY } from './sparse-execution.js';
+import { SPARSE_AUTO_MAX_DENSITY, chooseExecution, mlpStructure, sparseStructure } from './sparse-execution.js';
+import { compactCnnSessionOf, type CompactCnnSession } from './sparse-compact-cnn.js';
+import type { ExperimentConfig } from '../config/schema.js';
 import type { ExecutionChoice, Execution } from './execution-types.js';
 import type { RunStartContext, ActiveRun } from './run-start.js';
 import { startRunWith } from './run-start.js';
-import { runTrainerOf, sparseSgdOf } from './sparse-session.js';
+import { readSessionState, runTrainerOf, sparseSgdOf } from './sparse-session.js';
 import { composeSessionBase, finishDenseSession, sessionStreams, type ExperimentSession, type PrepareExperimentOptions, type SessionBase } from './session.js';
 
-/** `--sparse-state auto` uses the compact session above this dense float32 size of the masked weights (1 GiB). */
+/**
+ * Up to this dense float32 size of the masked weights (1 GiB) a compact session draws its initial state in
+ * dense form, as the masked run does, then compacts it; above it the draw is compact (the dense form may not fit).
+ */
 export const COMPACT_STATE_MIN_DENSE_BYTES = 2 ** 30;
 /**
  * Above this dense float32 size of the masked weights (1 GiB) SET's mask update runs on the compact arrays;
@@ -62,7 +72,7 @@ function invalid(message: string, details: Record<string, unknown>): SparseLearn
  * Whether the run gets a compact session, and why (null: the dense session). Throws `E_CONFIG_INVALID` when
  * `--sparse-state compact` cannot be honoured, or when a compact session would need dense views it cannot hold.
  */
-export function compactStateDecision(base: SessionBase): { spec: DenseChainSpec; choice: ExecutionChoice; compactUpdates: boolean } | null {
+export function compactStateDecision(base: SessionBase): CompactDecision | null {
   const { config, composition, plan } = base;
   const requested = config.sparseState;
   const spec = denseChainSpec(config.model, { inputShape: base.dataset.inputShape, numClasses: base.dataset.numClasses });
@@ -91,7 +101,8 @@ export function compactStateDecision(base: SessionBase): { spec: DenseChainSpec;
     }
     return null;
   }
-  if (requested === 'auto' && bytes <= COMPACT_STATE_MIN_DENSE_BYTES) return null;
+  // The dense form fits: the session draws it as the masked run does and compacts it (compactFromDense).
+  const denseInit = bytes <= COMPACT_STATE_MIN_DENSE_BYTES;
   const blocker =
     !sparseAddonOf(loadNativeAddon())
       ? 'the native addon with sparse kernels is not built (npm run build:native -w @sparse-learning/backend-native)'
@@ -101,12 +112,13 @@ export function compactStateDecision(base: SessionBase): { spec: DenseChainSpec;
           ? `preset '${config.preset}' trains dense (no masks)`
           : plan.gradientTransforms.length > 0
             ? `preset '${config.preset}' rewrites dense gradients every step (gradient transforms)`
-            : composition.initHooks.length > 0
+            : composition.initHooks.length > 0 && !denseInit
               ? `preset '${config.preset}' runs init hooks on dense masks`
               : null;
   const why = `model '${config.model}' needs ${gib(bytes)} in dense float32 form`;
   if (blocker) {
-    if (requested === 'compact' || config.execution === 'sparse' || bytes > COMPACT_STATE_MIN_DENSE_BYTES) {
+    // A dense session names the blocker itself (chooseExecution: --execution sparse fails, auto trains masked).
+    if (requested === 'compact' || !denseInit) {
       throw invalid(`${why}; compact sparse state is not possible: ${blocker}`, { model: config.model, denseBytes: bytes });
     }
     return null;
@@ -137,25 +149,110 @@ export function compactStateDecision(base: SessionBase): { spec: DenseChainSpec;
       );
     }
   }
+  const state = requested === 'compact' ? '--sparse-state compact' : denseInit ? `dense form ${gib(bytes)}, drawn as the masked run draws it, then compacted` : `${why}, above the ${gib(COMPACT_STATE_MIN_DENSE_BYTES)} of a dense initial draw`;
   const reason =
     config.execution === 'sparse'
-      ? `requested (compact state: ${requested === 'compact' ? '--sparse-state compact' : `${why}, above the ${gib(COMPACT_STATE_MIN_DENSE_BYTES)} of --sparse-state auto`}; no dense tensors)`
-      : `auto: sparse because '${config.model}' is a ReLU MLP in compact state (${requested === 'compact' ? '--sparse-state compact' : why}; no dense tensors)`;
-  return { spec, choice: { requested: config.execution, execution: 'sparse', reason }, compactUpdates };
+      ? `requested (compact state: ${state}; no dense tensors)`
+      : `auto: sparse because '${config.model}' is a ReLU MLP in compact state (${state}; no dense tensors)`;
+  return { spec, choice: { requested: config.execution, execution: 'sparse', reason }, compactUpdates, denseInit };
+}
+
+/** What {@link compactStateDecision} decided for a compact session. */
+export interface CompactDecision {
+  readonly spec: DenseChainSpec;
+  readonly choice: ExecutionChoice;
+  readonly compactUpdates: boolean;
+  /** True when the initial state is drawn in dense form, as the masked run draws it, then compacted. */
+  readonly denseInit: boolean;
 }
 
 /**
- * Composes a run's session: the compact sparse session when {@link compactStateDecision} says so, else the
- * dense one (`prepareExperiment`).
+ * Composes a run's session: the compact sparse session of an MLP when {@link compactStateDecision} says so
+ * (drawn compact, or drawn dense and compacted), the compact CNN session of a sparse CNN run
+ * (./sparse-compact-cnn.ts), else the dense one (`prepareExperiment`).
  */
-export async function prepareRunSession(options: PrepareExperimentOptions): Promise<ExperimentSession | CompactSession> {
+export async function prepareRunSession(options: PrepareExperimentOptions): Promise<ExperimentSession | CompactSession | CompactCnnSession> {
   const base = await composeSessionBase(options);
   const decision = compactStateDecision(base);
-  return decision ? prepareCompactSession(base, decision) : finishDenseSession(base);
+  if (!decision) return compactCnnOrDense(base.config, finishDenseSession(base));
+  if (!decision.denseInit) return prepareCompactSession(base, decision);
+  // Drawn as the masked run draws it; the execution is chosen on that session, as for a dense-state run.
+  const dense = finishDenseSession(base);
+  const choice = chooseOrDispose(dense, base.config.execution);
+  const structure = mlpStructure(dense.model);
+  if (choice.execution === 'masked' || 'reason' in structure) return dense;
+  return compactFromDense(base, dense, decision, structure.layers);
+}
+
+/** {@link chooseExecution}, releasing the session when it throws (`--execution sparse` that cannot run). */
+function chooseOrDispose(dense: ExperimentSession, requested: ExperimentConfig['execution']): ExecutionChoice {
+  try {
+    return chooseExecution(dense, requested);
+  } catch (error) {
+    dense.dispose();
+    throw error;
+  }
+}
+
+/**
+ * A sparse CNN run with `--sparse-state auto` gets the compact CNN session (./sparse-compact-cnn.ts: the dense
+ * model released once the trainer is built); every other dense session stays as it is.
+ */
+function compactCnnOrDense(config: ExperimentConfig, dense: ExperimentSession): ExperimentSession | CompactCnnSession {
+  if (config.execution === 'masked' || config.sparseState !== 'auto') return dense;
+  const structure = sparseStructure(dense.model);
+  if (!('kind' in structure) || structure.kind !== 'cnn') return dense;
+  const choice = chooseOrDispose(dense, config.execution);
+  return choice.execution === 'sparse' ? compactCnnSessionOf(dense, choice) : dense;
+}
+
+/**
+ * The compact session of a dense session's fresh initial state (`--sparse-state auto|compact` when the dense
+ * form fits): its weights, masks, baseline count, init streams and trainer books become compact layers, and the
+ * dense model, masks, optimizer and trainer are disposed before the first step. Training then follows the
+ * dense-state sparse execution bit for bit (same layers, same streams, same books).
+ */
+export function compactFromDense(
+  base: SessionBase,
+  dense: ExperimentSession,
+  decision: CompactDecision,
+  infos: readonly { weightName: string; biasName: string | null; inFeatures: number; outFeatures: number; relu: boolean }[],
+): CompactSession {
+  try {
+    const state = readSessionState(dense);
+    const layers: SparseMlpLayerSpec[] = infos.map((info) => {
+      const weight = state.values(info.weightName);
+      const bias = info.biasName ? state.values(info.biasName) : null;
+      const mask = state.mask(info.weightName);
+      const layer = sparseLayerFromDense(weight, mask ?? new Uint8Array(weight.length).fill(1), info.inFeatures, info.outFeatures, {
+        bias,
+        biasMom: bias ? new Float32Array(bias.length) : null,
+        momentum: null,
+        relu: info.relu,
+      });
+      return { weightName: info.weightName, biasName: info.biasName, layer, masked: mask !== null };
+    });
+    const initRngStates = dense.initRngStates();
+    const session = compactSessionOf(base, decision, {
+      layers,
+      baselineNonzero: dense.masking!.baselineNonzero,
+      maskedWeights: dense.maskedWeights,
+      totalParameters: dense.totalParameters,
+      initRngStates: () => initRngStates,
+      initialState: dense.trainer.getState(),
+    });
+    const active = layers.reduce((a, s) => a + nnzOf(s.layer), 0);
+    base.logger.info(
+      `compact sparse session: ${layers.length} Dense layers, ${active} active weights drawn as the masked run draws them (dense form ${gib(4 * dense.maskedWeights)}, released before training); mask updates on dense views materialised at each update`,
+    );
+    return session;
+  } finally {
+    dense.dispose();
+  }
 }
 
 /** The compact session of {@link compactStateDecision}'s decision (the initial topology drawn in compact form). */
-export function prepareCompactSession(base: SessionBase, decision: { spec: DenseChainSpec; choice: ExecutionChoice; compactUpdates: boolean }): CompactSession {
+export function prepareCompactSession(base: SessionBase, decision: CompactDecision): CompactSession {
   const { config } = base;
   const { spec } = decision;
   const initRng = base.rng.fork('compact-init');
@@ -168,39 +265,14 @@ export function prepareCompactSession(base: SessionBase, decision: { spec: Dense
   );
   const maskedWeights = spec.layers.reduce((a, l) => a + l.inFeatures * l.outFeatures, 0);
   const totalParameters = maskedWeights + spec.layers.reduce((a, l) => a + (l.bias ? l.outFeatures : 0), 0);
-  const session: CompactSession = {
-    kind: 'compact',
-    spec,
-    choice: decision.choice,
-    compactUpdates: decision.compactUpdates,
+  const session = compactSessionOf(base, decision, {
     layers: init.layers,
     baselineNonzero: init.baselineNonzero,
-    trainer: null,
-    restored: null,
-    config,
-    backend: base.backend,
-    dataset: base.dataset,
-    plan: base.plan,
-    composition: base.composition,
-    stepsPerEpoch: base.stepsPerEpoch,
-    totalSteps: base.totalSteps,
     maskedWeights,
     totalParameters,
-    rng: base.rng,
     initRngStates: () => ({ 'compact-init': initRng.getState() }),
-    ...sessionStreams(base),
-    events: base.events,
-    layerMetrics: () =>
-      (session.trainer?.layers ?? session.layers).map((s) => {
-        const size = s.layer.in * s.layer.out;
-        const active = nnzOf(s.layer);
-        return { name: s.weightName, size, active, density: active / size };
-      }),
-    dispose: () => {
-      session.trainer = null;
-      session.layers = [];
-    },
-  };
+    initialState: null,
+  });
   const active = init.layers.reduce((a, s) => a + nnzOf(s.layer), 0);
   base.logger.info(
     `compact sparse session: ${spec.layers.length} Dense layers, ${active} active weights drawn in compact form (${config.densityDistribution}), dense form ${gib(4 * maskedWeights)} not allocated; mask updates ${decision.compactUpdates ? 'on the compact arrays' : `on dense views materialised at each update (${gib(4 * maskedWeights)} of weights)`}`,
@@ -208,8 +280,53 @@ export function prepareCompactSession(base: SessionBase, decision: { spec: Dense
   return session;
 }
 
-/** The sparse execution over a compact session (trainer built after a restore, so it starts from the checkpoint's state). */
-function bindCompact(session: CompactSession, choice: ExecutionChoice, logger: Logger): Execution {
+/** A compact session of `base` over initial compact layers (drawn compact, or compacted from a dense draw). */
+function compactSessionOf(
+  base: SessionBase,
+  decision: CompactDecision,
+  init: Pick<CompactSession, 'layers' | 'baselineNonzero' | 'maskedWeights' | 'totalParameters' | 'initRngStates' | 'initialState'>,
+): CompactSession {
+  const session: CompactSession = {
+    kind: 'compact',
+    spec: decision.spec,
+    choice: decision.choice,
+    compactUpdates: decision.compactUpdates,
+    ...init,
+    trainer: null,
+    restored: null,
+    config: base.config,
+    backend: base.backend,
+    dataset: base.dataset,
+    plan: base.plan,
+    composition: base.composition,
+    stepsPerEpoch: base.stepsPerEpoch,
+    totalSteps: base.totalSteps,
+    rng: base.rng,
+    ...sessionStreams(base),
+    events: base.events,
+    // The masked layers, as the dense session's masking reports them.
+    layerMetrics: () =>
+      (session.trainer?.layers ?? session.layers)
+        .filter((s) => s.masked)
+        .map((s) => {
+          const size = s.layer.in * s.layer.out;
+          const active = nnzOf(s.layer);
+          return { name: s.weightName, size, active, density: active / size };
+        }),
+    dispose: () => {
+      session.trainer = null;
+      session.layers = [];
+    },
+  };
+  return session;
+}
+
+/**
+ * The sparse execution over a compact session (trainer built after a restore, so it starts from the checkpoint's
+ * state; otherwise from the dense draw's books, or fresh). Exported for `npm run bench -- --sparse`, which drives
+ * it as a run does.
+ */
+export function bindCompact(session: CompactSession, choice: ExecutionChoice, logger: Logger): Execution {
   const addon = sparseAddonOf(loadNativeAddon());
   if (!addon) throw new SparseLearningError('E_ENGINE_STATE', 'compact sparse session without the sparse kernels');
   const { config, composition, plan } = session;
@@ -239,7 +356,7 @@ function bindCompact(session: CompactSession, choice: ExecutionChoice, logger: L
   if (restored) {
     trainer.setState(restored.state);
     trainer.restoreLayers(session.layers.map((s) => s.layer), restored.window);
-  }
+  } else if (session.initialState) trainer.setState(session.initialState);
   session.trainer = trainer;
   const active = trainer.activeCounts().reduce((a, b) => a + b, 0);
   logger.info(`sparse execution (compact state): ${session.layers.length} Dense layers, ${active} active weights, ${(trainer.bytes() / 2 ** 20).toFixed(1)} MiB compact`);

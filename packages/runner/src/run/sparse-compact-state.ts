@@ -21,6 +21,11 @@ export interface CompactSession extends RunSession {
   readonly compactUpdates: boolean;
   /** The trainer once the run is bound (null before). */
   trainer: SparseMlpTrainer | null;
+  /**
+   * The books of the dense session a dense initial draw came from (its trainer's fresh state: counters, prune
+   * rate, streams), which the sparse trainer starts from; null for a compact draw (the trainer's own fresh state).
+   */
+  readonly initialState: SparseTrainerState | null;
   /** A checkpoint's trainer books and open window buffers, restored before the trainer is bound. */
   restored: { readonly state: SparseTrainerState; readonly window: Readonly<Record<string, Float32Array>> } | null;
 }
