@@ -23,7 +23,8 @@ namespace {
 // the sum over the taps in (ky, kx) order. P positions at once give P independent FMA chains (one chain of 25
 // dependent FMAs per output was latency-bound: no faster than im2col, measured).
 template <int KW, int CB, int P>
-SL_ALWAYS_INLINE void FwdPositions(const ConvParams& p, const float* xi, const float* f, float* yrow, long oy, long c0, long ox0) {
+SL_ALWAYS_INLINE void FwdPositions(const ConvParams& p, const float* xi, const float* f, const float* bias, float* yrow,
+                                   long oy, long c0, long ox0) {
   using V = typename Block<CB>::T;
   const long co = p.co;
   V acc[P];
@@ -37,40 +38,47 @@ SL_ALWAYS_INLINE void FwdPositions(const ConvParams& p, const float* xi, const f
       for (int i = 0; i < P; ++i) acc[i] += fk * xr[kx + i];
     }
   }
+  if (bias) {
+    const V bv = LoadBlock<CB>(bias + c0);
+    for (int i = 0; i < P; ++i) acc[i] += bv;
+  }
   for (int i = 0; i < P; ++i) StoreBlock<CB>(yrow + (ox0 + i) * co + c0, acc[i]);
 }
 
 template <int KW, int CB>
-SL_ALWAYS_INLINE void FwdRowBlock(const ConvParams& p, const float* xi, const float* f, float* yrow, long oy, long c0) {
+SL_ALWAYS_INLINE void FwdRowBlock(const ConvParams& p, const float* xi, const float* f, const float* bias, float* yrow,
+                                  long oy, long c0) {
   long ox = 0;
-  for (; ox + 8 <= p.ow; ox += 8) FwdPositions<KW, CB, 8>(p, xi, f, yrow, oy, c0, ox);
-  for (; ox < p.ow; ++ox) FwdPositions<KW, CB, 1>(p, xi, f, yrow, oy, c0, ox);
+  for (; ox + 8 <= p.ow; ox += 8) FwdPositions<KW, CB, 8>(p, xi, f, bias, yrow, oy, c0, ox);
+  for (; ox < p.ow; ++ox) FwdPositions<KW, CB, 1>(p, xi, f, bias, yrow, oy, c0, ox);
 }
 
 // Channel blocks of 16, then 8, 4 and single channels (LeNet's 20 = 16 + 4): fixed-size blocks keep the sums
 // in registers under every ISA.
 template <int KW>
-SL_ALWAYS_INLINE void FwdRow(const ConvParams& p, const float* xi, const float* f, float* yrow, long oy) {
+SL_ALWAYS_INLINE void FwdRow(const ConvParams& p, const float* xi, const float* f, const float* bias, float* yrow, long oy) {
   long c0 = 0;
-  for (; c0 + 16 <= p.co; c0 += 16) FwdRowBlock<KW, 16>(p, xi, f, yrow, oy, c0);
-  if (p.co - c0 >= 8) FwdRowBlock<KW, 8>(p, xi, f, yrow, oy, c0), c0 += 8;
-  if (p.co - c0 >= 4) FwdRowBlock<KW, 4>(p, xi, f, yrow, oy, c0), c0 += 4;
-  for (; c0 < p.co; ++c0) FwdRowBlock<KW, 1>(p, xi, f, yrow, oy, c0);
+  for (; c0 + 16 <= p.co; c0 += 16) FwdRowBlock<KW, 16>(p, xi, f, bias, yrow, oy, c0);
+  if (p.co - c0 >= 8) FwdRowBlock<KW, 8>(p, xi, f, bias, yrow, oy, c0), c0 += 8;
+  if (p.co - c0 >= 4) FwdRowBlock<KW, 4>(p, xi, f, bias, yrow, oy, c0), c0 += 4;
+  for (; c0 < p.co; ++c0) FwdRowBlock<KW, 1>(p, xi, f, bias, yrow, oy, c0);
 }
 
 // Output rows [b, e) of the whole batch (row r = image r / oh, row r % oh).
-SL_ALWAYS_INLINE void SmallFwdRows(const ConvParams& p, const float* x, const float* f, float* y, long b, long e) {
+SL_ALWAYS_INLINE void SmallFwdRows(const ConvParams& p, const float* x, const float* f, const float* bias, float* y,
+                                   long b, long e) {
   for (long r = b; r < e; ++r) {
     const float* xi = x + (r / p.oh) * p.h * p.w;
     float* yrow = y + r * p.ow * p.co;
     const long oy = r % p.oh;
-    if (p.kw == 5) FwdRow<5>(p, xi, f, yrow, oy);
-    else if (p.kw == 3) FwdRow<3>(p, xi, f, yrow, oy);
-    else FwdRow<7>(p, xi, f, yrow, oy);
+    if (p.kw == 5) FwdRow<5>(p, xi, f, bias, yrow, oy);
+    else if (p.kw == 3) FwdRow<3>(p, xi, f, bias, yrow, oy);
+    else FwdRow<7>(p, xi, f, bias, yrow, oy);
   }
 }
-SL_ISA_VARIANTS(SmallFwdRows, (const ConvParams& p, const float* x, const float* f, float* y, long b, long e),
-                (p, x, f, y, b, e))
+SL_ISA_VARIANTS(SmallFwdRows,
+                (const ConvParams& p, const float* x, const float* f, const float* bias, float* y, long b, long e),
+                (p, x, f, bias, y, b, e))
 
 // Adds one output row's contribution (image xi, row oy, its dy row) to part[(ky*KW + kx)*co + c], channels
 // [c0, c0 + CB): per filter row ky, KW x CB sums over the row's ow positions in registers, then one add each.
@@ -126,9 +134,9 @@ bool ConvSmallApplies(const ConvParams& p) {
          p.ow > 0 && p.co > 0;
 }
 
-void ConvSmallForward(const ConvParams& p, const float* x, const float* f, float* y) {
+void ConvSmallForward(const ConvParams& p, const float* x, const float* f, float* y, const float* bias) {
   const auto rows = SmallFwdRows_for(ActiveIsa());
-  Pool().Run(p.n * p.oh, [&](long b, long e) { rows(p, x, f, y, b, e); });
+  Pool().Run(p.n * p.oh, [&](long b, long e) { rows(p, x, f, bias, y, b, e); });
 }
 
 void ConvSmallFilterGrad(const ConvParams& p, const float* x, const float* dy, float* df) {

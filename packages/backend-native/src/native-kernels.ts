@@ -160,8 +160,11 @@ function conv2dImpl(args: Args, addon: NativeAddon, store: TensorStore, fused: b
   if (!biasOk(bias, info.outChannels)) return null;
   const out = store.alloc(args.backend, info.outShape);
   const ov = store.view(args.backend, out);
-  addon.conv2d(store.view(args.backend, x), store.view(args.backend, filter), ov, convParams(info));
-  if (fused) applyBiasActivation(addon, ov, info.outChannels, bias ? store.view(args.backend, bias) : null, activation);
+  // A per-channel bias goes to the addon, which adds it in the convolution when it can (then only the
+  // activation is left); same rounding as the separate pass.
+  const bv = fused && bias && util.sizeFromShape(bias.shape) === info.outChannels ? store.view(args.backend, bias) : undefined;
+  const biased = addon.conv2d(store.view(args.backend, x), store.view(args.backend, filter), ov, convParams(info), bv) === true;
+  if (fused) applyBiasActivation(addon, ov, info.outChannels, bias && !biased ? store.view(args.backend, bias) : null, activation);
   return out;
 }
 

@@ -108,6 +108,27 @@ describe('direct one-input-channel convolutions (conv_small.cc)', suite, () => {
     });
   }
 
+  it('conv2d with a bias: added inside the direct kernel (returns true) with the rounding of a separate pass; other shapes leave it to the caller', () => {
+    const s = CONV[0];
+    const [oh, ow] = [s.h - s.kh + 1, s.w - s.kw + 1];
+    const x = randomData(s.n * s.h * s.w, 44);
+    const f = randomData(s.kh * s.kw * s.co, 45);
+    const bias = randomData(s.co, 46);
+    const params = Int32Array.from([s.n, s.h, s.w, 1, s.kh, s.kw, s.co, oh, ow, 1, 1, 1, 1, 0, 0]);
+    for (const threads of [1, 2]) {
+      addon!.setThreads(threads);
+      const plain = new Float32Array(s.n * oh * ow * s.co);
+      expect(addon!.conv2d(x, f, plain, params)).toBe(false);
+      const biased = new Float32Array(plain.length);
+      expect(addon!.conv2d(x, f, biased, params, bias)).toBe(true);
+      expect(biased).toEqual(plain.map((v, i) => Math.fround(v + bias[i % s.co])));
+    }
+    // Two input channels: the im2col path, which leaves the bias to the caller.
+    const p2 = Int32Array.from([1, 6, 6, 2, 3, 3, 4, 4, 4, 1, 1, 1, 1, 0, 0]);
+    const y2 = new Float32Array(64);
+    expect(addon!.conv2d(randomData(72, 47), randomData(72, 48), y2, p2, randomData(4, 49))).toBe(false);
+  });
+
   it('a hand-worked case: 3×3 input of 1..9, 2×2 filter [1, 0; 0, -1] (one channel), dy = 1', () => {
     addon!.setThreads(2);
     const x = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9]);
