@@ -54,15 +54,15 @@ describe('a LeNet-5-Caffe step on the native backend: lenet5-step kernels agains
     const labels = tf.oneHot(tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 7) % 10), 'int32'), 10);
     const before = tf.memory().numTensors;
     const { value, grads } = tf.variableGrads(() => {
-      let h = tf.relu(tf.fused.conv2d({ x, filter: vars.c1w as tf.Tensor4D, strides: 1, pad: 'valid', bias: vars.c1b }));
-      h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
-      h = tf.relu(tf.fused.conv2d({ x: h as tf.Tensor4D, filter: vars.c2w as tf.Tensor4D, strides: 1, pad: 'valid', bias: vars.c2b }));
-      h = tf.reshape(tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid'), [batch, 800]);
-      h = tf.relu(tf.fused.matMul({ a: h as tf.Tensor2D, b: vars.f3w as tf.Tensor2D, bias: vars.f3b }));
-      const logits = tf.fused.matMul({ a: h as tf.Tensor2D, b: vars.f4w as tf.Tensor2D, bias: vars.f4b });
+      let h: tf.Tensor4D = tf.relu(tf.fused.conv2d({ x, filter: vars.c1w as tf.Tensor4D, strides: 1, pad: 'valid', bias: vars.c1b }));
+      h = tf.maxPool(h, 2, 2, 'valid');
+      h = tf.relu(tf.fused.conv2d({ x: h, filter: vars.c2w as tf.Tensor4D, strides: 1, pad: 'valid', bias: vars.c2b }));
+      const flat = tf.reshape(tf.maxPool(h, 2, 2, 'valid'), [batch, 800]) as tf.Tensor2D;
+      const hidden = tf.relu(tf.fused.matMul({ a: flat, b: vars.f3w as tf.Tensor2D, bias: vars.f3b }));
+      const logits = tf.fused.matMul({ a: hidden, b: vars.f4w as tf.Tensor2D, bias: vars.f4b });
       return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
     });
-    const out = { loss: value.dataSync()[0], grads: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, grads[v.name].dataSync().slice()])) };
+    const out = { loss: value.dataSync()[0], grads: Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, Float32Array.from(grads[v.name].dataSync())])) };
     tf.dispose([value, ...Object.values(grads)]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, labels, ...Object.values(vars)]);

@@ -46,7 +46,7 @@ describe('native ReLU gradient override (SparseLearningReluGrad)', suite, () => 
         const x = tf.tensor(xs, shape);
         const dy = tf.tensor(dys, shape);
         const g = tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy);
-        const out = g.dataSync().slice();
+        const out = Float32Array.from(g.dataSync() as Float32Array);
         tf.dispose([x, dy, g]);
         return out;
       };
