@@ -46,7 +46,7 @@ describe('native ReLU gradient override (SparseLearningReluGrad)', suite, () => 
         const x = tf.tensor(xs, shape);
         const dy = tf.tensor(dys, shape);
         const g = tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy);
-        const out = Float32Array.from(g.dataSync() as Float32Array);
+        const out = new Float32Array(g.dataSync() as Float32Array); // same type: a byte copy (NaN payloads kept)
         tf.dispose([x, dy, g]);
         return out;
       };
