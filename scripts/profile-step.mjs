@@ -7,6 +7,7 @@
 //        [--steps=200] [--batch=100] [--kernels] [--shapes] [--unfused]
 // --shapes (with --kernels): one line per kernel name and input shapes (e.g. each convolution shape of WRN-16-8);
 // set SPARSE_LEARNING_NATIVE_LAZY=0 so deferred outputs (input gradients) are timed in their own kernel.
+// --eval: the evaluation forward pass instead (model.predict on the batch, no gradients; lenet5-step).
 // --unfused: `fused: false` models (tfjs-layers executor, composite loss) and the SGD update followed by
 // the separate mask multiply: the launches before issue 10 (the addon's SGD loop is the new one either way).
 // Run under `node --cpu-prof --cpu-prof-dir=<dir>` for a JavaScript CPU profile of the timed steps.
@@ -66,10 +67,19 @@ const batches = [0, 1].map((i) => ({
   inputs: tf.randomNormal([batch, ...model.inputShape], 0, 1, 'float32', 11 + i),
   labels: tf.randomUniform([batch], 0, 10, 'int32', 23 + i),
 }));
-for (let i = 0; i < 5; i += 1) trainer.step(batches[i % 2]);
+const evaluate = flag('eval');
+// One timed unit: a training step, or (--eval) the inference forward pass of the batch, read back like the
+// runner's evaluation does.
+const run = (b) => {
+  if (!evaluate) return trainer.step(b);
+  const out = model.predict(b.inputs);
+  out.dataSync();
+  out.dispose();
+};
+for (let i = 0; i < 5; i += 1) run(batches[i % 2]);
 if (flag('kernels')) {
   const info = await tf.profile(() => {
-    trainer.step(batches[0]);
+    run(batches[0]);
   });
   const byName = new Map();
   const shapes = flag('shapes');
@@ -94,9 +104,9 @@ const cpu = [];
 for (let i = 0; i < steps; i += 1) {
   const c0 = process.cpuUsage();
   const t0 = performance.now();
-  trainer.step(batches[i % 2]);
+  run(batches[i % 2]);
   wall.push(performance.now() - t0);
   const c = process.cpuUsage(c0);
   cpu.push((c.user + c.system) / 1000);
 }
-console.log(`${modelId}${dense ? ' dense' : ' masked 5 %'} b${batch} on ${backend}: median step ${median(wall).toFixed(3)} ms wall, ${median(cpu).toFixed(3)} ms CPU, fastest ${Math.min(...wall).toFixed(3)} ms; tensors ${before} -> ${tf.memory().numTensors}; load ${os.loadavg()[0].toFixed(2)}`);
+console.log(`${modelId}${dense ? ' dense' : ' masked 5 %'} b${batch}${evaluate ? ' eval forward' : ''} on ${backend}: median step ${median(wall).toFixed(3)} ms wall, ${median(cpu).toFixed(3)} ms CPU, fastest ${Math.min(...wall).toFixed(3)} ms; tensors ${before} -> ${tf.memory().numTensors}; load ${os.loadavg()[0].toFixed(2)}`);

@@ -10,6 +10,7 @@
 #include "binary_ops.h"
 #include "blas_loader.h"
 #include "conv.h"
+#include "conv_small.h"
 #include "cpu_isa.h"
 #include "elementwise.h"
 #include "gemm.h"
@@ -88,12 +89,15 @@ void CheckConv(const Napi::Env& env, const sl::ConvParams& p, size_t x, size_t f
   Need(env, y >= size_t(p.n * p.oh * p.ow * p.co), "conv: y too short");
 }
 
-// conv2d(x, filter, y, params)
+// conv2d(x, filter, y, params, bias?) -> whether the bias (Co entries) was added (lenet5-step: the direct
+// one-channel kernel adds it while the output is in registers; otherwise the caller adds it).
 Napi::Value Conv2D(const Napi::CallbackInfo& info) {
   auto p = ConvP(info[3]);
   CheckConv(info.Env(), p, Len(info[0]), Len(info[1]), Len(info[2]));
-  sl::Conv2D(p, F32(info[0], "x"), F32(info[1], "filter"), F32(info[2], "y"));
-  return info.Env().Undefined();
+  const bool bias = info.Length() > 4 && info[4].IsTypedArray() && Len(info[4]) == size_t(p.co) && sl::ConvSmallApplies(p);
+  if (bias) sl::ConvSmallForward(p, F32(info[0], "x"), F32(info[1], "filter"), F32(info[2], "y"), F32(info[4], "bias"));
+  else sl::Conv2D(p, F32(info[0], "x"), F32(info[1], "filter"), F32(info[2], "y"));
+  return Napi::Boolean::New(info.Env(), bias);
 }
 // conv2dBackpropInput(dy, filter, dx, params)
 Napi::Value Conv2DBackpropInput(const Napi::CallbackInfo& info) {

@@ -2,6 +2,8 @@
 // (and WRN-16-8's 32x32x128 3x3 layers do not need 150 MB). The chunks are tasks that the pool's threads
 // claim one at a time (ForTasks), each running im2col/col2im and a one-thread GEMM on its chunk.
 #include "conv.h"
+#include "conv_small.h"
+#include "pool_small.h"
 
 #include <algorithm>
 #include <atomic>
@@ -210,6 +212,7 @@ void SetConvChunking(long minRows, long maxColFloats) {
 }
 
 void Conv2D(const ConvParams& p, const float* x, const float* f, float* y) {
+  if (ConvSmallApplies(p)) return ConvSmallForward(p, x, f, y);  // one input channel: conv_small.cc
   const long K = p.kh * p.kw * p.ci, rowsPerImage = p.oh * p.ow;
   if (IsPointwise(p)) {
     Sgemm(false, false, p.n * rowsPerImage, p.co, K, 1.f, x, K, f, p.co, 0.f, y, p.co);
@@ -258,6 +261,7 @@ float* PartialBuffer(long floats) { return GrowOnlyBuffer<1>(floats); }
 }  // namespace
 
 void Conv2DBackpropFilter(const ConvParams& p, const float* x, const float* dy, float* df) {
+  if (ConvSmallApplies(p)) return ConvSmallFilterGrad(p, x, dy, df);  // one input channel: conv_small.cc
   const long K = p.kh * p.kw * p.ci, rowsPerImage = p.oh * p.ow;
   if (IsPointwise(p)) {
     Sgemm(true, false, K, p.co, p.n * rowsPerImage, 1.f, x, K, dy, p.co, 0.f, df, p.co);
@@ -315,6 +319,7 @@ SL_ISA_VARIANTS(MaxPoolRows, (const PoolParams& p, const float* x, float* y, lon
 }  // namespace
 
 void MaxPool(const PoolParams& p, const float* x, float* y) {
+  if (PoolSmallApplies(p)) return PoolSmallForward(p, x, y);  // 2x2 / 2, tiled: pool_small.cc
   const auto rows = MaxPoolRows_for(ActiveIsa());
   Pool().Run(p.n * p.oh, [&](long b, long e) { rows(p, x, y, b, e); });
 }
@@ -370,6 +375,7 @@ void MaxPoolGradTiled(const PoolParams& p, const float* x, const float* dy, floa
 }  // namespace
 
 void MaxPoolGrad(const PoolParams& p, const float* x, const float* dy, float* dx) {
+  if (PoolSmallApplies(p)) return PoolSmallGrad(p, x, dy, dx);  // 2x2 / 2, tiled: pool_small.cc
   if (p.sh == p.kh && p.sw == p.kw && p.pt == 0 && p.pl == 0 && p.h == p.oh * p.kh && p.w == p.ow * p.kw) {
     MaxPoolGradTiled(p, x, dy, dx);
     return;

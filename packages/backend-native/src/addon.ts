@@ -30,7 +30,11 @@ export interface NativeAddon {
     c: Float32Array,
   ): void;
   /** params: Int32Array [N,H,W,Ci, KH,KW,Co, OH,OW, sh,sw, dh,dw, padTop,padLeft]. */
-  conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, params: Int32Array): void;
+  /**
+   * With `bias` (Co entries), a build that can add it inside the convolution (lenet5-step: the direct
+   * one-input-channel kernel) does and returns true; otherwise (or an older build) the caller adds it.
+   */
+  conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, params: Int32Array, bias?: Float32Array): boolean | void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, params: Int32Array): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dfilter: Float32Array, params: Int32Array): void;
   /** params: Int32Array [N,H,W,C, KH,KW, OH,OW, sh,sw, padTop,padLeft]. */

@@ -13,6 +13,11 @@ export {
 } from './wasm-training-gradients.js';
 export type { WasmTrainingGradientOptions } from './wasm-training-gradients.js';
 export {
+  registerNativeTrainingGradients,
+  unregisterNativeTrainingGradients,
+  nativeTrainingGradientsRegistered,
+} from './native-training-gradients.js';
+export {
   registerWasmCompositeKernels,
   unregisterWasmCompositeKernels,
   wasmCompositeKernels,
@@ -37,6 +42,7 @@ export {
   LOSS_GRAD_KERNEL_NAME,
   LOSS_KERNEL_NAME,
   NATIVE_KERNELS,
+  RELU_GRAD_KERNEL_NAME,
   SGD_STEP_KERNEL_NAME,
   SGD_STEP_MASKED_KERNEL_NAME,
   makeNativeKernel,

@@ -160,8 +160,11 @@ function conv2dImpl(args: Args, addon: NativeAddon, store: TensorStore, fused: b
   if (!biasOk(bias, info.outChannels)) return null;
   const out = store.alloc(args.backend, info.outShape);
   const ov = store.view(args.backend, out);
-  addon.conv2d(store.view(args.backend, x), store.view(args.backend, filter), ov, convParams(info));
-  if (fused) applyBiasActivation(addon, ov, info.outChannels, bias ? store.view(args.backend, bias) : null, activation);
+  // A per-channel bias goes to the addon, which adds it in the convolution when it can (then only the
+  // activation is left); same rounding as the separate pass.
+  const bv = fused && bias && util.sizeFromShape(bias.shape) === info.outChannels ? store.view(args.backend, bias) : undefined;
+  const biased = addon.conv2d(store.view(args.backend, x), store.view(args.backend, filter), ov, convParams(info), bv) === true;
+  if (fused) applyBiasActivation(addon, ov, info.outChannels, bias && !biased ? store.view(args.backend, bias) : null, activation);
   return out;
 }
 
@@ -770,6 +773,22 @@ function batchNormTrainGradImpl(args: Args, addon: NativeAddon, store: TensorSto
   return [dx, dgamma, dbeta];
 }
 
+/** Name of the one-pass ReLU-gradient kernel (inputs `dy`, `x`; output `dy · step(x)`; native-training-gradients.ts). */
+export const RELU_GRAD_KERNEL_NAME = 'SparseLearningReluGrad';
+
+/**
+ * `SparseLearningReluGrad` (native-training-gradients.ts): `dy · step(x)` in one pass, bit-identical to the
+ * stock `mul(dy, cast(step(x)))`. Registered only where the addon has `reluBackward`; the gradient override
+ * checks dtype and shape before it asks for this kernel, so it never declines.
+ */
+function reluGradImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const { dy, x } = args.inputs;
+  if (!dy || !x || !isF32(dy, x) || !util.arraysEqual(dy.shape, x.shape)) return null;
+  const out = store.alloc(args.backend, [...x.shape]);
+  reluBackward(addon, store.view(args.backend, dy), store.view(args.backend, x), store.view(args.backend, out));
+  return out;
+}
+
 /** Kernel names the native backend overrides, with their implementations. */
 export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, NativeImpl>([
   ['BatchMatMul', (args, addon, store, lazy) => matMulImpl(args, addon, store, false, lazy)],
@@ -801,6 +820,7 @@ export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, N
   ['Slice', sliceImpl],
   [BATCH_NORM_TRAIN_KERNEL_NAME, batchNormTrainImpl],
   [BATCH_NORM_TRAIN_GRAD_KERNEL_NAME, batchNormTrainGradImpl],
+  [RELU_GRAD_KERNEL_NAME, reluGradImpl],
 ]);
 
 /**
@@ -812,6 +832,7 @@ export function nativeKernelAvailable(kernelName: string, addon: NativeAddon): b
   if (kernelName === DENSE_KERNEL_NAME || kernelName === DENSE_GRAD_KERNEL_NAME) {
     return typeof addon.reluBackward === 'function' && typeof addon.sumLeading === 'function';
   }
+  if (kernelName === RELU_GRAD_KERNEL_NAME) return typeof addon.reluBackward === 'function';
   if (kernelName === BATCH_NORM_TRAIN_KERNEL_NAME || kernelName === BATCH_NORM_TRAIN_GRAD_KERNEL_NAME) {
     return typeof addon.batchNormTrain === 'function' && typeof addon.batchNormTrainGrad === 'function';
   }

@@ -15,6 +15,7 @@ import { nativeAddonStatus } from './addon.js';
 import { NATIVE_BACKEND, registerNativeBackend } from './native-backend.js';
 import { registerWasmCompositeKernels } from './wasm-composite-kernels.js';
 import { registerWasmTrainingGradients, wasmTrainingGradientScope } from './wasm-training-gradients.js';
+import { registerNativeTrainingGradients } from './native-training-gradients.js';
 
 /** What the runner may ask for. `tensorflow-gpu` and `tensorflow` need libtensorflow (tfjs-node). */
 export type BackendRequest = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'native' | 'wasm' | 'cpu';
@@ -88,6 +89,7 @@ export async function registerFastBackends(): Promise<FastBackends> {
   registerWasmCompositeKernels({ backend: 'wasm' });
   const status = nativeAddonStatus();
   if (status.addon && registerNativeBackend()) {
+    registerNativeTrainingGradients({ backends: [NATIVE_BACKEND] });
     available.push(NATIVE_BACKEND);
     reasons[NATIVE_BACKEND] = `${status.reason}; base wasm`;
   } else {
