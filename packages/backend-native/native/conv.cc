@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "conv_direct.h"
 #include "gemm.h"
 #include "isa_dispatch.h"
 #include "thread_pool.h"
@@ -210,6 +211,7 @@ void SetConvChunking(long minRows, long maxColFloats) {
 }
 
 void Conv2D(const ConvParams& p, const float* x, const float* f, float* y) {
+  if (DirectConv2D(p, x, f, y)) return;  // AVX-512, Ci >= 16: im2col-free kernel (conv_direct_avx512.cc)
   const long K = p.kh * p.kw * p.ci, rowsPerImage = p.oh * p.ow;
   if (IsPointwise(p)) {
     Sgemm(false, false, p.n * rowsPerImage, p.co, K, 1.f, x, K, f, p.co, 0.f, y, p.co);
