@@ -68,6 +68,25 @@ describe('addon dropoutMask', suite, () => {
     expect(() => addon!.dropoutMask!(new Float64Array(2) as unknown as Float32Array, 0.5, 0.1, 0.2, 0.3, 1)).toThrow(/out must be a Float32Array/);
   });
 
+  it('a state that is not a seedrandom state (s not a multiple of 2^-32) runs the double recurrence literally', () => {
+    // The addon's integer form needs s = k·2^-32; any other state takes the double loop. Reference: Alea's
+    // step in JavaScript doubles, then the mask in float32.
+    const keep = Math.fround(0.7);
+    let [s0, s1, s2, c] = [0.1, 0.2, 0.3, 5];
+    const expected = new Float32Array(5000);
+    for (let i = 0; i < expected.length; i += 1) {
+      const t = 2091639 * s0 + c * 2.3283064365386963e-10;
+      s0 = s1;
+      s1 = s2;
+      c = t | 0;
+      s2 = t - c;
+      expected[i] = Math.fround(Math.floor(Math.fround(Math.fround(s2) + keep)) / keep);
+    }
+    const out = new Float32Array(expected.length);
+    addon!.dropoutMask!(out, keep, 0.1, 0.2, 0.3, 5);
+    expect(Array.from(out)).toEqual(Array.from(expected));
+  });
+
   const isas = addon?.info().isas ?? [];
   const active = addon?.info().isa;
   // 100 003 draws take the carry branch dozens of times (asserted), so both paths of the loop are compared.
