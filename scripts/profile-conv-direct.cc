@@ -1,5 +1,6 @@
 // The direct forward convolution (native/conv_direct_avx512.cc, issue 10 wrn-parity) against the im2col + GEMM
-// forward it replaces, at WRN-16-8's shapes (batch 32), in one run: the better of `reps` calls each, alternating.
+// forward it replaces (and, for stride 1, the input gradient as the direct kernel on the flipped filter against
+// GEMM + col2im), at WRN-16-8's shapes (batch 32), in one run: the better of `reps` calls each, alternating.
 // One thread: thread CPU time (steadier on a shared machine); more threads: wall time. Also checks an odd shape
 // against a double-precision reference. A development tool, not part of the addon. From the repository root:
 //   N=packages/backend-native/native; c++ -O3 -std=c++17 -pthread -I$N scripts/profile-conv-direct.cc \
@@ -73,6 +74,20 @@ int main(int argc, char** argv) {
       if (r > 0) best[m] = std::min(best[m], ms);
     }
     double worst = 0; for (size_t i = 0; i < y0.size(); ++i) worst = std::max(worst, double(std::abs(y0[i]-y1[i]) / (1 + std::abs(y0[i]))));
-    printf("%-26s im2col %7.2f ms (%5.1f GF/s)  direct %7.2f ms (%5.1f GF/s)  ratio %.2f  diff %.2g\n", s.name, best[0], flop/best[0]/1e6, best[1], flop/best[1]/1e6, best[1]/best[0], worst);
+    printf("fwd   %-26s im2col %7.2f ms (%5.1f GF/s)  direct %7.2f ms (%5.1f GF/s)  ratio %.2f  diff %.2g\n", s.name, best[0], flop/best[0]/1e6, best[1], flop/best[1]/1e6, best[1]/best[0], worst);
+    if (s.s != 1) continue;
+    // Input gradient (stride 1): col2im path against the direct kernel on the flipped filter.
+    std::vector<float> dx0(x.size()), dx1(x.size());
+    best[0] = best[1] = 1e9;
+    for (int r = 0; r < reps + 1; ++r) for (int m = 0; m < 2; ++m) {
+      SetDirectConvMode(m ? DirectConvMode::kForce : DirectConvMode::kOff);
+      timespec a, b; clock_gettime(threads == 1 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &a);
+      Conv2DBackpropInput(p, y0.data(), f.data(), m ? dx1.data() : dx0.data());
+      clock_gettime(threads == 1 ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC, &b);
+      double ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+      if (r > 0) best[m] = std::min(best[m], ms);
+    }
+    worst = 0; for (size_t i = 0; i < dx0.size(); ++i) worst = std::max(worst, double(std::abs(dx0[i]-dx1[i]) / (1 + std::abs(dx0[i]))));
+    printf("dgrad %-26s col2im %7.2f ms (%5.1f GF/s)  direct %7.2f ms (%5.1f GF/s)  ratio %.2f  diff %.2g\n", s.name, best[0], flop/best[0]/1e6, best[1], flop/best[1]/1e6, best[1]/best[0], worst);
   }
 }

@@ -228,6 +228,7 @@ void Conv2D(const ConvParams& p, const float* x, const float* f, float* y) {
 }
 
 void Conv2DBackpropInput(const ConvParams& p, const float* dy, const float* f, float* dx) {
+  if (DirectConv2DBackpropInput(p, dy, f, dx)) return;  // stride 1: the direct kernel on the flipped filter
   const long K = p.kh * p.kw * p.ci, rowsPerImage = p.oh * p.ow;
   if (IsPointwise(p)) {
     Sgemm(false, true, p.n * rowsPerImage, K, p.co, 1.f, dy, p.co, f, p.co, 0.f, dx, K);

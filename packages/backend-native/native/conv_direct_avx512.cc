@@ -217,20 +217,22 @@ SL_DC_T void RunTask(const ConvParams& p, const float* x, const float* fp, float
 }
 }  // namespace
 
-bool DirectConv2D(const ConvParams& p, const float* x, const float* f, float* y) {
+namespace {
+// Whether the direct kernel runs for the (forward) problem p.
+bool Applies(const ConvParams& p) {
   const DirectConvMode mode = GetDirectConvMode();
   if (mode == DirectConvMode::kOff || ActiveIsa() != Isa::kAvx512) return false;
   if (p.dh != 1 || p.dw != 1 || p.sh < 1 || p.sh > 2 || p.sw < 1 || p.sw > 2) return false;
-  if (p.n < 1 || p.oh < 1 || p.ow < 1 || p.ci < 1 || p.co < 1) return false;
+  if (p.n < 1 || p.oh < 1 || p.ow < 1 || p.ci < 1 || p.co < 1 || p.pt < 0 || p.pl < 0) return false;
   // Auto: where it measured faster than im2col + GEMM on one thread (BENCHMARKS.md, wrn-parity): windows wider
   // than 1x1 on output rows of 16+ pixels (WRN-16-8's 32x32 and 16x16 maps: 0.78-0.95x the time). On 8-pixel
   // rows (tiles of 8 pixels, 16 accumulators) and for 1x1 windows it was 1.1-1.3x slower: im2col runs there.
-  if (mode == DirectConvMode::kAuto && (p.ci < 16 || p.kh * p.kw < 2 || p.ow < 16)) return false;
-  const long K = p.kh * p.kw * p.ci, blocks = (p.co + kNR - 1) / kNR;
-  float* fp = AlignedBuffer<0>(blocks * K * kNR);
-  Pool().Run(blocks, [&](long b0, long b1) {
-    for (long b = b0; b < b1; ++b) PackFilterBlock(f, K, p.co, b, fp + b * K * kNR);
-  });
+  // Fewer than 32 output channels would leave part of every 32-wide tile idle.
+  return mode == DirectConvMode::kForce || (p.ci >= 16 && p.co >= 32 && p.kh * p.kw >= 2 && p.ow >= 16);
+}
+
+// Runs problem p with its filter already packed (fp: blocks of [K][32]).
+void Run(const ConvParams& p, const float* x, const float* fp, float* y) {
   // Tasks: whole images, or each image in `pieces` bands of output rows when there are fewer images than twice
   // the threads (batch 1 still uses every thread). Claimed one at a time from a counter, as conv.cc's chunks.
   const long threads = Pool().threads();
@@ -244,9 +246,61 @@ bool DirectConv2D(const ConvParams& p, const float* x, const float* f, float* y)
       if (oy0 < oy1) RunTask(p, x, fp, y, img, oy0, oy1);
     }
   });
+}
+
+// Block b of the input-gradient filter, packed like PackFilterBlock: the stride-1 input gradient is the forward
+// convolution of dy with W'[ky][kx][co][ci] = W[KH-1-ky][KW-1-kx][ci][co] (spatially flipped, in/out swapped), so
+// out[(ky*KW + kx)*Co + co][j] = W[KH-1-ky][KW-1-kx][32b + j][co] — read 16 x 16 at a time and transposed.
+SL_DC_T void PackFlippedFilterBlock(const ConvParams& p, const float* f, long b, float* out) {
+  const long Ci = p.ci, Co = p.co;
+  for (long ky = 0; ky < p.kh; ++ky) {
+    for (long kx = 0; kx < p.kw; ++kx) {
+      const float* src = f + ((p.kh - 1 - ky) * p.kw + (p.kw - 1 - kx)) * Ci * Co;
+      float* dst = out + (ky * p.kw + kx) * Co * kNR;
+      for (long co0 = 0; co0 < Co; co0 += 16) {
+        const long ncol = std::min(16L, Co - co0);
+        const __mmask16 mcol = LowMask(ncol);
+        for (long h = 0; h < 2; ++h) {
+          const long ci0 = b * kNR + 16 * h, nrow = std::min(16L, Ci - ci0);
+          __m512 v[16];
+          for (int i = 0; i < 16; ++i) v[i] = i < nrow ? _mm512_maskz_loadu_ps(mcol, src + (ci0 + i) * Co + co0) : _mm512_setzero_ps();
+          Transpose16(v);  // v[j]: the 16 ci values of output channel co0 + j
+          for (long j = 0; j < ncol; ++j) _mm512_store_ps(dst + (co0 + j) * kNR + 16 * h, v[j]);
+        }
+      }
+    }
+  }
+}
+}  // namespace
+
+bool DirectConv2D(const ConvParams& p, const float* x, const float* f, float* y) {
+  if (!Applies(p)) return false;
+  const long K = p.kh * p.kw * p.ci, blocks = (p.co + kNR - 1) / kNR;
+  float* fp = AlignedBuffer<0>(blocks * K * kNR);
+  Pool().Run(blocks, [&](long b0, long b1) {
+    for (long b = b0; b < b1; ++b) PackFilterBlock(f, K, p.co, b, fp + b * K * kNR);
+  });
+  Run(p, x, fp, y);
+  return true;
+}
+
+bool DirectConv2DBackpropInput(const ConvParams& p, const float* dy, const float* f, float* dx) {
+  // Stride 1 only (a strided input gradient is a convolution of the zero-interleaved dy). The transposed
+  // problem: input dy [n, oh, ow, co], output dx [n, h, w, ci], padding KH-1-pt (top) and KW-1-pl (left); the
+  // bottom/right padding follows from the sizes, and the kernel's zero fill outside the input provides it.
+  if (p.sh != 1 || p.sw != 1 || p.pt > p.kh - 1 || p.pl > p.kw - 1) return false;
+  const ConvParams q{p.n, p.oh, p.ow, p.co, p.kh, p.kw, p.ci, p.h, p.w, 1, 1, p.dh, p.dw, p.kh - 1 - p.pt, p.kw - 1 - p.pl};
+  if (!Applies(q)) return false;
+  const long K = q.kh * q.kw * q.ci, blocks = (q.co + kNR - 1) / kNR;
+  float* fp = AlignedBuffer<0>(blocks * K * kNR);
+  Pool().Run(blocks, [&](long b0, long b1) {
+    for (long b = b0; b < b1; ++b) PackFlippedFilterBlock(p, f, b, fp + b * K * kNR);
+  });
+  Run(q, dy, fp, dx);
   return true;
 }
 #else
 bool DirectConv2D(const ConvParams&, const float*, const float*, float*) { return false; }
+bool DirectConv2DBackpropInput(const ConvParams&, const float*, const float*, float*) { return false; }
 #endif
 }  // namespace sl

@@ -3,7 +3,7 @@
  * forced onto odd shapes — masked last channel block, tiles of every width, stride 2, 1×1, 5×5, one-sided and
  * no padding, batch 1 split into row bands, 1 input / 1 output channel — against a double-precision reference
  * on every ISA variant (non-AVX-512 variants fall back to im2col + GEMM) and 1, 2 and 3 threads, bit-identical
- * across thread counts; the auto rule picks it exactly where documented; a conv layer's forward and gradients
+ * across thread counts, with the stride-1 input gradient it computes on the flipped filter; the auto rule picks it exactly where documented; a conv layer's forward and gradients
  * on the native backend with it equal the cpu backend's within float32 rounding, without tensor leaks.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -58,9 +58,11 @@ const SHAPES: Shape[] = [
   { name: '2x3 window, stride 2, pad (0, 1)', n: 2, h: 9, w: 10, ci: 3, co: 4, kh: 2, kw: 3, s: 2, pt: 0, pl: 1, oh: 4, ow: 5 },
 ];
 
-/** The forward convolution in double precision (NHWC, HWIO). */
-function reference(sh: Shape, x: Float32Array, f: Float32Array): Float64Array {
-  const y = new Float64Array(sh.n * sh.oh * sh.ow * sh.co);
+/** The forward convolution (y) and its input gradient for dy (dx) in double precision (NHWC, HWIO). */
+function reference(sh: Shape, x: Float32Array, f: Float32Array, dy?: Float32Array): Float64Array & { dx?: Float64Array } {
+  const y: Float64Array & { dx?: Float64Array } = new Float64Array(sh.n * sh.oh * sh.ow * sh.co);
+  const dx = new Float64Array(x.length);
+  if (dy) y.dx = dx;
   for (let b = 0; b < sh.n; b += 1) {
     for (let oy = 0; oy < sh.oh; oy += 1) {
       for (let ox = 0; ox < sh.ow; ox += 1) {
@@ -70,8 +72,13 @@ function reference(sh: Shape, x: Float32Array, f: Float32Array): Float64Array {
             const ix = ox * sh.s + kx - sh.pl;
             if (iy < 0 || iy >= sh.h || ix < 0 || ix >= sh.w) continue;
             for (let c = 0; c < sh.ci; c += 1) {
-              const xv = x[((b * sh.h + iy) * sh.w + ix) * sh.ci + c];
-              for (let o = 0; o < sh.co; o += 1) y[((b * sh.oh + oy) * sh.ow + ox) * sh.co + o] += xv * f[((ky * sh.kw + kx) * sh.ci + c) * sh.co + o];
+              const xi = ((b * sh.h + iy) * sh.w + ix) * sh.ci + c;
+              for (let o = 0; o < sh.co; o += 1) {
+                const yi = ((b * sh.oh + oy) * sh.ow + ox) * sh.co + o;
+                const fv = f[((ky * sh.kw + kx) * sh.ci + c) * sh.co + o];
+                y[yi] += x[xi] * fv;
+                if (dy) dx[xi] += dy[yi] * fv;
+              }
             }
           }
         }
@@ -89,23 +96,31 @@ describe('direct forward convolution (conv_direct_avx512.cc)', suite, () => {
   const active = addon?.info().isa;
 
   for (const sh of SHAPES) {
-    it(`${sh.name}: forced, every ISA, 1/2/3 threads, matches the double reference; identical across thread counts`, () => {
+    it(`${sh.name}: forced, every ISA, 1/2/3 threads, forward and input gradient match the double reference; identical across thread counts`, () => {
       const x = randomData(sh.n * sh.h * sh.w * sh.ci, 41);
       const f = randomData(sh.kh * sh.kw * sh.ci * sh.co, 42);
-      const y = reference(sh, x, f);
+      const dy = randomData(sh.n * sh.oh * sh.ow * sh.co, 43);
+      const y = reference(sh, x, f, dy);
+      const dx = y.dx!;
       let runs = 0;
       const before = addon!.setDirectConv!('force');
       try {
         for (const isa of isas) {
           expect(addon!.setIsa!(isa)).toBe(true);
-          let first: Float32Array | null = null;
+          let first: Float32Array[] | null = null;
           for (const threads of [1, 2, 3]) {
             addon!.setThreads(threads);
             const gy = new Float32Array(y.length).fill(Number.NaN);
             addon!.conv2d(x, f, gy, params(sh));
             expect(worst(gy, y), `${isa}, ${threads} threads`).toBeLessThan(1e-5);
-            if (first) expect(gy).toEqual(first);
-            else first = gy;
+            // The input gradient (direct on the flipped filter for stride 1, col2im otherwise).
+            const gdx = new Float32Array(dx.length).fill(Number.NaN);
+            addon!.conv2dBackpropInput(dy, f, gdx, params(sh));
+            expect(worst(gdx, dx), `dx: ${isa}, ${threads} threads`).toBeLessThan(1e-5);
+            if (first) {
+              expect(gy).toEqual(first[0]);
+              expect(gdx).toEqual(first[1]);
+            } else first = [gy, gdx];
             runs += 1;
           }
         }
@@ -144,6 +159,24 @@ describe('direct forward convolution (conv_direct_avx512.cc)', suite, () => {
         const [auto, direct, im2col] = [run('auto'), run('force'), run('off')];
         expect(direct, sh.name).not.toEqual(im2col);
         expect(auto, sh.name).toEqual(expected === 'force' ? direct : im2col);
+      }
+      // Input gradients (stride 1) judge the transposed problem: for a 64 -> 32 conv on 16x16 maps it is 32 -> 64
+      // on 16-pixel rows (direct); for 16 -> 64 it is 64 -> 16, fewer than 32 output channels (col2im).
+      for (const [sh, expected] of [
+        [shape('dx of 3x3, 64 -> 32, 16x16', 2, 16, 16, 64, 32, 3, 1, 1), 'force'],
+        [shape('dx of 3x3, 16 -> 64, 16x16', 2, 16, 16, 16, 64, 3, 1, 1), 'off'],
+      ] as const) {
+        const dy = randomData(sh.n * sh.oh * sh.ow * sh.co, 53).map((v) => v * 3);
+        const f = randomData(sh.kh * sh.kw * sh.ci * sh.co, 54);
+        const run = (mode: 'auto' | 'force' | 'off') => {
+          addon!.setDirectConv!(mode);
+          const out = new Float32Array(sh.n * sh.h * sh.w * sh.ci);
+          addon!.conv2dBackpropInput(dy, f, out, params(sh));
+          return out;
+        };
+        const [auto, direct, col2im] = [run('auto'), run('force'), run('off')];
+        expect(direct, sh.name).not.toEqual(col2im);
+        expect(auto, sh.name).toEqual(expected === 'force' ? direct : col2im);
       }
     } finally {
       addon!.setDirectConv!(before);
