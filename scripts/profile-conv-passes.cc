@@ -3,7 +3,9 @@
 // plain GEMM of the same (M, N, K) as the ceiling. A development tool, not part of the addon: it includes
 // conv.cc to time the same chunks the addon runs. Build and run (from the repository root):
 //   N=packages/backend-native/native; c++ -O3 -std=c++17 -pthread -I$N scripts/profile-conv-passes.cc \
-//     $N/gemm.cc $N/blas_loader.cc $N/cpu_isa.cc -o /tmp/profile-conv -ldl && /tmp/profile-conv [reps]
+//     $N/gemm.cc $N/gemm_avx512.cc $N/conv_direct_avx512.cc $N/blas_loader.cc $N/cpu_isa.cc \
+//     -o /tmp/profile-conv -ldl && /tmp/profile-conv [reps]
+// (Its forward column times the im2col chunks; the direct forward kernel: scripts/profile-conv-direct.cc.)
 // Anchor: scripts/profile-torch-conv.py (PyTorch's oneDNN passes at the same shapes).
 #include <chrono>
 #include <cstdio>

@@ -11,7 +11,9 @@
 #include "blas_loader.h"
 #include "conv.h"
 #include "conv_small.h"
+#include "conv_direct.h"
 #include "cpu_isa.h"
+#include "dropout_mask.h"
 #include "elementwise.h"
 #include "gemm.h"
 #include "sparse_binding.h"
@@ -277,6 +279,34 @@ Napi::Value UnaryOp(const Napi::CallbackInfo& info) {
 }
 
 // setConvChunking(minRows, maxColFloats): the im2col chunk limits (0 = default; tests force the partial-image path).
+// dropoutMask(out, keepProb, s0, s1, s2, c): out[i] = floor(u_i + keepProb) / keepProb in float32, u_i the Alea
+// draws from state (s0, s1, s2, c) — core's DROPOUT_MASK_KERNEL contract (see dropout_mask.h; wrn-parity).
+Napi::Value DropoutMask(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  for (int i = 1; i <= 5; ++i) Need(env, info[i].IsNumber(), "dropoutMask: keepProb, s0, s1, s2 and c must be numbers");
+  const float keep = info[1].As<Napi::Number>().FloatValue();
+  Need(env, keep > 0.f && keep <= 1.f, "dropoutMask: keepProb must be in (0, 1]");
+  sl::AleaState st{info[2].As<Napi::Number>().DoubleValue(), info[3].As<Napi::Number>().DoubleValue(),
+                   info[4].As<Napi::Number>().DoubleValue(), info[5].As<Napi::Number>().DoubleValue()};
+  float* out = F32(info[0], "out");
+  sl::DropoutMultiplier(st, keep, static_cast<long>(Len(info[0])), out);
+  return env.Undefined();
+}
+
+// setDirectConv(mode): the direct forward convolution (conv_direct.h) "auto" (default), "off" or "force"
+// (tests compare it with im2col + GEMM on any shape it can run). Returns the previous mode.
+Napi::Value SetDirectConv(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  static const char* kNames[] = {"auto", "off", "force"};
+  const std::string m = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
+  int mode = -1;
+  for (int i = 0; i < 3; ++i) if (m == kNames[i]) mode = i;
+  Need(env, mode >= 0, "setDirectConv: mode must be one of auto, off, force");
+  const int before = static_cast<int>(sl::GetDirectConvMode());
+  sl::SetDirectConvMode(static_cast<sl::DirectConvMode>(mode));
+  return Napi::String::New(env, kNames[before]);
+}
+
 Napi::Value SetConvChunking(const Napi::CallbackInfo& info) {
   sl::SetConvChunking(Int(info[0]), Int(info[1]));
   return info.Env().Undefined();
@@ -381,6 +411,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("batchNormTrainGrad", Napi::Function::New(env, BatchNormTrainGrad));
   exports.Set("binaryOp", Napi::Function::New(env, BinaryOp));
   exports.Set("unaryOp", Napi::Function::New(env, UnaryOp));
+  exports.Set("dropoutMask", Napi::Function::New(env, DropoutMask));
+  exports.Set("setDirectConv", Napi::Function::New(env, SetDirectConv));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("setConvChunking", Napi::Function::New(env, SetConvChunking));
   exports.Set("info", Napi::Function::New(env, Info));

@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "conv_direct.h"
 #include "gemm.h"
 #include "isa_dispatch.h"
 #include "thread_pool.h"
@@ -213,6 +214,7 @@ void SetConvChunking(long minRows, long maxColFloats) {
 
 void Conv2D(const ConvParams& p, const float* x, const float* f, float* y) {
   if (ConvSmallApplies(p)) return ConvSmallForward(p, x, f, y);  // one input channel: conv_small.cc
+  if (DirectConv2D(p, x, f, y)) return;  // AVX-512, Ci >= 16: im2col-free kernel (conv_direct_avx512.cc)
   const long K = p.kh * p.kw * p.ci, rowsPerImage = p.oh * p.ow;
   if (IsPointwise(p)) {
     Sgemm(false, false, p.n * rowsPerImage, p.co, K, 1.f, x, K, f, p.co, 0.f, y, p.co);
@@ -229,6 +231,7 @@ void Conv2D(const ConvParams& p, const float* x, const float* f, float* y) {
 }
 
 void Conv2DBackpropInput(const ConvParams& p, const float* dy, const float* f, float* dx) {
+  if (DirectConv2DBackpropInput(p, dy, f, dx)) return;  // stride 1: the direct kernel on the flipped filter
   const long K = p.kh * p.kw * p.ci, rowsPerImage = p.oh * p.ow;
   if (IsPointwise(p)) {
     Sgemm(false, true, p.n * rowsPerImage, K, p.co, 1.f, dy, p.co, f, p.co, 0.f, dx, K);

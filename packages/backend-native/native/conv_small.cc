@@ -126,7 +126,7 @@ SL_ISA_VARIANTS(SmallFiltChunk, (const ConvParams& p, const float* x, const floa
 }  // namespace
 
 bool ConvSmallApplies(const ConvParams& p) {
-  const char* env = std::getenv("SL_CONV_DIRECT");
+  const char* env = std::getenv("SL_CONV_SMALL");
   if (env && env[0] == '0') return false;
   const bool width = p.kw == 3 || p.kw == 5 || p.kw == 7;
   return p.ci == 1 && width && p.kh >= 1 && p.kh <= 7 && p.sh == 1 && p.sw == 1 && p.dh == 1 && p.dw == 1 &&

@@ -7,7 +7,7 @@ namespace sl {
 // buffer. Vectorised over output channels, taps in registers (lenet5-step, issue 10).
 //
 // Applies to ci == 1, stride 1, no dilation, no padding ('valid'), a square or rectangular window of width 3,
-// 5 or 7 and height <= 7 — and only when SL_CONV_DIRECT is not "0" (read at every call: the A/B switch of the
+// 5 or 7 and height <= 7 — and only when SL_CONV_SMALL is not "0" (read at every call: the A/B switch of the
 // benchmarks and the tests). Every other shape returns false and runs the im2col path.
 bool ConvSmallApplies(const ConvParams& p);
 // y = conv(x, f) (+ bias[c] when bias is not null), the same layout as Conv2D. Each output element is the sum

@@ -109,10 +109,22 @@ export interface NativeAddon {
    */
   unaryOp?(kind: 0 | 1 | 2, x: Float32Array, out: Float32Array, alpha?: number): void;
   /**
+   * `out[i] = floor(u_i + keepProb) / keepProb` in float32, u_i the draws of seedrandom's Alea generator from
+   * the state `(s0, s1, s2, c)` rounded to float32: tf.dropout's multiplier, bit for bit (core's
+   * `DROPOUT_MASK_KERNEL`; builds from wrn-parity on — older ones lack it and the composite runs).
+   */
+  dropoutMask?(out: Float32Array, keepProb: number, s0: number, s1: number, s2: number, c: number): void;
+  /**
    * The im2col chunk limits (addon version >= 6): at least `minRows` GEMM rows, at most `maxColFloats` column
    * floats per chunk (an image over the cap is split by output rows); 0 restores a default. For tests/experiments.
    */
   setConvChunking?(minRows: number, maxColFloats: number): void;
+  /**
+   * The direct (im2col-free) AVX-512 forward convolution (builds from wrn-parity on): `auto` (default: 3x3-type
+   * windows on rows of 16+ output pixels with 16+ input channels), `off` (always im2col + GEMM) or `force`
+   * (every shape it can run: tests). Returns the previous mode. `SL_CONV_DIRECT=off|force` sets it at load.
+   */
+  setDirectConv?(mode: 'auto' | 'off' | 'force'): 'auto' | 'off' | 'force';
   /** Resizes the addon's thread pool (and OpenBLAS's threads). */
   setThreads(threads: number): void;
   info(): NativeAddonInfo;

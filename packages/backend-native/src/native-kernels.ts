@@ -789,6 +789,24 @@ function reluGradImpl(args: Args, addon: NativeAddon, store: TensorStore): Tenso
   return out;
 }
 
+/** Name of the dropout-mask kernel; must equal core's `DROPOUT_MASK_KERNEL` (tested). */
+export const DROPOUT_MASK_KERNEL_NAME = 'SparseLearningDropoutMask';
+
+/**
+ * `SparseLearningDropoutMask` (contract: `DROPOUT_MASK_KERNEL` in core's ops/dropout-mask.ts): tf.dropout's
+ * multiplier drawn by the addon (native/dropout_mask.cc) from the Alea state core computed from the seed —
+ * bit-identical to tfjs's JavaScript draw and its add/floor/div chain, without the per-value JavaScript loop.
+ */
+function dropoutMaskImpl(args: Args, addon: NativeAddon, store: TensorStore): TensorInfo | null {
+  const a = (args.attrs ?? {}) as { shape?: number[]; keepProb?: number; s0?: number; s1?: number; s2?: number; c?: number };
+  if (!addon.dropoutMask || !Array.isArray(a.shape)) return null;
+  const { keepProb, s0, s1, s2, c } = a;
+  if (![keepProb, s0, s1, s2, c].every((v) => typeof v === 'number')) return null;
+  const out = store.alloc(args.backend, [...a.shape]);
+  addon.dropoutMask(store.view(args.backend, out), keepProb!, s0!, s1!, s2!, c!);
+  return out;
+}
+
 /** Kernel names the native backend overrides, with their implementations. */
 export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, NativeImpl>([
   ['BatchMatMul', (args, addon, store, lazy) => matMulImpl(args, addon, store, false, lazy)],
@@ -816,6 +834,7 @@ export const NATIVE_KERNELS: ReadonlyMap<string, NativeImpl> = new Map<string, N
   ['Relu', (args, addon, store) => unaryImpl('Relu', args, addon, store)],
   ['Step', (args, addon, store) => unaryImpl('Step', args, addon, store)],
   ['Floor', (args, addon, store) => unaryImpl('Floor', args, addon, store)],
+  [DROPOUT_MASK_KERNEL_NAME, dropoutMaskImpl],
   ['Cast', castImpl],
   ['Slice', sliceImpl],
   [BATCH_NORM_TRAIN_KERNEL_NAME, batchNormTrainImpl],
@@ -836,6 +855,7 @@ export function nativeKernelAvailable(kernelName: string, addon: NativeAddon): b
   if (kernelName === BATCH_NORM_TRAIN_KERNEL_NAME || kernelName === BATCH_NORM_TRAIN_GRAD_KERNEL_NAME) {
     return typeof addon.batchNormTrain === 'function' && typeof addon.batchNormTrainGrad === 'function';
   }
+  if (kernelName === DROPOUT_MASK_KERNEL_NAME) return typeof addon.dropoutMask === 'function';
   return true;
 }
 

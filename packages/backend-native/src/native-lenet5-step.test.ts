@@ -14,7 +14,7 @@ import { randomData } from './test-helpers.js';
 // A whole LeNet-5-Caffe training step's loss and gradients (conv1 1→20 5×5 with bias → ReLU → 2×2 pool → conv2
 // 20→50 → ReLU → pool → fc 800→500 → ReLU → fc 500→10 → softmax cross-entropy), the ops tf.layers runs, on the
 // native backend with lenet5-step's kernels (direct conv1 passes, AVX-512 pool pair, one-pass ReLU gradient)
-// against the previous path (SL_CONV_DIRECT=0, SL_POOL_DIRECT=0, the stock ReLU gradient): equal within
+// against the previous path (SL_CONV_SMALL=0, SL_POOL_DIRECT=0, the stock ReLU gradient): equal within
 // float32 rounding, no tensor leaks.
 const status = nativeAddonStatus();
 const suite = nativeSkipOptions(status.addon ? null : status.reason);
@@ -38,7 +38,7 @@ describe('a LeNet-5-Caffe step on the native backend: lenet5-step kernels agains
   });
   afterAll(async () => {
     unregisterNativeTrainingGradients();
-    delete process.env.SL_CONV_DIRECT;
+    delete process.env.SL_CONV_SMALL;
     delete process.env.SL_POOL_DIRECT;
     await tf.setBackend('cpu');
   });
@@ -71,11 +71,11 @@ describe('a LeNet-5-Caffe step on the native backend: lenet5-step kernels agains
 
   it('batch 3 and batch 1: loss and every gradient within float32 rounding of the previous path; the new kernels ran', async () => {
     for (const batch of [3, 1]) {
-      process.env.SL_CONV_DIRECT = '0';
+      process.env.SL_CONV_SMALL = '0';
       process.env.SL_POOL_DIRECT = '0';
       unregisterNativeTrainingGradients();
       const previous = step(batch);
-      delete process.env.SL_CONV_DIRECT;
+      delete process.env.SL_CONV_SMALL;
       delete process.env.SL_POOL_DIRECT;
       registerNativeTrainingGradients({ backends: [NAME] });
       const info = await tf.profile(() => {

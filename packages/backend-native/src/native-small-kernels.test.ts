@@ -18,7 +18,7 @@ const isas = addon?.info().isas ?? ['generic'];
 const active = addon?.info().isa;
 
 afterEach(() => {
-  delete process.env.SL_CONV_DIRECT;
+  delete process.env.SL_CONV_SMALL;
   delete process.env.SL_POOL_DIRECT;
   addon?.setThreads(2);
   if (active) addon?.setIsa?.(active);
@@ -94,13 +94,13 @@ describe('direct one-input-channel convolutions (conv_small.cc)', suite, () => {
           } else first = { gy, gdf };
           runs += 1;
         }
-        // The im2col + GEMM path (SL_CONV_DIRECT=0) within float32 rounding of the direct one.
-        process.env.SL_CONV_DIRECT = '0';
+        // The im2col + GEMM path (SL_CONV_SMALL=0) within float32 rounding of the direct one.
+        process.env.SL_CONV_SMALL = '0';
         const iy = new Float32Array(y.length);
         const idf = new Float32Array(df.length);
         addon!.conv2d(x, f, iy, params);
         addon!.conv2dBackpropFilter(x, dy, idf, params);
-        delete process.env.SL_CONV_DIRECT;
+        delete process.env.SL_CONV_SMALL;
         expect(worst(iy, Float64Array.from(first!.gy))).toBeLessThan(1e-5);
         expect(worst(idf, Float64Array.from(first!.gdf))).toBeLessThan(1e-5);
       }

@@ -1,4 +1,6 @@
+import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers';
+import { DROPOUT_MASK_KERNEL } from '@sparse-learning/core';
 import { nativeAddonStatus, NATIVE_BACKEND, registerFastBackends } from '@sparse-learning/backend-native';
 import { describe, expect, it } from 'vitest';
 import { createModel } from './registry.js';
@@ -54,6 +56,19 @@ describe('zoo CNNs on the native backend', nativeSuite, () => {
     // The running means/variances moved off their initial 0/1 and agree (unbiased variance, momentum 0.1).
     expect(cpu.state.some((s) => s.some((v) => v !== 0 && v !== 1))).toBe(true);
     expect(worstRelativeError(fast.state, cpu.state)).toBeLessThanOrEqual(1e-5);
+  });
+
+  it('wrn-16-2 at 16x16x3 with dropout 0.3 (direct convolutions, native dropout draw): loss and gradients match cpu', async () => {
+    // 32-channel 3x3 convolutions on 16-pixel rows run the direct forward and input-gradient kernels (issue 10,
+    // wrn-parity), and the dropout multipliers are drawn by the addon: bit-identical to tfjs's draw on cpu, so
+    // with dropout on both backends still compute the same function.
+    expect((await registerFastBackends()).available).toContain(NATIVE_BACKEND);
+    expect(tf.getKernel(DROPOUT_MASK_KERNEL, NATIVE_BACKEND)).toBeDefined();
+    const make = () => createWideResNet(16, 2, { inputShape: [16, 16, 3], seed: 3, dropRate: 0.3 });
+    const cpu = await modelGradientsOn('cpu', make, 2);
+    const fast = await modelGradientsOn(NATIVE_BACKEND, make, 2, cpu.weights);
+    expect(Math.abs(fast.loss - cpu.loss)).toBeLessThan(1e-4 * (1 + Math.abs(cpu.loss)));
+    expect(worstRelativeError(fast.grads, cpu.grads)).toBeLessThanOrEqual(5e-4);
   });
 });
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { outOfRangeError } from '@sparse-learning/core';
+import { outOfRangeError, seededDropout } from '@sparse-learning/core';
 
 /**
  * The counter-based source of a model's random draws in training mode (dropout masks). A draw's seed is
@@ -48,9 +48,9 @@ export interface SeededDropoutArgs {
 /**
  * Dropout (`F.dropout(x, p, training=self.training)`, docs/algorithm.md#models) whose masks come from a
  * {@link RandomKeyStream}: in training mode it zeroes each element with probability `rate` and scales the
- * rest by `1 / (1 − rate)` (tfjs `tf.dropout` with the stream's next seed: the uniforms are drawn in
- * JavaScript by a seeded generator, so masks are the same on every backend); in inference mode it is the
- * identity. tfjs-layers' own dropout layer cannot be used: unseeded it is not reproducible, seeded it draws
+ * rest by `1 / (1 − rate)` (core's `seededDropout`: `tf.dropout` with the stream's next seed, its uniforms drawn
+ * by a seeded generator — in JavaScript, or natively where the backend registers core's `DROPOUT_MASK_KERNEL` —
+ * bit-identical either way, so masks are the same on every backend); in inference mode it is the identity. tfjs-layers' own dropout layer cannot be used: unseeded it is not reproducible, seeded it draws
  * the same mask on every call.
  */
 export class SeededDropout extends tfl.layers.Layer {
@@ -70,7 +70,7 @@ export class SeededDropout extends tfl.layers.Layer {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       if (kwargs.training !== true || this.rate === 0) return x;
-      return tf.dropout(x, this.rate, undefined, this.stream.nextSeed());
+      return seededDropout(x, this.rate, this.stream.nextSeed());
     });
   }
 
