@@ -21,6 +21,7 @@
 // thread count: results are independent of the thread count (tested bit-identical), and equal to im2col + GEMM
 // within float32 rounding (a different summation order).
 #include "conv_direct.h"
+#include "avx512_regs.h"
 
 #include <algorithm>
 #include <array>
@@ -78,32 +79,8 @@ float* AlignedBuffer(long floats) {
   return buf.get();
 }
 
-inline __mmask16 LowMask(long n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
-
-// In-place transpose of a 16 x 16 tile held in 16 registers (r[i] = row i on entry, column i on exit).
-SL_DC_T inline void Transpose16(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], 0x44);
-    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], 0xEE);
-    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-  }
-  for (int h = 0; h < 2; ++h) {
-    for (int i = 0; i < 4; ++i) {
-      t[8 * h + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0x88);
-      t[8 * h + 4 + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0xDD);
-    }
-  }
-  for (int i = 0; i < 8; ++i) {
-    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
-    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
-  }
-}
+using avx512::LowMask;
+using avx512::Transpose16;
 
 // Filter block b (output channels [32b, 32b + 32)) of an HWIO filter [K][co] into out[K][32], zero past co.
 SL_DC_T void PackFilterBlock(const float* f, long K, long co, long b, float* out) {

@@ -27,6 +27,7 @@
 // NC 512 reached 75 % of the peak, NC 768-1024 or KC 256 73 %, the other order (B sliver in L1, A streamed)
 // 67-72 %; MR 12 against 14, KC 512 and prefetching the B slivers differed by less than the noise (+-2 %).
 #include "gemm_avx512.h"
+#include "avx512_regs.h"
 
 #include "thread_pool.h"
 
@@ -62,32 +63,8 @@ constexpr long kKC = 384;
 constexpr long kNC = 512;
 constexpr long kMCap = 1536;
 
-// In-place transpose of a 16 x 16 tile held in 16 registers (r[i] = row i on entry, column i on exit).
-SL_T inline void Transpose16(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  for (int i = 0; i < 4; ++i) {
-    r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], 0x44);
-    r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i + 0], t[4 * i + 2], 0xEE);
-    r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
-    r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
-  }
-  for (int h = 0; h < 2; ++h) {
-    for (int i = 0; i < 4; ++i) {
-      t[8 * h + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0x88);
-      t[8 * h + 4 + i] = _mm512_shuffle_f32x4(r[8 * h + i], r[8 * h + 4 + i], 0xDD);
-    }
-  }
-  for (int i = 0; i < 8; ++i) {
-    r[i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0x88);
-    r[8 + i] = _mm512_shuffle_f32x4(t[i], t[8 + i], 0xDD);
-  }
-}
-
-inline __mmask16 LowMask(long n) { return n >= 16 ? __mmask16(0xffff) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1); }
+using avx512::LowMask;
+using avx512::Transpose16;
 
 // Loads up to 16 rows (stride ld) of up to 16 contiguous floats into r (missing rows and columns are zero) and
 // transposes them: r[j] then holds element j of every row.

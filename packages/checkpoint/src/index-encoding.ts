@@ -81,56 +81,67 @@ export function encodeIndices(indices: Uint32Array, size: number, encoding: Inde
 }
 
 /**
+ * Decodes `count` gap-coded positions (`varint`, `uint16` or `uint32` gaps; position k = position k−1 + gap + 1)
+ * of a tensor of `size` elements into `out`: the one decoder behind {@link decodeIndices} (32-bit positions)
+ * and wide-index-encoding.ts (positions beyond 2³², in a `Float64Array`). A varint may use `maxVarintBytes`
+ * bytes at most. Returns null when the bytes are inconsistent (wrong length, a position past `size`, an
+ * overlong varint, an unknown code).
+ */
+export function decodeGapPositions<T extends Uint32Array | Float64Array>(
+  bytes: Uint8Array,
+  count: number,
+  size: number,
+  encoding: string,
+  out: T,
+  maxVarintBytes: number,
+): T | null {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let previous = -1;
+  if (encoding === 'varint') {
+    const maxScale = 128 ** (maxVarintBytes - 1);
+    let pos = 0;
+    for (let k = 0; k < count; k++) {
+      let gap = 0;
+      let scale = 1;
+      for (;;) {
+        if (pos >= bytes.byteLength || scale > maxScale) return null;
+        const byte = bytes[pos++];
+        // Arithmetic, not bit operators: a gap may exceed 2³¹.
+        gap += (byte & 0x7f) * scale;
+        scale *= 128;
+        if ((byte & 0x80) === 0) break;
+      }
+      previous += gap + 1;
+      if (previous >= size) return null;
+      out[k] = previous;
+    }
+    return pos === bytes.byteLength ? out : null;
+  }
+  if (encoding !== 'uint16' && encoding !== 'uint32') return null;
+  const width = encoding === 'uint16' ? 2 : 4;
+  if (bytes.byteLength !== width * count) return null;
+  for (let k = 0; k < count; k++) {
+    previous += (width === 2 ? view.getUint16(2 * k, true) : view.getUint32(4 * k, true)) + 1;
+    if (previous >= size) return null;
+    out[k] = previous;
+  }
+  return out;
+}
+
+/**
  * Decodes `count` indices of a tensor of `size` positions. Returns null when the bytes are inconsistent
  * (wrong length, an index past `size`, wrong count): the caller reports the file as invalid.
  */
 export function decodeIndices(bytes: Uint8Array, count: number, size: number, encoding: IndexEncoding): Uint32Array | null {
   const indices = new Uint32Array(count);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let previous = -1;
-  switch (encoding) {
-    case 'bitmap': {
-      if (bytes.byteLength !== Math.ceil(size / 8)) return null;
-      let k = 0;
-      for (let i = 0; i < size; i++) {
-        if (bytes[i >>> 3] & (1 << (i & 7))) {
-          if (k === count) return null;
-          indices[k++] = i;
-        }
-      }
-      return k === count ? indices : null;
+  if (encoding !== 'bitmap') return decodeGapPositions(bytes, count, size, encoding, indices, 6);
+  if (bytes.byteLength !== Math.ceil(size / 8)) return null;
+  let k = 0;
+  for (let i = 0; i < size; i++) {
+    if (bytes[i >>> 3] & (1 << (i & 7))) {
+      if (k === count) return null;
+      indices[k++] = i;
     }
-    case 'varint': {
-      let pos = 0;
-      for (let k = 0; k < count; k++) {
-        let gap = 0;
-        let scale = 1;
-        for (;;) {
-          if (pos >= bytes.byteLength || scale > 2 ** 35) return null;
-          const byte = bytes[pos++];
-          gap += (byte & 0x7f) * scale;
-          scale *= 128;
-          if ((byte & 0x80) === 0) break;
-        }
-        previous += gap + 1;
-        if (previous >= size) return null;
-        indices[k] = previous;
-      }
-      return pos === bytes.byteLength ? indices : null;
-    }
-    case 'uint16':
-    case 'uint32': {
-      const width = encoding === 'uint16' ? 2 : 4;
-      if (bytes.byteLength !== width * count) return null;
-      for (let k = 0; k < count; k++) {
-        const gap = width === 2 ? view.getUint16(2 * k, true) : view.getUint32(4 * k, true);
-        previous += gap + 1;
-        if (previous >= size) return null;
-        indices[k] = previous;
-      }
-      return indices;
-    }
-    default:
-      return null;
   }
+  return k === count ? indices : null;
 }

@@ -5,7 +5,7 @@
  * dense range: `varint` (LEB128, up to 8 bytes per gap), `uint16` and `uint32` (when every gap fits). The
  * bitmap would be `size / 8` bytes (1.25 GB for 10¹⁰ positions) and is never chosen here.
  */
-import type { IndexEncoding } from './index-encoding.js';
+import { decodeGapPositions, type IndexEncoding } from './index-encoding.js';
 
 /** The gap codes available for wide positions. */
 export type WideIndexEncoding = Exclude<IndexEncoding, 'bitmap'>;
@@ -76,37 +76,8 @@ export function encodeWidePositions(positions: Float64Array, encoding: WideIndex
  * invalid.
  */
 export function decodeWidePositions(bytes: Uint8Array, count: number, size: number, encoding: string): Float64Array | null {
-  const positions = new Float64Array(count);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let previous = -1;
-  if (encoding === 'varint') {
-    let pos = 0;
-    for (let k = 0; k < count; k++) {
-      let gap = 0;
-      let scale = 1;
-      for (;;) {
-        // 8 bytes carry 56 bits, more than any position below 2⁵³ needs.
-        if (pos >= bytes.byteLength || scale > 2 ** 49) return null;
-        const byte = bytes[pos++];
-        gap += (byte & 0x7f) * scale;
-        scale *= 128;
-        if ((byte & 0x80) === 0) break;
-      }
-      previous += gap + 1;
-      if (previous >= size) return null;
-      positions[k] = previous;
-    }
-    return pos === bytes.byteLength ? positions : null;
-  }
-  if (encoding !== 'uint16' && encoding !== 'uint32') return null;
-  const width = encoding === 'uint16' ? 2 : 4;
-  if (bytes.byteLength !== width * count) return null;
-  for (let k = 0; k < count; k++) {
-    previous += (width === 2 ? view.getUint16(2 * k, true) : view.getUint32(4 * k, true)) + 1;
-    if (previous >= size) return null;
-    positions[k] = previous;
-  }
-  return positions;
+  // 8 bytes carry 56 bits, more than any position below 2⁵³ needs.
+  return decodeGapPositions(bytes, count, size, encoding, new Float64Array(count), 8);
 }
 
 /**

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSparseLearningError } from '../errors.js';
 import { DROPOUT_MASK_KERNEL, aleaState, dropoutMultiplier, hasDropoutMaskKernel, seededDropout } from './dropout-mask.js';
 
-/** Alea's step, written as seedrandom writes it: the reference the native kernel restates. */
-function draws(seed: string, n: number): Float64Array {
-  let { s0, s1, s2, c } = aleaState(seed);
+/** Alea's step from a state, written as seedrandom writes it: the reference the native kernel restates. */
+function drawsFrom(state: { s0: number; s1: number; s2: number; c: number }, n: number): Float64Array {
+  let { s0, s1, s2, c } = state;
   const out = new Float64Array(n);
   for (let i = 0; i < n; i += 1) {
     const t = 2091639 * s0 + c * 2.3283064365386963e-10;
@@ -23,6 +23,10 @@ function draws(seed: string, n: number): Float64Array {
     out[i] = s2;
   }
   return out;
+}
+
+function draws(seed: string, n: number): Float64Array {
+  return drawsFrom(aleaState(seed), n);
 }
 
 beforeAll(async () => {
@@ -103,15 +107,10 @@ describe('dropoutMultiplier with a registered kernel', () => {
         calls.push(a);
         const n = a.shape.reduce((p, q) => p * q, 1);
         // The contract's arithmetic, from the state the op passed.
-        let { s0, s1, s2, c } = a;
+        const u = drawsFrom(a, n);
         const values = new Float32Array(n);
         for (let i = 0; i < n; i += 1) {
-          const t = 2091639 * s0 + c * 2.3283064365386963e-10;
-          s0 = s1;
-          s1 = s2;
-          c = t | 0;
-          s2 = t - c;
-          values[i] = Math.fround(Math.floor(Math.fround(Math.fround(s2) + a.keepProb)) / a.keepProb);
+          values[i] = Math.fround(Math.floor(Math.fround(Math.fround(u[i]) + a.keepProb)) / a.keepProb);
         }
         return (backend as unknown as { makeTensorInfo(s: number[], d: string, v: Float32Array): tf.TensorInfo }).makeTensorInfo(a.shape, 'float32', values);
       },
