@@ -19,23 +19,58 @@ function varintLength(value: number): number {
   return n;
 }
 
-/** Bytes each encoding would take for `indices` (sorted, strictly increasing) out of `size` positions. */
-export function indexEncodingSizes(indices: Uint32Array, size: number): Record<IndexEncoding, number> {
+/** The gap codes: every encoding but the bitmap (the only ones that never touch the dense range). */
+export type GapEncoding = Exclude<IndexEncoding, 'bitmap'>;
+
+/**
+ * Bytes each gap code takes for ascending `positions` (32-bit indices, or the doubles of
+ * wide-index-encoding.ts beyond 2³²); a fixed-width code whose width a gap exceeds is `Infinity`.
+ */
+export function gapEncodingSizes(positions: Uint32Array | Float64Array): Record<GapEncoding, number> {
   let varint = 0;
   let maxGap = 0;
   let previous = -1;
-  for (let k = 0; k < indices.length; k++) {
-    const gap = indices[k] - previous - 1;
-    previous = indices[k];
+  for (let k = 0; k < positions.length; k++) {
+    const gap = positions[k] - previous - 1;
+    previous = positions[k];
     varint += varintLength(gap);
     if (gap > maxGap) maxGap = gap;
   }
   return {
     varint,
-    uint16: maxGap < 65536 ? 2 * indices.length : Number.POSITIVE_INFINITY,
-    uint32: 4 * indices.length,
-    bitmap: Math.ceil(size / 8),
+    uint16: maxGap < 2 ** 16 ? 2 * positions.length : Number.POSITIVE_INFINITY,
+    uint32: maxGap < 2 ** 32 ? 4 * positions.length : Number.POSITIVE_INFINITY,
   };
+}
+
+/** Bytes each encoding would take for `indices` (sorted, strictly increasing) out of `size` positions. */
+export function indexEncodingSizes(indices: Uint32Array, size: number): Record<IndexEncoding, number> {
+  return { ...gapEncodingSizes(indices), bitmap: Math.ceil(size / 8) };
+}
+
+/**
+ * Writes the gaps of ascending `positions` with a gap code into `byteLength` bytes (from
+ * {@link gapEncodingSizes}); little-endian. The one encoder behind {@link encodeIndices} and the wide positions.
+ */
+export function encodeGapPositions(positions: Uint32Array | Float64Array, encoding: GapEncoding, byteLength: number): Uint8Array {
+  const out = new Uint8Array(byteLength);
+  const view = new DataView(out.buffer);
+  let previous = -1;
+  let pos = 0;
+  for (let k = 0; k < positions.length; k++) {
+    let gap = positions[k] - previous - 1;
+    previous = positions[k];
+    if (encoding === 'varint') {
+      // Arithmetic, not bit operators: a gap may exceed 2³¹.
+      while (gap >= 128) {
+        out[pos++] = (gap % 128) | 0x80;
+        gap = Math.floor(gap / 128);
+      }
+      out[pos++] = gap;
+    } else if (encoding === 'uint16') view.setUint16(2 * k, gap, true);
+    else view.setUint32(4 * k, gap, true);
+  }
+  return out;
 }
 
 /** The smallest encoding for `indices` (ties go to the earlier of varint, uint16, uint32, bitmap). */
@@ -48,36 +83,11 @@ export function chooseIndexEncoding(indices: Uint32Array, size: number): { encod
 
 /** Encodes sorted `indices` (of `size` positions) with `encoding`; the result is little-endian. */
 export function encodeIndices(indices: Uint32Array, size: number, encoding: IndexEncoding): Uint8Array {
-  const sizes = indexEncodingSizes(indices, size);
-  const out = new Uint8Array(sizes[encoding]);
-  const view = new DataView(out.buffer);
-  let previous = -1;
-  let pos = 0;
-  switch (encoding) {
-    case 'bitmap':
-      for (let k = 0; k < indices.length; k++) out[indices[k] >>> 3] |= 1 << (indices[k] & 7);
-      return out;
-    case 'varint':
-      for (let k = 0; k < indices.length; k++) {
-        let gap = indices[k] - previous - 1;
-        previous = indices[k];
-        while (gap >= 0x80) {
-          out[pos++] = (gap & 0x7f) | 0x80;
-          gap = Math.floor(gap / 128);
-        }
-        out[pos++] = gap;
-      }
-      return out;
-    case 'uint16':
-    case 'uint32':
-      for (let k = 0; k < indices.length; k++) {
-        const gap = indices[k] - previous - 1;
-        previous = indices[k];
-        if (encoding === 'uint16') view.setUint16(2 * k, gap, true);
-        else view.setUint32(4 * k, gap, true);
-      }
-      return out;
-  }
+  const bytes = indexEncodingSizes(indices, size)[encoding];
+  if (encoding !== 'bitmap') return encodeGapPositions(indices, encoding, bytes);
+  const out = new Uint8Array(bytes);
+  for (let k = 0; k < indices.length; k++) out[indices[k] >>> 3] |= 1 << (indices[k] & 7);
+  return out;
 }
 
 /**

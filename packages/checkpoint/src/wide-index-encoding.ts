@@ -5,39 +5,17 @@
  * dense range: `varint` (LEB128, up to 8 bytes per gap), `uint16` and `uint32` (when every gap fits). The
  * bitmap would be `size / 8` bytes (1.25 GB for 10¹⁰ positions) and is never chosen here.
  */
-import { decodeGapPositions, type IndexEncoding } from './index-encoding.js';
+import { decodeGapPositions, encodeGapPositions, gapEncodingSizes, type GapEncoding } from './index-encoding.js';
 
 /** The gap codes available for wide positions. */
-export type WideIndexEncoding = Exclude<IndexEncoding, 'bitmap'>;
+export type WideIndexEncoding = GapEncoding;
 
 /** Largest tensor a wide position can address: every position stays an exact double. */
 export const MAX_WIDE_POSITIONS = 2 ** 53;
 
-function varintLength(value: number): number {
-  let n = 1;
-  while (value >= 128) {
-    value = Math.floor(value / 128);
-    n++;
-  }
-  return n;
-}
-
 /** Bytes each code takes for `positions` (ascending, distinct, already checked). */
 export function wideEncodingSizes(positions: Float64Array): Record<WideIndexEncoding, number> {
-  let varint = 0;
-  let maxGap = 0;
-  let previous = -1;
-  for (let k = 0; k < positions.length; k++) {
-    const gap = positions[k] - previous - 1;
-    previous = positions[k];
-    varint += varintLength(gap);
-    if (gap > maxGap) maxGap = gap;
-  }
-  return {
-    varint,
-    uint16: maxGap < 2 ** 16 ? 2 * positions.length : Number.POSITIVE_INFINITY,
-    uint32: maxGap < 2 ** 32 ? 4 * positions.length : Number.POSITIVE_INFINITY,
-  };
+  return gapEncodingSizes(positions);
 }
 
 /** The smallest code for `positions` (ties go to the earlier of varint, uint16, uint32; varint always fits). */
@@ -50,24 +28,7 @@ export function chooseWideEncoding(positions: Float64Array): { encoding: WideInd
 
 /** Encodes ascending `positions` with `encoding` (little-endian). */
 export function encodeWidePositions(positions: Float64Array, encoding: WideIndexEncoding): Uint8Array {
-  const out = new Uint8Array(wideEncodingSizes(positions)[encoding]);
-  const view = new DataView(out.buffer);
-  let previous = -1;
-  let pos = 0;
-  for (let k = 0; k < positions.length; k++) {
-    let gap = positions[k] - previous - 1;
-    previous = positions[k];
-    if (encoding === 'varint') {
-      // Arithmetic, not bit operators: a gap may exceed 2³¹.
-      while (gap >= 128) {
-        out[pos++] = (gap % 128) | 0x80;
-        gap = Math.floor(gap / 128);
-      }
-      out[pos++] = gap;
-    } else if (encoding === 'uint16') view.setUint16(2 * k, gap, true);
-    else view.setUint32(4 * k, gap, true);
-  }
-  return out;
+  return encodeGapPositions(positions, encoding, gapEncodingSizes(positions)[encoding]);
 }
 
 /**
