@@ -60,8 +60,10 @@ export type SparseForm = { readonly kind: 'mlp' | 'cnn' | 'graph'; readonly weig
 
 /**
  * Densities at or below which `auto` chooses sparse execution for a CNN of the graph form (batch norm, residual
- * blocks, dropout: the WideResNets). Measured (BENCHMARKS.md, issue 9, `npm run bench -- --sparse-wrn`): see
- * there; the constant stays below the measured whole-step crossover.
+ * blocks, dropout: the WideResNets). Measured (BENCHMARKS.md, "WRN-16-8 in sparse execution", `npm run bench --
+ * --sparse-wrn` of 2026-12-07 at commit `915db71`, WRN-16-8 batch 32, median wall step): sparse / masked =
+ * 0.33 / 0.52 / 0.80 / 1.35 at 2 / 5 / 10 / 20 % on one thread, 0.41 / 0.60 / 0.87 / 1.52 on two; crossover
+ * ≈ 15 % (one thread) and ≈ 13 % (two). 0.1 keeps sparse ahead on both (epoch 1.22× / 1.12× there).
  */
 export const SPARSE_AUTO_MAX_DENSITY_GRAPH = 0.1;
 
