@@ -149,6 +149,15 @@ export function chooseExecution(session: ExperimentSession, requested: Execution
       : kind === 'cnn'
         ? 'a CNN of conv + ReLU [+ pool] stages and Dense layers'
         : 'a ReLU MLP';
+  // The graph form's crossover was measured on WRN-16-8; other models of that form (VGG, AlexNet) have other
+  // cost profiles (pooling, wide classifiers), so `auto` leaves them masked until they are measured.
+  if (kind === 'graph' && !session.config.model.startsWith('wrn-')) {
+    return {
+      requested,
+      execution: 'masked',
+      reason: `auto: masked because the sparse/masked crossover of ${form} was measured on the WideResNets only (use --execution sparse to train '${session.config.model}' sparse)`,
+    };
+  }
   if (density > limit) {
     return {
       requested,
