@@ -18,6 +18,7 @@
 #include "gemm.h"
 #include "sparse_binding.h"
 #include "sparse_conv_binding.h"
+#include "cm_transpose.h"
 #include "peak.h"
 #include "thread_pool.h"
 
@@ -418,6 +419,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info));
   sl::sparse::Register(env, exports);  // sparse Dense kernels and the sparse MLP step (issue 9)
   sl::sparse::RegisterConv(env, exports);  // sparse convolution kernels (issue 9)
+  sl::sparse::RegisterTranspose(env, exports);  // NHWC <-> channel-major conversions (issue 9, sparse ResNets)
   exports.Set("setIsa", Napi::Function::New(env, SetIsa));
   exports.Set("setGemmPolicy", Napi::Function::New(env, SetGemmPolicy));
   exports.Set("gemmChoices", Napi::Function::New(env, GemmChoices));

@@ -32,10 +32,11 @@ export {
   NATIVE_BACKEND,
   registerNativeBackend,
   registeredNativeBackends,
+  nativeTensorAccess,
   wasmStore,
   cpuStore,
 } from './native-backend.js';
-export type { NativeBackendOptions, NativeBase } from './native-backend.js';
+export type { NativeBackendOptions, NativeBase, NativeTensorAccess } from './native-backend.js';
 export {
   DENSE_GRAD_KERNEL_NAME,
   DENSE_KERNEL_NAME,
@@ -58,3 +59,5 @@ export * from './sparse-conv-layout.js';
 export * from './sparse-cnn-step.js';
 export * from './sparse-conv-edit.js';
 export * from './sparse-cnn-trainer.js';
+export * from './sparse-conv-op.js';
+export * from './sparse-graph-trainer.js';

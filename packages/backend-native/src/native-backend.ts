@@ -88,6 +88,21 @@ export interface NativeBackendOptions {
 }
 
 const registered = new Map<string, NativeBase>();
+const access = new Map<string, NativeTensorAccess>();
+
+/**
+ * How a kernel registered from outside this module (the sparse conv ops of sparse-conv-op.ts) reads and writes
+ * a native backend's tensors: its store, and the pending (deferred) outputs it must compute before a read.
+ */
+export interface NativeTensorAccess {
+  readonly store: TensorStore;
+  materializeInputs(inputs: Readonly<Record<string, TensorInfo | undefined>>): void;
+}
+
+/** The {@link NativeTensorAccess} of a registered native backend, or undefined. */
+export function nativeTensorAccess(name: string): NativeTensorAccess | undefined {
+  return access.get(name);
+}
 
 /** Names of the native backends registered in this process, with their base. */
 export function registeredNativeBackends(): ReadonlyMap<string, NativeBase> {
@@ -142,5 +157,6 @@ export function registerNativeBackend(options: NativeBackendOptions = {}): boole
     }
   }
   registered.set(name, base);
+  access.set(name, { store, materializeInputs: (inputs) => lazy?.materializeInputs(inputs) });
   return true;
 }

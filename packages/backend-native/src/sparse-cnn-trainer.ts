@@ -22,7 +22,7 @@
  */
 import { type MaskUpdateEvent, type MaskUpdateLayerInput, SparseLearningError } from '@sparse-learning/core';
 import { editConvLayer } from './sparse-conv-edit.js';
-import { convNnzOf, scatterConvDense, sparseConvLayerBytes } from './sparse-conv-layout.js';
+import { accumulateConvMomentum, convNnzOf, scatterConvDense, sparseConvLayerBytes } from './sparse-conv-layout.js';
 import { type SparseCnnAddon, type SparseConvStage, SparseCnnStep, channelMajorRows, nhwcRows } from './sparse-cnn-step.js';
 import { maskOf, nnzOf, scatterDense, sparseLayerBytes, sparseLayerFromDense } from './sparse-layout.js';
 import type { SparseMlpLayerSpec } from './sparse-mlp-trainer.js';
@@ -313,13 +313,10 @@ export class SparseCnnTrainer extends SparseTrainerCore {
         m = new Float32Array(g.length);
         this.denseMomentum.set(i, m);
       }
-      for (let k = 0; k < m.length; k++) m[k] = Math.fround(Math.fround(m[k] * mu) + g[k]);
       if (slot.kind === 'conv') {
-        const l = this.convs[slot.index].layer;
-        for (let o = 0; o < l.cout; o++) {
-          for (let k = l.optr[o]; k < l.optr[o + 1]; k++) m[(l.tap[k] * l.cin + l.chan[k]) * l.cout + o] = l.mom[k];
-        }
+        accumulateConvMomentum(this.convs[slot.index].layer, m, g, mu);
       } else {
+        for (let k = 0; k < m.length; k++) m[k] = Math.fround(Math.fround(m[k] * mu) + g[k]);
         const l = this.dense[slot.index].layer;
         for (let o = 0; o < l.out; o++) {
           for (let k = l.colptr[o]; k < l.colptr[o + 1]; k++) m[l.rowidx[k] * l.out + o] = l.mom[k];

@@ -236,6 +236,18 @@ export function scatterConvDense(layer: SparseConvLayer, values: Float32Array, i
   return out;
 }
 
+/**
+ * One step of the dense-gradient window's momentum for a conv filter (docs/algorithm.md#the-mask-update):
+ * `M ← μM + ∇W` over the dense HWIO filter, then the active positions overwritten with their exact
+ * (weight-decayed) per-entry momentum — the masked path's buffer, where inactive weights are 0 and get no decay.
+ */
+export function accumulateConvMomentum(layer: SparseConvLayer, m: Float32Array, g: Float32Array, mu: number): void {
+  for (let k = 0; k < m.length; k++) m[k] = Math.fround(Math.fround(m[k] * mu) + g[k]);
+  for (let o = 0; o < layer.cout; o++) {
+    for (let k = layer.optr[o]; k < layer.optr[o + 1]; k++) m[(layer.tap[k] * layer.cin + layer.chan[k]) * layer.cout + o] = layer.mom[k];
+  }
+}
+
 /** Bytes held by the layer's compact arrays. */
 export function sparseConvLayerBytes(layer: SparseConvLayer): number {
   const arrays = [layer.optr, layer.chan, layer.tap, layer.vals, layer.mom, layer.iptr, layer.ochan, layer.perm, layer.bias];

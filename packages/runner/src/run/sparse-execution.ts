@@ -10,6 +10,7 @@
  * counters back into the session's model/masking/optimizer/trainer at every epoch end and before every
  * checkpoint, so metrics, checkpoints, resume (in either execution) and export work unchanged.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { type Logger, SparseLearningError } from '@sparse-learning/core';
 import {
   SparseMlpTrainer,
@@ -18,7 +19,9 @@ import {
   maskOf,
   nnzOf,
   scatterDense,
+  nativeTensorAccess,
   sparseAddonOf,
+  sparseConvOpAddonOf,
   sparseLayerFromDense,
   type SparseMlpLayerSpec,
 } from '@sparse-learning/backend-native';
@@ -28,6 +31,8 @@ import type { ExperimentSession } from './session.js';
 import type { Execution, ExecutionChoice, ExecutionRequest, RunTrainer } from './execution-types.js';
 import { cnnStructure } from './cnn-structure.js';
 import { SparseCnnExecution } from './sparse-cnn-execution.js';
+import { graphStructure } from './graph-structure.js';
+import { SparseGraphExecution } from './sparse-graph-execution.js';
 import { readSessionState, runTrainerOf, sparseSgdOf, trainerCoreOptionsOf, writeSessionState } from './sparse-session.js';
 
 export { EXECUTION_IDS } from './execution-types.js';
@@ -51,17 +56,29 @@ export const SPARSE_AUTO_MAX_DENSITY = 0.4;
 export const SPARSE_AUTO_MAX_DENSITY_CNN = 0.2;
 
 /** The form sparse execution runs a model in, or why it cannot. */
-export type SparseForm = { readonly kind: 'mlp'; readonly weights: readonly string[] } | { readonly kind: 'cnn'; readonly weights: readonly string[] };
+export type SparseForm = { readonly kind: 'mlp' | 'cnn' | 'graph'; readonly weights: readonly string[] };
 
-/** Which sparse trainer fits `model` (an MLP, or conv stages then Dense layers), else why none does. */
+/**
+ * Densities at or below which `auto` chooses sparse execution for a CNN of the graph form (batch norm, residual
+ * blocks, dropout: the WideResNets). Measured (BENCHMARKS.md, "WRN-16-8 in sparse execution", `npm run bench --
+ * --sparse-wrn` of 2026-12-07 at commit `915db71`, WRN-16-8 batch 32, median wall step): sparse / masked =
+ * 0.33 / 0.52 / 0.80 / 1.35 at 2 / 5 / 10 / 20 % on one thread, 0.41 / 0.60 / 0.87 / 1.52 on two; crossover
+ * ≈ 15 % (one thread) and ≈ 13 % (two). 0.1 keeps sparse ahead on both (epoch 1.22× / 1.12× there).
+ */
+export const SPARSE_AUTO_MAX_DENSITY_GRAPH = 0.1;
+
+/** Which sparse trainer fits `model` (an MLP, conv stages then Dense layers, or the graph form), else why none does. */
 export function sparseStructure(model: ZooModel): SparseForm | { reason: string } {
   const mlp = mlpStructure(model);
   if (!('reason' in mlp)) return { kind: 'mlp', weights: mlp.layers.map((l) => l.weightName) };
   const cnn = cnnStructure(model);
   if (!('reason' in cnn)) return { kind: 'cnn', weights: [...cnn.convs.map((c) => c.weightName), ...cnn.dense.map((d) => d.weightName)] };
+  const graph = graphStructure(model);
+  // Every masked weight of the graph form is a sparse conv filter or a densely trained (masked) parameter.
+  if (!('reason' in graph)) return { kind: 'graph', weights: [...graph.convs.map((c) => c.weightName), ...graph.params] };
   // A model with convolutions is judged as a CNN; one without as an MLP.
   const hasConv = model.layersModel.layers.some((l) => l.getClassName() === 'Conv2D');
-  return { reason: hasConv ? cnn.reason : mlp.reason };
+  return { reason: hasConv ? `${cnn.reason}; as a graph: ${graph.reason}` : mlp.reason };
 }
 
 /** One Dense layer of an MLP model. */
@@ -123,10 +140,24 @@ export function chooseExecution(session: ExperimentSession, requested: Execution
   }
   if (blocker) return { requested, execution: 'masked', reason: `auto: masked because ${blocker}` };
   const density = session.masking?.totalDensity ?? 1;
-  const cnn = sparseStructure(session.model);
-  const isCnn = 'kind' in cnn && cnn.kind === 'cnn';
-  const limit = isCnn ? SPARSE_AUTO_MAX_DENSITY_CNN : SPARSE_AUTO_MAX_DENSITY;
-  const form = isCnn ? 'a CNN of conv + ReLU [+ pool] stages and Dense layers' : 'a ReLU MLP';
+  const structure = sparseStructure(session.model);
+  const kind = 'kind' in structure ? structure.kind : 'mlp';
+  const limit = kind === 'graph' ? SPARSE_AUTO_MAX_DENSITY_GRAPH : kind === 'cnn' ? SPARSE_AUTO_MAX_DENSITY_CNN : SPARSE_AUTO_MAX_DENSITY;
+  const form =
+    kind === 'graph'
+      ? 'a CNN with batch norm / residual blocks (sparse convs in the model graph)'
+      : kind === 'cnn'
+        ? 'a CNN of conv + ReLU [+ pool] stages and Dense layers'
+        : 'a ReLU MLP';
+  // The graph form's crossover was measured on WRN-16-8; other models of that form (VGG, AlexNet) have other
+  // cost profiles (pooling, wide classifiers), so `auto` leaves them masked until they are measured.
+  if (kind === 'graph' && !session.config.model.startsWith('wrn-')) {
+    return {
+      requested,
+      execution: 'masked',
+      reason: `auto: masked because the sparse/masked crossover of ${form} was measured on the WideResNets only (use --execution sparse to train '${session.config.model}' sparse)`,
+    };
+  }
   if (density > limit) {
     return {
       requested,
@@ -150,9 +181,14 @@ function sparseBlocker(session: ExperimentSession): string | null {
   const structure = sparseStructure(session.model);
   if ('reason' in structure) return structure.reason;
   if (structure.kind === 'cnn' && !sparseCnnAddonOf(addon)) return 'the native addon lacks the sparse convolution kernels (rebuild it: npm run build:native -w @sparse-learning/backend-native)';
+  if (structure.kind === 'graph') {
+    if (!sparseConvOpAddonOf(addon)) return 'the native addon lacks the sparse convolution op kernels (rebuild it: npm run build:native -w @sparse-learning/backend-native)';
+    // The graph form runs the model's own layers: they must run on a native backend (the sparse conv op's home).
+    if (!nativeTensorAccess(tf.getBackend())) return `backend '${tf.getBackend()}' is not the native backend (the sparse conv op runs there; use --backend native)`;
+  }
   const weights = new Set(structure.weights);
   const stray = session.masking.names.find((n) => !weights.has(n));
-  if (stray) return `masked variable '${stray}' is not a ${structure.kind === 'cnn' ? 'conv filter or Dense' : 'Dense'} weight`;
+  if (stray) return `masked variable '${stray}' is not a ${structure.kind === 'mlp' ? 'Dense' : structure.kind === 'cnn' ? 'conv filter or Dense' : 'trainable'} weight`;
   return null;
 }
 
@@ -161,6 +197,7 @@ export function createExecution(session: ExperimentSession, choice: ExecutionCho
   if (choice.execution === 'masked') return { choice, trainer: session.trainer, sync: () => {} };
   const structure = sparseStructure(session.model);
   if ('kind' in structure && structure.kind === 'cnn') return new SparseCnnExecution(session, choice, logger, denseGradWindow);
+  if ('kind' in structure && structure.kind === 'graph') return new SparseGraphExecution(session, choice, logger, denseGradWindow);
   return new SparseExecution(session, choice, logger, denseGradWindow);
 }
 
