@@ -149,7 +149,8 @@ export class SparseGraphTrainer extends SparseTrainerCore {
     this.units = this.convs.map((c) =>
       this.ops.add({ layer: c.layer, geometry: c.geometry, needsInputGradient: c.needsInputGradient, sgd: sgd0, denseGradient: null }),
     );
-    this.anchor = tf.variable(tf.scalar(0), true, `sparse-graph-anchor-${Math.random().toString(36).slice(2)}`);
+    // tidy: the variable keeps the scalar's data; the scalar tensor itself would outlive dispose() otherwise.
+    this.anchor = tf.tidy(() => tf.variable(tf.scalar(0), true, `sparse-graph-anchor-${Math.random().toString(36).slice(2)}`));
     this.paramVars = Object.fromEntries(this.params.map((p) => [p.name, p.variable]));
     for (const p of this.params) if (p.mask) this.paramMasks[p.name] = tf.tensor(Float32Array.from(p.mask), p.variable.shape, 'float32');
     if (options.denseMomentum && this.needsDense) {

@@ -40,4 +40,9 @@ export interface Execution {
   sync(): void;
   /** Bytes of the sparse execution's compact layers and dense-window buffers (sparse only). */
   compactBytes?(): number;
+  /**
+   * Releases what the execution holds besides the session (the graph form's registered sparse conv ops and
+   * tensors); called once when the run ends, before the session is disposed.
+   */
+  dispose?(): void;
 }

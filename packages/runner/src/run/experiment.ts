@@ -76,6 +76,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
         await recordEpoch(run, closeEpoch(run, epoch, epochStart));
       }
     } finally {
+      run.release();
       session.dispose();
     }
 

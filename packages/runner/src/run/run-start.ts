@@ -37,6 +37,8 @@ export interface ActiveRun {
   record(): RunRecord;
   /** Writes a checkpoint of the run as it stands now and remembers it in {@link KeptSoFar}. */
   checkpoint(reason: CheckpointReason): Promise<SavedPoint>;
+  /** Releases the execution's own resources when the run ends (the session is disposed separately). */
+  release(): void;
 }
 
 /** What {@link startRun} needs besides the session. */
@@ -148,6 +150,7 @@ export function startRunWith(session: RunSession, context: RunStartContext, bind
       kept.saved = { path: written.path, epoch: data.epoch, step: data.step };
       return kept.saved;
     },
+    release: () => execution.dispose?.(),
   };
   observer.onStart?.(startInfo);
   logger.info(`training ${startInfo.label}: ${config.epochs} epochs × ${stepsPerEpoch} steps`, { runDir: dir.path });

@@ -83,6 +83,23 @@ describe.skipIf(!built)('sparse execution of a WideResNet reproduces the masked 
     }
   }, 120_000);
 
+  it('dispose() releases what the execution holds: after a step, execution and session disposed, the tensor count is back', async () => {
+    // A session trained one step first (backend, kernels and optimizer warmed), disposed: the count to come back to.
+    const warm = await session({ preset: 'sparse-momentum', density: 0.1, epochs: 1, maxBatches: 1 });
+    const warmExecution = createExecution(warm, chooseExecution(warm, 'sparse'), silentLogger, 64);
+    train(warm, warmExecution);
+    warmExecution.dispose?.();
+    warm.dispose();
+    const before = tf.memory().numTensors;
+    const s = await session({ preset: 'sparse-momentum', density: 0.1, epochs: 1, maxBatches: 1 });
+    const execution = createExecution(s, chooseExecution(s, 'sparse'), silentLogger, 64);
+    train(s, execution);
+    expect(tf.memory().numTensors).toBeGreaterThan(before);
+    execution.dispose?.();
+    s.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  }, 120_000);
+
   // Sparse Momentum, and Sparse Momentum with random growth (SET's growth from the same `mask-update` stream),
   // 3 epochs × 2 steps (2 mask updates), dropout 0.3 on, batch 16, lr 0.001, seed 5. Why so short and why this
   // seed: the two executions sum each convolution in a different order, and a pre-activation ResNet with batch

@@ -126,5 +126,10 @@ export class SparseGraphExecution implements Execution {
   compactBytes(): number {
     return this.sparse.bytes();
   }
+
+  /** Unregisters the trainer's sparse conv ops and frees its tensors (the session keeps the model). */
+  dispose(): void {
+    this.sparse.dispose();
+  }
 }
 
