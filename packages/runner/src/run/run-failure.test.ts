@@ -20,6 +20,10 @@ describe('outOfMemoryError', () => {
     expect(coded!.message).toMatch(/use a smaller --batch-size/);
     expect(coded!.details).toEqual({ model: 'wrn-16-8', batchSize: 128 });
     expect(coded!.cause).toBeInstanceOf(Error);
+    // A WRN in masked execution is pointed at the sparse one (its convs keep their activations outside the heap).
+    expect(coded!.message).toMatch(/a WideResNet also fits at this batch size with --execution sparse/);
+    expect(outOfMemoryError(wasmAbort(), { ...config, execution: 'sparse' })!.message).not.toMatch(/--execution sparse/);
+    expect(outOfMemoryError(wasmAbort(), { model: 'vgg-d', batchSize: 128 })!.message).not.toMatch(/--execution sparse/);
   });
 
   it('recognises heap growth and allocation failures', () => {
