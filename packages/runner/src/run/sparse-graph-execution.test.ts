@@ -3,7 +3,11 @@ import { loadNativeAddon, sparseConvOpAddonOf } from '@sparse-learning/backend-n
 import { batchIndices } from '@sparse-learning/datasets';
 import { silentLogger } from '@sparse-learning/core';
 import { createModel } from '@sparse-learning/models';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { writeCifarFiles } from '../test/cifar-files.js';
 import { resolveConfig } from '../config/resolve.js';
 import { prepareExperiment, type ExperimentSession } from './experiment.js';
 import { graphStructure } from './graph-structure.js';
@@ -153,4 +157,107 @@ describe.skipIf(!built)('sparse execution of a WideResNet reproduces the masked 
       }
     }, 300_000);
   }
+});
+
+// VGG in the graph form (issue 9): conv(bias, 'same') → BN → ReLU, 2×2 max pools, no dropout. Measured
+// (vgg-like, generated CIFAR-10 files, batch 16, seed 5, lr 0.1): from the same state one sparse step lands
+// within 2.3e-5 of the masked step (first conv, update 3.5), the same masked step after nudging the first conv's
+// weights by 1 ulp 1.1e-3 away. But VGG's mask update is sensitive to the last bit (Sparse Momentum's
+// redistribution rounding and the rankings it feeds): after an update both the sparse run and the perturbed
+// masked run differ from the masked run in a few hundred mask positions, and training amplifies that as a
+// 1-ulp perturbation does. This test checks what holds: before the update, losses and every weight equal
+// within float32 tolerance; after it, counts within a rounding step and the mask differences a small fraction
+// of the active weights, no larger than the perturbed masked run's (runner README, "VGG under --execution sparse").
+describe.skipIf(!built)('sparse execution of VGG: equal to the masked run up to float-order sensitivity', () => {
+  const cifarDir = mkdtempSync(join(tmpdir(), 'sl-vgg-graph-'));
+  writeCifarFiles(join(cifarDir, 'cifar-10-batches-bin'), 40, 20);
+  afterAll(() => rmSync(cifarDir, { recursive: true, force: true }));
+
+  async function vggSession(): Promise<ExperimentSession> {
+    const values = { model: 'vgg-like', dataset: 'cifar10', dataDir: cifarDir, epochs: 2, maxBatches: 2, batchSize: 16, lr: 0.001, backend: 'native', seed: 5 };
+    const { config } = resolveConfig({ name: 'test', values: { ...values, preset: 'sparse-momentum', density: 0.1 } });
+    return prepareExperiment({ config });
+  }
+
+  /** Adds 1 ulp to the magnitude of every nonzero of `name` (the perturbed masked twin). */
+  function nudge(s: ExperimentSession, name: string): void {
+    const v = s.model.variables.find((x) => x.name === name)!.variable;
+    const values = Float32Array.from(v.dataSync());
+    const bits = new Uint32Array(values.buffer);
+    for (let k = 0; k < bits.length; k++) if (values[k] !== 0) bits[k] += 1;
+    tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
+  }
+
+  /** Two epochs of two steps; `beforeUpdate` runs after the first epoch's steps, before its mask update. */
+  function run(s: ExperimentSession, execution: Execution, beforeUpdate: () => void): { losses: number[]; counts: number[] } {
+    const losses: number[] = [];
+    let counts: number[] = [];
+    for (let epoch = 1; epoch <= s.config.epochs; epoch++) {
+      const order = s.dataset.train.epochOrder(s.dataOrderRng(epoch), true);
+      for (let b = 0; b < s.stepsPerEpoch; b++) {
+        const batch = s.dataset.train.batch(batchIndices(order, b, s.config.batchSize), s.augmentRng(epoch, b));
+        try {
+          losses.push(execution.trainer.step(batch).loss);
+        } finally {
+          batch.inputs.dispose();
+          batch.labels.dispose();
+        }
+      }
+      if (epoch === 1) beforeUpdate();
+      const event = execution.trainer.endEpoch({});
+      if (event) counts = event.layers.map((l) => l.activeAfter);
+    }
+    execution.sync();
+    return { losses, counts };
+  }
+
+  it('vgg-like, full window: 2 steps equal within float32 tolerance; after the mask update counts within a rounding step and masks no further from the masked run than its 1-ulp-perturbed twin', async () => {
+    const [masked, sparse, nudged] = [await vggSession(), await vggSession(), await vggSession()];
+    try {
+      const structure = graphStructure(sparse.model);
+      if ('reason' in structure) throw new Error(structure.reason);
+      expect(structure.convs).toHaveLength(13);
+      expect(structure.convs.every((c) => c.biasName !== null)).toBe(true);
+      nudge(nudged, 'features.0.weight');
+      const sparseExecution = createExecution(sparse, chooseExecution(sparse, 'sparse'), silentLogger, 1_000_000);
+      /** Every weight (conv filters, BN γ, classifier) of `x` now. */
+      const weights = (x: ExperimentSession) => x.model.variables.filter((v) => v.name.endsWith('.weight')).map((v) => [v.name, Float32Array.from(v.variable.dataSync())] as const);
+      let maskedBefore: (readonly [string, Float32Array])[] = [];
+      let sparseBefore: (readonly [string, Float32Array])[] = [];
+      const m = run(masked, createExecution(masked, chooseExecution(masked, 'masked'), silentLogger, 64), () => (maskedBefore = weights(masked)));
+      const n = run(nudged, createExecution(nudged, chooseExecution(nudged, 'masked'), silentLogger, 64), () => undefined);
+      const s = run(sparse, sparseExecution, () => {
+        sparseExecution.sync();
+        sparseBefore = weights(sparse);
+      });
+      // Before the update (2 steps): every weight within float32 tolerance (measured ≤ 1.6e-5 on updates of
+      // ~1e-1; the 1-ulp-perturbed masked run: 1.3e-4).
+      expect(sparseBefore).toHaveLength(maskedBefore.length);
+      sparseBefore.forEach(([name, w], i) => expect(maxDiff(w, maskedBefore[i][1]), name).toBeLessThan(5e-5));
+      expect(n.losses).toHaveLength(4);
+      // Before the update (steps 1–2): the losses agree to float32 rounding.
+      s.losses.slice(0, 2).forEach((loss, i) => expect(Math.abs(loss - m.losses[i])).toBeLessThan(1e-5));
+      // After the update. Measured (this setup): the masked run sits on one side of Sparse Momentum's
+      // redistribution rounding and both the sparse run and the 1-ulp-perturbed masked run land on the other
+      // (the same counts: up to ±5 per layer and +8 in total from the masked run's; 772 mask positions differ
+      // from the masked run for both, 36 between the two of them). So: counts move by a rounding step, and the
+      // sparse execution moves the masks no further than a 1-ulp perturbation of the masked run does.
+      const total = (counts: number[]) => counts.reduce((t, c) => t + c, 0);
+      expect(s.counts).toHaveLength(m.counts.length);
+      expect(Math.abs(total(s.counts) - total(m.counts))).toBeLessThanOrEqual(16);
+      s.counts.forEach((c, i) => expect(Math.abs(c - m.counts[i]), sparse.masking!.names[i]).toBeLessThanOrEqual(8));
+      const [a, b, c] = [masked, sparse, nudged].map((x) => x.masking!.readMasks());
+      const diffs = (x: Uint8Array[], y: Uint8Array[]) => x.reduce((t, mask, i) => t + mask.reduce((d, v, k) => d + (v !== y[i][k] ? 1 : 0), 0), 0);
+      const active = a.reduce((t, mask) => t + mask.reduce((d, v) => d + v, 0), 0);
+      const sparseDiffs = diffs(a, b);
+      expect(sparseDiffs).toBeGreaterThan(0); // the sensitivity this test documents (fails if it ever goes away: tighten it then)
+      expect(sparseDiffs).toBeLessThan(active * 1e-3);
+      expect(sparseDiffs).toBeLessThanOrEqual(diffs(a, c) * 1.5);
+      expect(diffs(b, c)).toBeLessThan(sparseDiffs);
+    } finally {
+      masked.dispose();
+      sparse.dispose();
+      nudged.dispose();
+    }
+  }, 300_000);
 });
