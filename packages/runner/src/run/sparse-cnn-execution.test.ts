@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadNativeAddon, sparseCnnAddonOf } from '@sparse-learning/backend-native';
-import { batchIndices } from '@sparse-learning/datasets';
 import { silentLogger } from '@sparse-learning/core';
 import { createModel } from '@sparse-learning/models';
 import { describe, expect, it } from 'vitest';
+import { trainEpochSteps } from '../test/execution-steps.js';
 import { resolveConfig } from '../config/resolve.js';
 import { cnnStructure } from './cnn-structure.js';
 import { prepareExperiment, type ExperimentSession } from './experiment.js';
@@ -30,16 +30,7 @@ function train(s: ExperimentSession, execution: Execution): { losses: number[]; 
   const losses: number[] = [];
   const updates: number[][] = [];
   for (let epoch = 1; epoch <= s.config.epochs; epoch++) {
-    const order = s.dataset.train.epochOrder(s.dataOrderRng(epoch), true);
-    for (let b = 0; b < s.stepsPerEpoch; b++) {
-      const batch = s.dataset.train.batch(batchIndices(order, b, s.config.batchSize), s.augmentRng(epoch, b));
-      try {
-        losses.push(execution.trainer.step(batch).loss);
-      } finally {
-        batch.inputs.dispose();
-        batch.labels.dispose();
-      }
-    }
+    losses.push(...trainEpochSteps(s, execution, epoch));
     const event = execution.trainer.endEpoch({});
     if (event) updates.push(event.layers.map((l) => l.activeAfter));
   }

@@ -1,7 +1,7 @@
 import { loadNativeAddon, sparseAddonOf } from '@sparse-learning/backend-native';
-import { batchIndices } from '@sparse-learning/datasets';
 import { silentLogger } from '@sparse-learning/core';
 import { describe, expect, it } from 'vitest';
+import { trainEpochSteps } from '../test/execution-steps.js';
 import { resolveConfig } from '../config/resolve.js';
 import { prepareExperiment, type ExperimentSession } from './experiment.js';
 import { cnnStructure } from './cnn-structure.js';
@@ -24,16 +24,7 @@ async function session(values: Record<string, unknown>): Promise<ExperimentSessi
 function train(s: ExperimentSession, execution: Execution): number[] {
   const losses: number[] = [];
   for (let epoch = 1; epoch <= s.config.epochs; epoch++) {
-    const order = s.dataset.train.epochOrder(s.dataOrderRng(epoch), true);
-    for (let b = 0; b < s.stepsPerEpoch; b++) {
-      const batch = s.dataset.train.batch(batchIndices(order, b, s.config.batchSize), s.augmentRng(epoch, b));
-      try {
-        losses.push(execution.trainer.step(batch).loss);
-      } finally {
-        batch.inputs.dispose();
-        batch.labels.dispose();
-      }
-    }
+    losses.push(...trainEpochSteps(s, execution, epoch));
     execution.trainer.endEpoch({});
   }
   execution.sync();

