@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench -- --sparse-wrn` (issue 9, sparse execution of CNNs with batch norm, residual blocks and
-// dropout): the WRN-16-8 training step of the CIFAR-10 recipe (batch 128, Sparse Momentum, SGD Nesterov,
-// dropout 0.3, `native` backend), masked vs sparse execution, one and two threads, in one run. Each measurement
+// dropout — the graph form): the training step of a CIFAR-10 model of the zoo (default WRN-16-8; `--model=vgg-d`,
+// `vgg-like`, `alexnet-s`, … measure the other graph-form models) under the CIFAR-10 recipe (Sparse Momentum, SGD
+// Nesterov, the model's dropout, `native` backend), masked vs sparse execution, one and two threads, in one run. Each measurement
 // runs in a fresh child process (`node --import tsx`, TypeScript sources) so its peak RSS is its own; the data
 // are generated CIFAR-10 binary files (random pixels: the cost of a step does not depend on them).
 //
@@ -14,7 +15,7 @@
 //   epoch   ⌈50 000 / batch⌉ steps (391 at batch 128, 1563 at 32): masked steps × step + update; sparse
 //           (steps − 64) × step + 64 × window step + update
 //
-//   node scripts/bench-sparse-wrn.mjs [--batch=32] [--steps=3] [--densities=0.02,0.05,0.1,0.2] [--threads=1,2] [--json=path]
+//   node scripts/bench-sparse-wrn.mjs [--model=wrn-16-8] [--batch=32] [--steps=3] [--densities=0.02,0.05,0.1,0.2] [--threads=1,2] [--json=path]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -40,6 +41,7 @@ const steps = Number(opt('steps', 3));
 const densities = opt('densities', '0.02,0.05,0.1,0.2').split(',').map(Number);
 const threadCounts = opt('threads', '1,2').split(',').map(Number);
 const jsonPath = opt('json', '');
+const MODEL = opt('model', 'wrn-16-8');
 // Batch 32 by default: the `native` backend keeps tfjs tensors in the wasm heap (4 GiB at most), and the masked
 // WRN-16-8 step at the recipe's batch 128 aborts there (out of memory); 32 is BENCHMARKS.md's reference shape.
 const BATCH = Number(opt('batch', 32));
@@ -66,7 +68,7 @@ async function child(job) {
   // Warm-up + plain steps + window steps in epoch 1; the window covers exactly the last `steps` steps.
   const perEpoch = 1 + 2 * steps;
   const values = {
-    model: 'wrn-16-8',
+    model: MODEL,
     dataset: 'cifar10',
     dataDir: job.dataDir,
     preset: 'sparse-momentum',
@@ -118,7 +120,7 @@ if (childArg) {
 // --------------------------------------------------------------------------------------------- parent side
 
 function run(job) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--child=${JSON.stringify(job)}`, `--steps=${steps}`, `--batch=${BATCH}`], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--child=${JSON.stringify(job)}`, `--steps=${steps}`, `--batch=${BATCH}`, `--model=${MODEL}`], {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 1 << 26,
@@ -136,7 +138,7 @@ const dataDir = writeCifarFiles(join(tmp, 'data'), Math.max(60, Math.ceil((BATCH
 const started = new Date();
 const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 console.log(`sparse-learning bench --sparse-wrn — node ${process.version}, ${os.cpus().length} cores, ${started.toISOString()}, load average ${load()}`);
-console.log(`WRN-16-8, CIFAR-10 recipe but batch ${BATCH} (Sparse Momentum, Nesterov, dropout 0.3), native backend; median of ${steps} steps per figure, each config in its own process\n`);
+console.log(`${MODEL}, CIFAR-10 recipe but batch ${BATCH} (Sparse Momentum, Nesterov, the model's dropout), native backend; median of ${steps} steps per figure, each config in its own process\n`);
 const rows = [];
 const fmt = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
 const mb = (b) => `${(b / 2 ** 20).toFixed(0)} MB`;
@@ -163,4 +165,4 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
-if (jsonPath) writeFileSync(jsonPath, JSON.stringify({ started, steps, rows }, null, 2));
+if (jsonPath) writeFileSync(jsonPath, JSON.stringify({ model: MODEL, batch: BATCH, started, steps, rows }, null, 2));

@@ -39,7 +39,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = join(root, 'packages/backend-native');
 const argv = process.argv.slice(2);
 if (argv.includes('--sparse')) await import('./bench-sparse.mjs').then(() => process.exit(0)); // issue 9: masked vs sparse execution
-if (argv.includes('--sparse-wrn')) await import('./bench-sparse-wrn.mjs').then(() => process.exit(0)); // issue 9: WRN-16-8 masked vs sparse execution
+if (argv.includes('--sparse-wrn') || argv.includes('--sparse-graph')) await import('./bench-sparse-wrn.mjs').then(() => process.exit(0)); // issue 9: graph-form CNNs (WRN, VGG, AlexNet; --model=) masked vs sparse execution
 if (argv.includes('--sparse-conv')) await import('./bench-sparse-conv.mjs').then(() => process.exit(0)); // issue 9: sparse vs dense conv kernels
 const flag = (name) => argv.includes(`--${name}`);
 const opt = (name, dflt) => {

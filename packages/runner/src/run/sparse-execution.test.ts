@@ -5,7 +5,11 @@ import { trainEpochSteps } from '../test/execution-steps.js';
 import { resolveConfig } from '../config/resolve.js';
 import { prepareExperiment, type ExperimentSession } from './experiment.js';
 import { cnnStructure } from './cnn-structure.js';
-import { chooseExecution, createExecution, mlpStructure, sparseStructure, type Execution } from './sparse-execution.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeCifarFiles } from '../test/cifar-files.js';
+import { chooseExecution, createExecution, graphAutoLimit, mlpStructure, sparseStructure, type Execution } from './sparse-execution.js';
 import { createModel } from '@sparse-learning/models';
 
 // Issue 9: the sparse execution of a session must be the masked one, computed differently. With a dense-gradient
@@ -107,8 +111,8 @@ describe.skipIf(!sparseBuilt)('sparse execution reproduces the masked run', () =
       expect(chooseExecution(conv, 'auto')).toMatchObject({ execution: 'sparse', reason: expect.stringMatching(/'lenet5' is a CNN of conv \+ ReLU \[\+ pool\] stages and Dense layers at density 0\.049 <= 0\.2/) });
       expect(chooseExecution(convDense, 'auto')).toMatchObject({ execution: 'masked', reason: expect.stringMatching(/density 0\.\d+ > 0\.2 for a CNN/) });
       expect(sparseStructure(conv.model)).toEqual({ kind: 'cnn', weights: ['conv1.weight', 'conv2.weight', 'fc3.weight', 'fc4.weight'] });
-      // VGG (batch norm) is not a conv-stage CNN; it runs in the graph form (issue 9, sparse-resnet), whose `auto`
-      // crossover was measured on the WideResNets only (sparse-graph-execution.test.ts checks a WRN's `auto`).
+      // VGG (batch norm) is not a conv-stage CNN; it runs in the graph form (issue 9, sparse-resnet): its `auto`
+      // limit is the one measured for VGG (the test below; sparse-graph-execution.test.ts checks a WRN's `auto`).
       const vggModel = createModel('vgg-like', { seed: 1 });
       expect(cnnStructure(vggModel)).toEqual({ reason: expect.stringMatching(/^model 'vgg-like' has a \w+ layer/) });
       expect(sparseStructure(vggModel)).toMatchObject({ kind: 'graph' });
@@ -116,6 +120,35 @@ describe.skipIf(!sparseBuilt)('sparse execution reproduces the masked run', () =
     } finally {
       conv.dispose();
       convDense.dispose();
+    }
+  }, 120_000);
+
+  it('auto takes a graph-form model sparse up to the crossover measured for its family, masked above it and for unmeasured families', async () => {
+    expect(graphAutoLimit('wrn-28-2')).toMatchObject({ limit: 0.1 });
+    expect(graphAutoLimit('vgg-c')).toMatchObject({ limit: 0.05 });
+    expect(graphAutoLimit('vgg-like')).toMatchObject({ limit: 0.05 });
+    expect(graphAutoLimit('alexnet-s')).toMatchObject({ limit: 0.05 });
+    expect(graphAutoLimit('resnet-50')).toBeNull();
+    const root = mkdtempSync(join(tmpdir(), 'sl-auto-graph-'));
+    const dataDir = writeCifarFiles(join(root, 'cifar-10-batches-bin'), 20, 10);
+    const vgg = (density: number) => session({ model: 'vgg-like', dataset: 'cifar10', dataDir, epochs: 1, maxBatches: 1, batchSize: 8, density });
+    const at5 = await vgg(0.05);
+    const at10 = await vgg(0.1);
+    try {
+      expect(sparseStructure(at5.model)).toMatchObject({ kind: 'graph' });
+      expect(chooseExecution(at5, 'auto')).toMatchObject({ execution: 'sparse', reason: expect.stringMatching(/'vgg-like' is a CNN with batch norm .* at density 0\.0\d+ <= 0\.05 \(measured crossover\)/) });
+      expect(chooseExecution(at10, 'auto')).toMatchObject({ execution: 'masked', reason: expect.stringMatching(/density 0\.\d+ > 0\.05 for a CNN with batch norm/) });
+      // A graph-form model of a family the bench never measured stays masked, and the reason names the measured ones.
+      const unmeasured = Object.assign(Object.create(at5) as ExperimentSession, { config: { ...at5.config, model: 'my-net' } });
+      expect(chooseExecution(unmeasured, 'auto')).toMatchObject({
+        execution: 'masked',
+        reason: expect.stringMatching(/not measured for 'my-net' \(measured: wrn-\*, vgg-\*, alexnet-\*; use --execution sparse/),
+      });
+      expect(chooseExecution(unmeasured, 'sparse').execution).toBe('sparse');
+    } finally {
+      at5.dispose();
+      at10.dispose();
+      rmSync(root, { recursive: true, force: true });
     }
   }, 120_000);
 });

@@ -59,13 +59,42 @@ export const SPARSE_AUTO_MAX_DENSITY_CNN = 0.2;
 export type SparseForm = { readonly kind: 'mlp' | 'cnn' | 'graph'; readonly weights: readonly string[] };
 
 /**
- * Densities at or below which `auto` chooses sparse execution for a CNN of the graph form (batch norm, residual
- * blocks, dropout: the WideResNets). Measured (BENCHMARKS.md, "WRN-16-8 in sparse execution", `npm run bench --
- * --sparse-wrn` of 2026-12-07 at commit `915db71`, WRN-16-8 batch 32, median wall step): sparse / masked =
- * 0.33 / 0.52 / 0.80 / 1.35 at 2 / 5 / 10 / 20 % on one thread, 0.41 / 0.60 / 0.87 / 1.52 on two; crossover
- * ≈ 15 % (one thread) and ≈ 13 % (two). 0.1 keeps sparse ahead on both (epoch 1.22× / 1.12× there).
+ * A measured limit of `auto` for CNNs of the graph form (batch norm, residual blocks, dropout): sparse execution
+ * at densities up to `limit` for the zoo models whose id starts with `family`.
  */
-export const SPARSE_AUTO_MAX_DENSITY_GRAPH = 0.1;
+export interface GraphAutoLimit {
+  /** Model id prefix the limit applies to (`wrn-`, `vgg-`, `alexnet-`). */
+  readonly family: string;
+  /** The largest density measured where the sparse step beat the masked one on one and on two threads. */
+  readonly limit: number;
+  /** The models the bench measured (the others of the family share their layer types and shapes). */
+  readonly measuredOn: string;
+}
+
+/**
+ * Where `auto` takes the graph form sparse: per model family, the largest density of the bench's grid (2, 5,
+ * 10, 20 %) at which the sparse step was faster than the masked step on one and on two threads, so sparse stays
+ * clearly ahead below it (BENCHMARKS.md, "Graph-form crossovers", `npm run bench -- --sparse-graph --model=<id>`,
+ * batch 32, median wall step, sparse / masked):
+ * - WideResNets: WRN-16-8, 0.33 / 0.52 / 0.80 / 1.35 at 2 / 5 / 10 / 20 % on one thread, 0.41 / 0.60 / 0.87 /
+ *   1.52 on two (2026-12-07, commit `915db71`); crossover ≈ 15 % and ≈ 13 %.
+ * - VGG (2026-12-07, commit `adf5da3` + the bench's `--model=`): VGG16-D 0.43 / 0.69 / 1.04 / 1.90 (one thread),
+ *   0.44 / 0.71 / 1.10 / 1.71 (two); VGG-like 0.42 / 0.67 / 1.12 / 2.03 and 0.44 / 0.67 / 1.03 / 1.82; VGG16-C
+ *   0.48 / 0.70 / 1.09 / 1.81 and 0.56 / 0.79 / 1.17 / 1.89; crossover ≈ 8–10 %.
+ * - AlexNet (same run): AlexNet-s 0.59 / 0.93 / 1.45 / 2.64 (one thread), 0.60 / 0.79 / 1.18 / 1.88 (two);
+ *   AlexNet-b 0.60 / 0.95 / 1.37 / 2.32 (one thread; its two-thread run was disturbed); crossover ≈ 6 % on
+ *   one thread, so 0.05 is a thin margin there.
+ */
+export const SPARSE_AUTO_GRAPH_LIMITS: readonly GraphAutoLimit[] = [
+  { family: 'wrn-', limit: 0.1, measuredOn: 'wrn-16-8' },
+  { family: 'vgg-', limit: 0.05, measuredOn: 'vgg-d, vgg-like, vgg-c' },
+  { family: 'alexnet-', limit: 0.05, measuredOn: 'alexnet-s, alexnet-b' },
+];
+
+/** The measured `auto` limit for a graph-form model, or null when its family was never measured. */
+export function graphAutoLimit(modelId: string): GraphAutoLimit | null {
+  return SPARSE_AUTO_GRAPH_LIMITS.find((l) => modelId.startsWith(l.family)) ?? null;
+}
 
 /** Which sparse trainer fits `model` (an MLP, conv stages then Dense layers, or the graph form), else why none does. */
 export function sparseStructure(model: ZooModel): SparseForm | { reason: string } {
@@ -142,22 +171,24 @@ export function chooseExecution(session: ExperimentSession, requested: Execution
   const density = session.masking?.totalDensity ?? 1;
   const structure = sparseStructure(session.model);
   const kind = 'kind' in structure ? structure.kind : 'mlp';
-  const limit = kind === 'graph' ? SPARSE_AUTO_MAX_DENSITY_GRAPH : kind === 'cnn' ? SPARSE_AUTO_MAX_DENSITY_CNN : SPARSE_AUTO_MAX_DENSITY;
+  const graphLimit = kind === 'graph' ? graphAutoLimit(session.config.model) : null;
   const form =
     kind === 'graph'
       ? 'a CNN with batch norm / residual blocks (sparse convs in the model graph)'
       : kind === 'cnn'
         ? 'a CNN of conv + ReLU [+ pool] stages and Dense layers'
         : 'a ReLU MLP';
-  // The graph form's crossover was measured on WRN-16-8; other models of that form (VGG, AlexNet) have other
-  // cost profiles (pooling, wide classifiers), so `auto` leaves them masked until they are measured.
-  if (kind === 'graph' && !session.config.model.startsWith('wrn-')) {
+  // Graph-form models differ in cost profile (pooling, wide classifiers, 1×1 convs): `auto` uses the crossover
+  // measured for the model's family and leaves unmeasured ones masked.
+  if (kind === 'graph' && !graphLimit) {
+    const measured = SPARSE_AUTO_GRAPH_LIMITS.map((l) => `${l.family}*`).join(', ');
     return {
       requested,
       execution: 'masked',
-      reason: `auto: masked because the sparse/masked crossover of ${form} was measured on the WideResNets only (use --execution sparse to train '${session.config.model}' sparse)`,
+      reason: `auto: masked because the sparse/masked crossover of ${form} was not measured for '${session.config.model}' (measured: ${measured}; use --execution sparse to train it sparse)`,
     };
   }
+  const limit = graphLimit ? graphLimit.limit : kind === 'cnn' ? SPARSE_AUTO_MAX_DENSITY_CNN : SPARSE_AUTO_MAX_DENSITY;
   if (density > limit) {
     return {
       requested,
