@@ -16,7 +16,7 @@
 //   JS buffers    process.memoryUsage().arrayBuffers after the update (Float32Arrays: compact layers, window
 //                 buffers, optimizer slots restored as plain arrays by the dense form's write-back)
 //   wasm heap     the native (wasm-based) backend's heap size after the run: its high-water mark (it never shrinks)
-//   peak RSS      process.resourceUsage().maxRSS
+//   RSS           process RSS right after binding, and the peak (process.resourceUsage().maxRSS)
 //
 //   node scripts/bench-graph-memory.mjs [--model=wrn-16-8] [--density=0.05] [--batch=32] [--steps=3] [--threads=2] [--json=path]
 import { spawnSync } from 'node:child_process';
@@ -145,8 +145,8 @@ const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 const mb = (b) => (b === null ? '—' : `${(b / 1e6).toFixed(1)} MB`);
 console.log(`sparse-learning bench graph memory — node ${process.version}, ${os.cpus().length} cores, ${started.toISOString()}, load average ${load()}`);
 console.log(`${MODEL} at ${DENSITY * 100} %, batch ${BATCH}, Sparse Momentum, native backend, ${threads} thread(s); ${steps} steps + ${steps} window steps + mask update + write-back, each mode in its own process\n`);
-console.log('| mode | tf bytes after binding | compact layers after binding | tf bytes after the update | compact layers after the update | other trainer buffers after | JS buffers after | wasm heap | peak RSS |');
-console.log('|---|---|---|---|---|---|---|---|---|');
+console.log('| mode | tf bytes after binding | compact layers after binding | tf bytes after the update | compact layers after the update | other trainer buffers after | JS buffers after | wasm heap | RSS after binding | peak RSS |');
+console.log('|---|---|---|---|---|---|---|---|---|---|');
 const rows = {};
 try {
   for (const mode of MODES) {
@@ -154,7 +154,7 @@ try {
     rows[mode] = r;
     const label = mode === 'masked' ? 'masked' : mode === 'dense' ? 'sparse, `--sparse-state dense`' : 'sparse, compact (`auto`)';
     console.log(
-      `| ${label} | ${mb(r.bound.tfBytes)} | ${mb(r.bound.layers)} | ${mb(r.after.tfBytes)} | ${mb(r.after.layers)} | ${mb(r.after.other)} | ${mb(r.after.arrayBuffers)} | ${mb(r.wasmHeap)} | ${mb(r.peakRss)} |`,
+      `| ${label} | ${mb(r.bound.tfBytes)} | ${mb(r.bound.layers)} | ${mb(r.after.tfBytes)} | ${mb(r.after.layers)} | ${mb(r.after.other)} | ${mb(r.after.arrayBuffers)} | ${mb(r.wasmHeap)} | ${mb(r.bound.rss)} | ${mb(r.peakRss)} |`,
     );
   }
   console.log(`\nactive weights after the update: ${MODES.map((m) => `${m} ${rows[m].active}`).join(', ')}; load average ${load()}`);
