@@ -13,7 +13,7 @@
 //   compact       the sparse trainer's compact conv layers (values, indices, momentum per nonzero: the weight
 //                 state) and, after the update, its other buffers (the sparse conv ops' activation work buffers,
 //                 sized by the batch; open dense-gradient window buffers) — execution.compactBytes minus the layers
-//   JS buffers    process.memoryUsage().arrayBuffers after the update (Float32Arrays: compact layers, window
+//   JS buffers    process.memoryUsage().arrayBuffers after the update, after a full GC (Float32Arrays: compact layers, window
 //                 buffers, optimizer slots restored as plain arrays by the dense form's write-back)
 //   wasm heap     the native (wasm-based) backend's heap size after the run: its high-water mark (it never shrinks)
 //   RSS           process RSS right after binding, and the peak (process.resourceUsage().maxRSS)
@@ -28,7 +28,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 if (!process.env.SL_BENCH_GRAPH_MEMORY_TSX) {
   // TypeScript sources: re-run under tsx.
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
     stdio: 'inherit',
     cwd: root,
     env: { ...process.env, SL_BENCH_GRAPH_MEMORY_TSX: '1' },
@@ -89,6 +89,9 @@ async function child(job) {
     dense = s;
   }
   const heap = () => tf.backend().wasm?.HEAPF32?.buffer.byteLength ?? null;
+  // Collected before each reading, so that the JS buffers counted are the live ones (not garbage of the bind).
+  const gc = () => globalThis.gc?.();
+  gc();
   const graphTrainer = 'kind' in s ? s.trainer : execution.graphTrainer;
   const layerBytes = () => (graphTrainer ? graphTrainer.convs.reduce((t, c) => t + sparseConvLayerBytes(c.layer), 0) : 0);
   const bound = { tfBytes: tf.memory().numBytes, layers: layerBytes(), other: (execution.compactBytes?.() ?? 0) - layerBytes(), rss: process.memoryUsage().rss };
@@ -104,6 +107,7 @@ async function child(job) {
   }
   const event = execution.trainer.endEpoch({});
   execution.sync();
+  gc();
   const usage = process.memoryUsage();
   const after = {
     tfBytes: tf.memory().numBytes,
@@ -126,7 +130,7 @@ if (childArg) {
 // --------------------------------------------------------------------------------------------- parent side
 
 function run(job) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--child=${JSON.stringify(job)}`, ...argv.filter((a) => !a.startsWith('--json='))], {
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), `--child=${JSON.stringify(job)}`, ...argv.filter((a) => !a.startsWith('--json='))], {
     cwd: root,
     encoding: 'utf8',
     maxBuffer: 1 << 26,
