@@ -18,7 +18,7 @@
 //   wasm heap     the native (wasm-based) backend's heap size after the run: its high-water mark (it never shrinks)
 //   RSS           process RSS right after binding, and the peak (process.resourceUsage().maxRSS)
 //
-//   node scripts/bench-graph-memory.mjs [--model=wrn-16-8] [--density=0.05] [--batch=32] [--steps=3] [--threads=2] [--json=path]
+//   node scripts/bench-graph-memory.mjs [--model=wrn-16-8] [--density=0.05] [--batch=32] [--steps=3] [--threads=2] [--modes=masked,dense,compact] [--json=path]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -46,7 +46,7 @@ const BATCH = Number(opt('batch', 32));
 const steps = Number(opt('steps', 3));
 const threads = Number(opt('threads', 2));
 const jsonPath = opt('json', '');
-const MODES = ['masked', 'dense', 'compact'];
+const MODES = opt('modes', 'masked,dense,compact').split(',');
 
 // ---------------------------------------------------------------------------------------------- child side
 
@@ -89,9 +89,16 @@ async function child(job) {
     dense = s;
   }
   const heap = () => tf.backend().wasm?.HEAPF32?.buffer.byteLength ?? null;
-  // Collected before each reading, so that the JS buffers counted are the live ones (not garbage of the bind).
-  const gc = () => globalThis.gc?.();
-  gc();
+  // Collected before each reading, so that the JS buffers counted are the live ones (not the garbage of the
+  // bind or of the mask update's dense views): V8 frees ArrayBuffer backing stores after a GC, off the main
+  // thread, so a few rounds with a pause between them.
+  const gc = async () => {
+    for (let k = 0; k < 3; k++) {
+      globalThis.gc?.();
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  };
+  await gc();
   const graphTrainer = 'kind' in s ? s.trainer : execution.graphTrainer;
   const layerBytes = () => (graphTrainer ? graphTrainer.convs.reduce((t, c) => t + sparseConvLayerBytes(c.layer), 0) : 0);
   const bound = { tfBytes: tf.memory().numBytes, layers: layerBytes(), other: (execution.compactBytes?.() ?? 0) - layerBytes(), rss: process.memoryUsage().rss };
@@ -107,7 +114,7 @@ async function child(job) {
   }
   const event = execution.trainer.endEpoch({});
   execution.sync();
-  gc();
+  await gc();
   const usage = process.memoryUsage();
   const after = {
     tfBytes: tf.memory().numBytes,
