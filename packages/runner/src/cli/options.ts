@@ -46,7 +46,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   { flag: '--max-eval-batches <n>', field: 'maxEvalBatches', kind: 'int', help: 'at most n batches per evaluation (default: --max-batches, else all)' },
   { flag: '--num-classes <n>', field: 'numClasses', kind: 'int', help: 'class count of an idx dataset (default 10); a label outside it is an error' },
   { flag: '--execution <id>', field: 'execution', kind: 'string', help: 'masked (dense × masks), sparse (compact weights, native kernels; ReLU MLPs and conv + ReLU [+ pool] CNNs such as LeNet-5) or auto (default masked)' },
-  { flag: '--sparse-state <id>', field: 'sparseState', kind: 'string', help: 'sparse execution of a ReLU MLP: compact or auto (default; active weights only, no dense tensors after the initial draw, compact checkpoints) or dense (the dense model/masks/slots kept beside the compact layers)' },
+  { flag: '--sparse-state <id>', field: 'sparseState', kind: 'string', help: 'where sparse execution keeps its state: auto (default; a ReLU MLP in compact form, no dense tensors after the initial draw, compact checkpoints; a conv-stage CNN without its dense model; a WideResNet/VGG without its dense conv filters, masks and momentum) or compact (ReLU MLPs only) or dense (the dense model/masks/slots kept beside the compact layers)' },
   { flag: '--dense-grad-window <k>', field: 'denseGradWindow', kind: 'int', help: 'sparse execution: dense gradients during the last k steps before each mask update (default 64)' },
 ];
 

@@ -13,6 +13,7 @@ import type { RunExperimentOptions } from './run-options.js';
 import { startRun } from './run-start.js';
 import { prepareRunSession, startCompactRun } from './sparse-compact-session.js';
 import { startCompactCnnRun } from './sparse-compact-cnn.js';
+import { startCompactGraphRun } from './sparse-compact-graph.js';
 import { trainEpoch } from './train-epoch.js';
 
 // The run's pieces, one job per file: the session (what is composed before the first step), the start or
@@ -67,7 +68,13 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       onBackend: (choice) => options.observer?.onBackend?.(choice),
     });
     const context = { options, plugins, dir, logger, history, kept, startedAt, started };
-    const run = !('kind' in session) ? startRun(session, context) : session.kind === 'compact' ? startCompactRun(session, context) : startCompactCnnRun(session, context);
+    const run = !('kind' in session)
+      ? startRun(session, context)
+      : session.kind === 'compact'
+        ? startCompactRun(session, context)
+        : session.kind === 'compact-cnn'
+          ? startCompactCnnRun(session, context)
+          : startCompactGraphRun(session, context);
     kept.trainingStarted = true;
     try {
       for (let epoch = run.trainer.position().epoch + 1; epoch <= config.epochs; epoch++) {

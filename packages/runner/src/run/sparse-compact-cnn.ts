@@ -36,8 +36,12 @@ export interface CompactCnnSession extends RunSession {
   trainer: SparseCnnTrainer | null;
 }
 
-/** What the session keeps of its dense form for checkpoints and metrics (shapes, names, counts, ids). */
-interface DenseRecord {
+/**
+ * What a compact session keeps of its dense session's bookkeeping once the dense tensors are released (shapes,
+ * masked names and sizes, the optimizer id, the baseline count): checkpoints and metrics are written from it
+ * (shared with the graph form, ./sparse-compact-graph.ts).
+ */
+export interface DenseRecord {
   readonly shapes: ReadonlyMap<string, readonly number[]>;
   readonly masked: ReadonlySet<string>;
   readonly sizes: ReadonlyMap<string, number>;
@@ -45,20 +49,24 @@ interface DenseRecord {
   baselineNonzero: number;
 }
 
-/** The compact CNN session over `dense` (a fresh dense session whose execution was chosen sparse). */
-export function compactCnnSessionOf(dense: ExperimentSession, choice: ExecutionChoice): CompactCnnSession {
-  const record: DenseRecord = {
+/** The {@link DenseRecord} of `dense` (read before anything is released). */
+export function denseRecordOf(dense: ExperimentSession): DenseRecord {
+  return {
     shapes: new Map(dense.model.variables.map((v) => [v.name, [...v.variable.shape]])),
     masked: new Set(dense.masking?.names ?? []),
     sizes: new Map((dense.masking?.counts() ?? []).map((c) => [c.name, c.size])),
     optimizerId: dense.optimizer.id,
     baselineNonzero: dense.masking?.baselineNonzero ?? 0,
   };
-  const session: CompactCnnSession = {
-    kind: 'compact-cnn',
-    choice: { ...choice, reason: `${choice.reason}; compact state: the dense model is released once the trainer is built` },
-    dense,
-    trainer: null,
+}
+
+/**
+ * The run facts and streams a compact session takes over from its dense session (configuration, data, plan,
+ * counts, random streams, events): everything of a {@link RunSession} but its metrics and its disposal.
+ */
+export function compactSessionFieldsOf(dense: ExperimentSession): Omit<RunSession, 'layerMetrics' | 'dispose'> {
+  const states = dense.initRngStates();
+  return {
     config: dense.config,
     backend: dense.backend,
     dataset: dense.dataset,
@@ -69,27 +77,40 @@ export function compactCnnSessionOf(dense: ExperimentSession, choice: ExecutionC
     maskedWeights: dense.maskedWeights,
     totalParameters: dense.totalParameters,
     rng: dense.rng,
-    initRngStates: (() => {
-      const states = dense.initRngStates();
-      return () => states;
-    })(),
+    initRngStates: () => states,
     dataOrderRng: (epoch) => dense.dataOrderRng(epoch),
     augmentRng: (epoch, batch) => dense.augmentRng(epoch, batch),
     validationRng: (epoch) => dense.validationRng(epoch),
     dropoutKey: (epoch, batch) => dense.dropoutKey(epoch, batch),
     events: dense.events,
     takeMaskUpdates: () => dense.takeMaskUpdates(),
+  };
+}
+
+/** Per-layer metrics of the masked layers from a trainer's active counts (`names[i]` has `counts[i]`). */
+export function activeLayerMetrics(record: DenseRecord, names: readonly string[], counts: readonly number[]): LayerMetrics[] {
+  return names
+    .map((name, i) => ({ name, active: counts[i] }))
+    .filter(({ name }) => record.masked.has(name))
+    .map(({ name, active }) => {
+      const size = record.sizes.get(name)!;
+      return { name, size, active, density: active / size };
+    });
+}
+
+/** The compact CNN session over `dense` (a fresh dense session whose execution was chosen sparse). */
+export function compactCnnSessionOf(dense: ExperimentSession, choice: ExecutionChoice): CompactCnnSession {
+  const record = denseRecordOf(dense);
+  const session: CompactCnnSession = {
+    kind: 'compact-cnn',
+    choice: { ...choice, reason: `${choice.reason}; compact state: the dense model is released once the trainer is built` },
+    dense,
+    trainer: null,
+    ...compactSessionFieldsOf(dense),
     layerMetrics: (): LayerMetrics[] => {
       if (session.dense) return session.dense.layerMetrics();
       const trainer = session.trainer!;
-      const counts = trainer.activeCounts();
-      return trainer.weightNames
-        .map((name, i) => ({ name, active: counts[i] }))
-        .filter(({ name }) => record.masked.has(name))
-        .map(({ name, active }) => {
-          const size = record.sizes.get(name)!;
-          return { name, size, active, density: active / size };
-        });
+      return activeLayerMetrics(record, trainer.weightNames, trainer.activeCounts());
     },
     dispose: () => {
       session.dense?.dispose();

@@ -33,6 +33,7 @@ import { drawCompactInit } from './sparse-compact-init.js';
 import { CompactSetUpdate } from './sparse-compact-set.js';
 import { SPARSE_AUTO_MAX_DENSITY, chooseExecution, mlpStructure, sparseStructure } from './sparse-execution.js';
 import { compactCnnSessionOf, type CompactCnnSession } from './sparse-compact-cnn.js';
+import { compactGraphSessionOf, type CompactGraphSession } from './sparse-compact-graph.js';
 import type { ExperimentConfig } from '../config/schema.js';
 import type { ExecutionChoice, Execution } from './execution-types.js';
 import type { RunStartContext, ActiveRun } from './run-start.js';
@@ -169,9 +170,10 @@ export interface CompactDecision {
 /**
  * Composes a run's session: the compact sparse session of an MLP when {@link compactStateDecision} says so
  * (drawn compact, or drawn dense and compacted), the compact CNN session of a sparse CNN run
- * (./sparse-compact-cnn.ts), else the dense one (`prepareExperiment`).
+ * (./sparse-compact-cnn.ts) or of a sparse graph-form run (./sparse-compact-graph.ts), else the dense one
+ * (`prepareExperiment`).
  */
-export async function prepareRunSession(options: PrepareExperimentOptions): Promise<ExperimentSession | CompactSession | CompactCnnSession> {
+export async function prepareRunSession(options: PrepareExperimentOptions): Promise<ExperimentSession | CompactSession | CompactCnnSession | CompactGraphSession> {
   const base = await composeSessionBase(options);
   const decision = compactStateDecision(base);
   if (!decision) return compactCnnOrDense(base.config, finishDenseSession(base));
@@ -196,14 +198,17 @@ function chooseOrDispose(dense: ExperimentSession, requested: ExperimentConfig['
 
 /**
  * A sparse CNN run with `--sparse-state auto` gets the compact CNN session (./sparse-compact-cnn.ts: the dense
- * model released once the trainer is built); every other dense session stays as it is.
+ * model released once the trainer is built), a sparse run of the graph form the compact graph session
+ * (./sparse-compact-graph.ts: the conv filters, their masks and momentum released); every other dense session
+ * stays as it is.
  */
-function compactCnnOrDense(config: ExperimentConfig, dense: ExperimentSession): ExperimentSession | CompactCnnSession {
+function compactCnnOrDense(config: ExperimentConfig, dense: ExperimentSession): ExperimentSession | CompactCnnSession | CompactGraphSession {
   if (config.execution === 'masked' || config.sparseState !== 'auto') return dense;
   const structure = sparseStructure(dense.model);
-  if (!('kind' in structure) || structure.kind !== 'cnn') return dense;
+  if (!('kind' in structure) || structure.kind === 'mlp') return dense;
   const choice = chooseOrDispose(dense, config.execution);
-  return choice.execution === 'sparse' ? compactCnnSessionOf(dense, choice) : dense;
+  if (choice.execution !== 'sparse') return dense;
+  return structure.kind === 'cnn' ? compactCnnSessionOf(dense, choice) : compactGraphSessionOf(dense, choice);
 }
 
 /**

@@ -5,7 +5,9 @@
  * parameters by the session's optimizer. It starts from the session's state (model, masks, optimizer momentum,
  * trainer books — fresh or restored from a checkpoint of either execution) and writes the conv weights, masks,
  * momentum and books back at every epoch end and before every checkpoint, so metrics, checkpoints, resume and
- * export see the same session as after a masked run.
+ * export see the same session as after a masked run. That is the `--sparse-state dense` form; by default a run
+ * of this form gets the compact graph session (./sparse-compact-graph.ts), which builds its trainer with
+ * {@link sparseGraphTrainerOf} and then releases the session's dense conv state instead of writing it back.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { type Logger, SparseLearningError } from '@sparse-learning/core';

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOLD_MARKER } from './run-directory.js';
 import { cli, expectSameRun, spawnCli, tmp, waitForFile, removeTmpDirs } from '../test/run-helpers.js';
 
-// Issue 9, WideResNets from the CLI: a WRN-28-2 run in sparse execution (SparseGraphTrainer) records its choice in
+// Issue 9, WideResNets from the CLI: a WRN-28-2 run in sparse execution (SparseGraphTrainer; the default compact
+// state, ./sparse-compact-graph.ts: conv filters, masks and momentum released once the trainer is bound, dense
+// views materialised at each checkpoint) records its choice in
 // config.json, and killed with SIGKILL in epoch 2 it resumes from its epoch-1 checkpoint — in sparse execution
 // bit for bit equal to the uninterrupted run, in masked execution with the same masks and weights within
 // float32 tolerance; the sparse run's model exports. One native thread everywhere (the dense filter gradient
@@ -55,6 +57,8 @@ describe.skipIf(!built)('sparse WRN run: config.json, kill -9 mid-run, resume in
     expect(resumed.stderr).not.toContain('error');
     expect(resumed.code).toBe(0);
     expect(resumed.stdout).toContain('resuming at epoch 2/2, batch 0/3 (step 3 of 6)');
+    // The default `--sparse-state auto`: rebuilt from the dense-form checkpoint, the conv state released again.
+    expect(resumed.stdout).toContain('compact state: the conv filters, their masks and momentum are released');
     await expectSameRun(reference, sparseResume);
   }, 600_000);
 
