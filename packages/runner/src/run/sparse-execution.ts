@@ -168,7 +168,9 @@ export function chooseExecution(session: ExperimentSession, requested: Execution
     return { requested, execution: 'sparse', reason: 'requested (compact active weights, native kernels)' };
   }
   if (blocker) return { requested, execution: 'masked', reason: `auto: masked because ${blocker}` };
-  const density = session.masking?.totalDensity ?? 1;
+  // The configured density, not the drawn one: a Bernoulli draw at `--density 0.05` holds 0.05 ± a few 1e-4, and
+  // the choice must not flip with the seed at a limit the user is likely to ask for.
+  const density = session.config.density;
   const structure = sparseStructure(session.model);
   const kind = 'kind' in structure ? structure.kind : 'mlp';
   const graphLimit = kind === 'graph' ? graphAutoLimit(session.config.model) : null;
