@@ -81,9 +81,9 @@ export interface GraphAutoLimit {
  * - VGG (2026-12-07, commit `adf5da3` + the bench's `--model=`): VGG16-D 0.43 / 0.69 / 1.04 / 1.90 (one thread),
  *   0.44 / 0.71 / 1.10 / 1.71 (two); VGG-like 0.42 / 0.67 / 1.12 / 2.03 and 0.44 / 0.67 / 1.03 / 1.82; VGG16-C
  *   0.48 / 0.70 / 1.09 / 1.81 and 0.56 / 0.79 / 1.17 / 1.89; crossover ≈ 8–10 %.
- * - AlexNet (same run): AlexNet-s 0.59 / 0.93 / 1.45 / 2.64 (one thread), 0.60 / 0.79 / 1.18 / 1.88 (two);
- *   AlexNet-b 0.60 / 0.95 / 1.37 / 2.32 (one thread; its two-thread run was disturbed); crossover ≈ 6 % on
- *   one thread, so 0.05 is a thin margin there.
+ * - AlexNet (same day): AlexNet-s 0.59 / 0.93 / 1.45 / 2.64 (one thread), 0.60 / 0.79 / 1.18 / 1.88 (two), and
+ *   again 0.59 / 0.94 / 1.48 / 2.62 and 0.53 / 0.72 / 1.15 / 1.84; AlexNet-b 0.56 / 0.84 / 1.38 / 2.31 and
+ *   0.54 / 0.75 / 1.12 / 1.80; crossover ≈ 6–7 % on one thread, so 0.05 is a thin margin there.
  */
 export const SPARSE_AUTO_GRAPH_LIMITS: readonly GraphAutoLimit[] = [
   { family: 'wrn-', limit: 0.1, measuredOn: 'wrn-16-8' },
