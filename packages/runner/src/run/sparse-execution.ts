@@ -39,12 +39,13 @@ export { EXECUTION_IDS } from './execution-types.js';
 export type { Execution, ExecutionChoice, ExecutionRequest, RunTrainer } from './execution-types.js';
 
 /**
- * Densities at or below which `auto` chooses sparse execution for an MLP: the measured crossover, rounded down
- * to a whole percent (BENCHMARKS.md, "Truly sparse training", `npm run bench -- --sparse` of 2026-12-07 at
- * commit `039fa69`, set-mlp, SET, median step in CPU time: sparse / masked = 0.73 at 30 %, 0.88 at 35 %, 0.99 at
- * 40 %, 1.13 at 45 %; interpolated crossover 40.5 %).
+ * Densities at or below which `auto` chooses sparse execution for an MLP: a density where the sparse step won in
+ * every measured run (BENCHMARKS.md, "Truly sparse training", `npm run bench -- --sparse`, set-mlp, SET, median
+ * step in CPU time, sparse / masked): 2026-12-07 at commit `039fa69` 0.73 at 30 %, 0.88 at 35 %, 0.99 at 40 %
+ * (crossover 40.5 %); the same day at commit `0f3de8b`, with a faster masked step (70.6 vs 90 ms), 0.84 at 30 %,
+ * 1.00 at 35 %, 1.11 at 40 % (crossover 35.1 %). 0.4 would sit on the crossover; 0.3 wins in both.
  */
-export const SPARSE_AUTO_MAX_DENSITY = 0.4;
+export const SPARSE_AUTO_MAX_DENSITY = 0.3;
 
 /**
  * Densities at or below which `auto` chooses sparse execution for a CNN of conv stages and Dense layers
