@@ -22,24 +22,14 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { optionReader, repoRoot, runUnderTsx } from './bench-common.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-if (!process.env.SL_BENCH_GRAPH_MEMORY_TSX) {
-  // TypeScript sources: re-run under tsx.
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    cwd: root,
-    env: { ...process.env, SL_BENCH_GRAPH_MEMORY_TSX: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
+const root = repoRoot;
+runUnderTsx(import.meta.url, 'SL_BENCH_GRAPH_MEMORY_TSX', ['--expose-gc']);
 const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const hit = argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? hit.slice(name.length + 3) : dflt;
-};
+const opt = optionReader(argv);
 const MODEL = opt('model', 'wrn-16-8');
 const DENSITY = Number(opt('density', 0.05));
 const BATCH = Number(opt('batch', 32));

@@ -26,24 +26,12 @@
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { optionReader, repoRoot, runUnderTsx } from './bench-common.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-if (!process.env.SL_BENCH_SPARSE_CONV_CHILD) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    cwd: root,
-    env: { ...process.env, SL_BENCH_SPARSE_CONV_CHILD: '1' },
-  });
-  process.exit(r.status ?? 1);
-}
-
+const root = repoRoot;
+runUnderTsx(import.meta.url, 'SL_BENCH_SPARSE_CONV_CHILD');
 const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const hit = argv.find((a) => a.startsWith(`--${name}=`));
-  return hit ? hit.slice(name.length + 3) : dflt;
-};
+const opt = optionReader(argv);
 const threads = Number(opt('threads', 2));
 const reps = Number(opt('reps', 5));
 const densities = opt('densities', '0.01,0.02,0.05,0.1,0.2,0.3,0.5').split(',').map(Number);
