@@ -28,3 +28,31 @@ export function optionReader(argv) {
     return hit ? hit.slice(name.length + 3) : dflt;
   };
 }
+
+/**
+ * The child side of a bench that measures each configuration in its own process: when `argv` holds
+ * `--child=<json>`, runs `child(job)`, prints its result on a `RESULT <json>` line and exits.
+ */
+export async function serveChild(argv, child) {
+  const childArg = argv.find((a) => a.startsWith('--child='));
+  if (!childArg) return;
+  const result = await child(JSON.parse(childArg.slice('--child='.length)));
+  process.stdout.write(`\nRESULT ${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+/**
+ * The parent side: runs the script at `scriptUrl` under tsx as a child for `job` (`args` after `--child=`,
+ * `nodeArgs` before `--import tsx`, `env` added to this process's) and returns the result it printed.
+ */
+export function runChild(scriptUrl, job, { args = [], nodeArgs = [], env = {} } = {}) {
+  const r = spawnSync(process.execPath, [...nodeArgs, '--import', 'tsx', fileURLToPath(scriptUrl), `--child=${JSON.stringify(job)}`, ...args], {
+    cwd: repoRoot,
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    env: { ...process.env, ...env },
+  });
+  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`child ${JSON.stringify(job)} failed (${r.status}):\n${r.stderr}\n${(r.stdout ?? '').slice(-2000)}`);
+  return JSON.parse(line.slice('RESULT '.length));
+}

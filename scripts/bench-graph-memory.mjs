@@ -19,14 +19,11 @@
 //   RSS           process RSS right after binding, and the peak (process.resourceUsage().maxRSS)
 //
 //   node scripts/bench-graph-memory.mjs [--model=wrn-16-8] [--density=0.05] [--batch=32] [--steps=3] [--threads=2] [--modes=masked,dense,compact] [--json=path]
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { optionReader, repoRoot, runUnderTsx } from './bench-common.mjs';
+import { optionReader, runChild, runUnderTsx, serveChild } from './bench-common.mjs';
 
-const root = repoRoot;
 runUnderTsx(import.meta.url, 'SL_BENCH_GRAPH_MEMORY_TSX', ['--expose-gc']);
 const argv = process.argv.slice(2);
 const opt = optionReader(argv);
@@ -117,25 +114,16 @@ async function child(job) {
   return { bound, stepBytes, after, wasmHeap: heap(), peakRss: process.resourceUsage().maxRSS * 1024, active, updated: event !== null };
 }
 
-const childArg = argv.find((a) => a.startsWith('--child='));
-if (childArg) {
-  const result = await child(JSON.parse(childArg.slice('--child='.length)));
-  process.stdout.write(`\nRESULT ${JSON.stringify(result)}\n`);
-  process.exit(0);
-}
+await serveChild(argv, child);
 
 // --------------------------------------------------------------------------------------------- parent side
 
 function run(job) {
-  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', fileURLToPath(import.meta.url), `--child=${JSON.stringify(job)}`, ...argv.filter((a) => !a.startsWith('--json='))], {
-    cwd: root,
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-    env: { ...process.env, SL_BENCH_GRAPH_MEMORY_TSX: '1', SPARSE_LEARNING_NATIVE_THREADS: String(job.threads) },
+  return runChild(import.meta.url, job, {
+    nodeArgs: ['--expose-gc'],
+    args: argv.filter((a) => !a.startsWith('--json=')),
+    env: { SL_BENCH_GRAPH_MEMORY_TSX: '1', SPARSE_LEARNING_NATIVE_THREADS: String(job.threads) },
   });
-  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`child ${JSON.stringify(job)} failed (${r.status}):\n${r.stderr}\n${(r.stdout ?? '').slice(-2000)}`);
-  return JSON.parse(line.slice('RESULT '.length));
 }
 
 const { writeCifarFiles } = await import('../packages/runner/src/test/cifar-files.ts');

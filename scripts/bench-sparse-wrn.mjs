@@ -16,14 +16,11 @@
 //           (steps − 64) × step + 64 × window step + update
 //
 //   node scripts/bench-sparse-wrn.mjs [--model=wrn-16-8] [--batch=32] [--steps=3] [--densities=0.02,0.05,0.1,0.2] [--threads=1,2] [--json=path]
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { optionReader, repoRoot, runUnderTsx } from './bench-common.mjs';
+import { optionReader, runChild, runUnderTsx, serveChild } from './bench-common.mjs';
 
-const root = repoRoot;
 runUnderTsx(import.meta.url, 'SL_BENCH_SPARSE_WRN_TSX');
 const argv = process.argv.slice(2);
 const opt = optionReader(argv);
@@ -100,25 +97,15 @@ async function child(job) {
   return { plain, window, update, rss: process.resourceUsage().maxRSS * 1024, split, times };
 }
 
-const childArg = argv.find((a) => a.startsWith('--child='));
-if (childArg) {
-  const result = await child(JSON.parse(childArg.slice('--child='.length)));
-  process.stdout.write(`\nRESULT ${JSON.stringify(result)}\n`);
-  process.exit(0);
-}
+await serveChild(argv, child);
 
 // --------------------------------------------------------------------------------------------- parent side
 
 function run(job) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), `--child=${JSON.stringify(job)}`, `--steps=${steps}`, `--batch=${BATCH}`, `--model=${MODEL}`], {
-    cwd: root,
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-    env: { ...process.env, SPARSE_LEARNING_NATIVE_THREADS: String(job.threads) },
+  return runChild(import.meta.url, job, {
+    args: [`--steps=${steps}`, `--batch=${BATCH}`, `--model=${MODEL}`],
+    env: { SPARSE_LEARNING_NATIVE_THREADS: String(job.threads) },
   });
-  const line = (r.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
-  if (!line) throw new Error(`child ${JSON.stringify(job)} failed (${r.status}):\n${r.stderr}\n${(r.stdout ?? '').slice(-2000)}`);
-  return JSON.parse(line.slice('RESULT '.length));
 }
 
 const { writeCifarFiles } = await import('../packages/runner/src/test/cifar-files.ts');
