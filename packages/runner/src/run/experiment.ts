@@ -10,7 +10,7 @@ import { claimRunDirectory } from './run-dir-guard.js';
 import { teeLogger } from './run-controls.js';
 import { decorateFailure, type KeptSoFar } from './run-failure.js';
 import type { RunExperimentOptions } from './run-options.js';
-import { startRun } from './run-start.js';
+import { type ActiveRun, type RunStartContext, startRun } from './run-start.js';
 import { prepareRunSession, startCompactRun } from './sparse-compact-session.js';
 import { startCompactCnnRun } from './sparse-compact-cnn.js';
 import { startCompactGraphRun } from './sparse-compact-graph.js';
@@ -68,13 +68,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       onBackend: (choice) => options.observer?.onBackend?.(choice),
     });
     const context = { options, plugins, dir, logger, history, kept, startedAt, started };
-    const run = !('kind' in session)
-      ? startRun(session, context)
-      : session.kind === 'compact'
-        ? startCompactRun(session, context)
-        : session.kind === 'compact-cnn'
-          ? startCompactCnnRun(session, context)
-          : startCompactGraphRun(session, context);
+    const run = startSessionRun(session, context);
     kept.trainingStarted = true;
     try {
       for (let epoch = run.trainer.position().epoch + 1; epoch <= config.epochs; epoch++) {
@@ -102,5 +96,18 @@ export async function runExperiment(options: RunExperimentOptions): Promise<RunR
       // A failed log write must not hide the run's own error.
     }
     await lock.release();
+  }
+}
+
+/** Starts (or resumes) the run of whichever session {@link prepareRunSession} composed. */
+function startSessionRun(session: Awaited<ReturnType<typeof prepareRunSession>>, context: RunStartContext): ActiveRun {
+  if (!('kind' in session)) return startRun(session, context);
+  switch (session.kind) {
+    case 'compact':
+      return startCompactRun(session, context);
+    case 'compact-cnn':
+      return startCompactCnnRun(session, context);
+    case 'compact-graph':
+      return startCompactGraphRun(session, context);
   }
 }

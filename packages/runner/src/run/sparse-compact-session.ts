@@ -176,7 +176,7 @@ export interface CompactDecision {
 export async function prepareRunSession(options: PrepareExperimentOptions): Promise<ExperimentSession | CompactSession | CompactCnnSession | CompactGraphSession> {
   const base = await composeSessionBase(options);
   const decision = compactStateDecision(base);
-  if (!decision) return compactCnnOrDense(base.config, finishDenseSession(base));
+  if (!decision) return compactConvSessionOrDense(base.config, finishDenseSession(base));
   if (!decision.denseInit) return prepareCompactSession(base, decision);
   // Drawn as the masked run draws it; the execution is chosen on that session, as for a dense-state run.
   const dense = finishDenseSession(base);
@@ -202,7 +202,7 @@ function chooseOrDispose(dense: ExperimentSession, requested: ExperimentConfig['
  * (./sparse-compact-graph.ts: the conv filters, their masks and momentum released); every other dense session
  * stays as it is.
  */
-function compactCnnOrDense(config: ExperimentConfig, dense: ExperimentSession): ExperimentSession | CompactCnnSession | CompactGraphSession {
+function compactConvSessionOrDense(config: ExperimentConfig, dense: ExperimentSession): ExperimentSession | CompactCnnSession | CompactGraphSession {
   if (config.execution === 'masked' || config.sparseState !== 'auto') return dense;
   const structure = sparseStructure(dense.model);
   if (!('kind' in structure) || structure.kind === 'mlp') return dense;
